@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.tiny_models import build_tiny_cross_encoder
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny seeded BERT cross-encoder saved to a temp dir."""
+    return build_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-ce"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the project; tests that need it skip when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (it sits beside the project in CI and dev machines)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def distilled_cross_encoder(shared_dir: Path) -> Path:
+    path = shared_dir / "models" / "minilm-l6-distilled-ce"
+    if not (path / "config.json").is_file():
+        pytest.skip(f"{path} is absent")
+    return path
