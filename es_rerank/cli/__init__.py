@@ -8,6 +8,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from es_rerank.models import ModelLoadError
+
 # Subcommand modules, in the order ``--help`` lists them.
 _COMMANDS = [
     "es_rerank.cli.scores",
@@ -30,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ModelLoadError) as exc:
         print(f"es-rerank {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return code
