@@ -6,13 +6,61 @@
 """
 
 from es_rerank.backends import Backend, Hit
+from es_rerank.backends.elasticsearch import ElasticsearchBackend
+from es_rerank.errors import (
+    ElasticsearchError,
+    ElasticsearchRequestError,
+    EsRerankError,
+    InferenceEndpointNotFoundError,
+    LicenseError,
+    RerankerNotConfiguredError,
+    RerankError,
+    RetrieverValidationError,
+)
+from es_rerank.rerankers import (
+    CrossEncoderReranker,
+    ElasticInferenceReranker,
+    Reranker,
+    ShimReranker,
+)
+from es_rerank.retrievers import (
+    KnnRetriever,
+    Retriever,
+    RRFRetriever,
+    StandardRetriever,
+    TextSimilarityReranker,
+    retriever_from_dict,
+)
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
+from es_rerank.search import SearchHit, SearchResult, search
 
 __all__ = [
     "Backend",
+    "CrossEncoderReranker",
+    "ElasticInferenceReranker",
+    "ElasticsearchBackend",
+    "ElasticsearchError",
+    "ElasticsearchRequestError",
+    "EsRerankError",
     "Hit",
+    "InferenceEndpointNotFoundError",
+    "KnnRetriever",
+    "LicenseError",
+    "RRFRetriever",
+    "RerankError",
+    "Reranker",
+    "RerankerNotConfiguredError",
+    "Retriever",
+    "RetrieverValidationError",
+    "SearchHit",
+    "SearchResult",
+    "ShimReranker",
+    "StandardRetriever",
+    "TextSimilarityReranker",
     "denormalize",
     "min_score_to_raw",
     "normalize",
+    "retriever_from_dict",
+    "search",
 ]
 __version__ = "0.1.0"
