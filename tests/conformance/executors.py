@@ -1,0 +1,144 @@
+"""Where conformance cases run. Each executor is a factory ``(docs, tmp_path) -> context
+manager yielding an ExecutorRun``; register more with :func:`register_executor`.
+
+- ``memory-external``: external mode over the test-only in-memory backend (always).
+- ``local-external``: external mode over the embedded ``LocalIndex`` (when it exists).
+- ``es-external``: external mode over a real cluster (``ES_URL``; temp index, deleted after).
+- ``es-native``: Elasticsearch reranks natively; needs ``ES_URL`` and
+  ``ES_RERANK_CONFORMANCE_INFERENCE_ID``, a template such as ``conformance-{scorer}`` naming
+  one rerank endpoint per rule in :mod:`tests.conformance.scorers` (e.g. the shim serving
+  ``--scorer tests.conformance.scorers:score_is_text``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from es_rerank.backends.base import Backend
+from es_rerank.rerankers.base import Reranker, as_reranker
+from tests.conformance.scorers import SCORERS
+from tests.helpers.memory_backend import MemoryBackend
+
+#: One mapping for every case, so ES and the local index type the fields alike.
+MAPPING: dict[str, Any] = {
+    "properties": {
+        "text": {"type": "text"},
+        "title": {"type": "text"},
+        "tag": {"type": "keyword"},
+        "g1": {"type": "keyword"},
+        "g2": {"type": "keyword"},
+        "code": {"type": "keyword"},
+        "num": {"type": "integer"},
+    }
+}
+
+
+@dataclass
+class ExecutorRun:
+    backend: Backend
+    mode: str
+    #: scorer name -> inference_id this executor reaches it under
+    endpoint: Callable[[str], str]
+    reranker: Mapping[str, Reranker] | None
+
+
+ExecutorFactory = Callable[[list[dict[str, Any]], Path], AbstractContextManager[ExecutorRun]]
+EXECUTORS: dict[str, ExecutorFactory] = {}
+
+
+def register_executor(name: str, factory: ExecutorFactory) -> None:
+    EXECUTORS[name] = factory
+
+
+def _endpoint(scorer: str) -> str:
+    return f"conformance-{scorer}"
+
+
+def _local_rerankers() -> dict[str, Reranker]:
+    return {_endpoint(name): as_reranker(fn) for name, fn in SCORERS.items()}
+
+
+@contextlib.contextmanager
+def memory_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    yield ExecutorRun(MemoryBackend(docs), "external", _endpoint, _local_rerankers())
+
+
+@contextlib.contextmanager
+def local_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    if importlib.util.find_spec("es_rerank.backends.local") is None:
+        pytest.skip("es_rerank.backends.local (the embedded LocalIndex) is not in this checkout")
+    from es_rerank.backends.local import LocalIndex  # type: ignore[import-not-found,unused-ignore]
+
+    index = LocalIndex(tmp_path / "local-index", mapping=MAPPING)
+    index.add(docs, id_field="_id")
+    yield ExecutorRun(index, "external", _endpoint, _local_rerankers())
+
+
+def _es_client() -> Any:
+    url = os.environ.get("ES_URL")
+    if not url:
+        pytest.skip("ES_URL is not set: no Elasticsearch cluster to run against")
+    from elasticsearch import Elasticsearch
+
+    api_key = os.environ.get("ES_API_KEY")
+    return Elasticsearch(url, api_key=api_key) if api_key else Elasticsearch(url)
+
+
+@contextlib.contextmanager
+def _es_index(docs: list[dict[str, Any]]) -> Iterator[tuple[Any, str]]:
+    client = _es_client()
+    name = f"es-rerank-conformance-{uuid.uuid4().hex[:12]}"
+    client.indices.create(index=name, settings={"number_of_shards": 1}, mappings=MAPPING)
+    try:
+        ops: list[dict[str, Any]] = []
+        for doc in docs:
+            body = {k: v for k, v in doc.items() if k != "_id"}
+            ops += [{"index": {"_index": name, "_id": doc["_id"]}}, body]
+        if ops:
+            client.bulk(operations=ops, refresh="wait_for")
+        yield client, name
+    finally:
+        client.indices.delete(index=name, ignore_unavailable=True)
+
+
+@contextlib.contextmanager
+def es_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    from es_rerank.backends.elasticsearch import ElasticsearchBackend
+
+    with _es_index(docs) as (client, name):
+        backend = ElasticsearchBackend(client, name)
+        yield ExecutorRun(backend, "external", _endpoint, _local_rerankers())
+
+
+@contextlib.contextmanager
+def es_native(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    template = os.environ.get("ES_RERANK_CONFORMANCE_INFERENCE_ID")
+    if not os.environ.get("ES_URL"):
+        pytest.skip("ES_URL is not set: no Elasticsearch cluster to run natively against")
+    if not template or "{scorer}" not in template:
+        pytest.skip(
+            "ES_RERANK_CONFORMANCE_INFERENCE_ID is not set to a template such as "
+            "'conformance-{scorer}' naming rerank endpoints that apply tests/conformance/scorers"
+        )
+    from es_rerank.backends.elasticsearch import ElasticsearchBackend
+
+    with _es_index(docs) as (client, name):
+        yield ExecutorRun(
+            ElasticsearchBackend(client, name), "native", lambda s: template.format(scorer=s), None
+        )
+
+
+register_executor("memory-external", memory_external)
+register_executor("local-external", local_external)
+register_executor("es-external", es_external)
+register_executor("es-native", es_native)
