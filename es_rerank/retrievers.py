@@ -292,8 +292,9 @@ class TextSimilarityReranker(Retriever):
 
     retriever: Retriever
     field: str
-    inference_text: str
+    # inference_id before inference_text: the order of ES's documentation examples
     inference_id: str | None = None
+    inference_text: str
     rank_window_size: int | None = None
     min_score: float | None = None
     filter: QueryFilter | None = None

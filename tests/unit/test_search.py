@@ -1,0 +1,232 @@
+"""External execution details the conformance cases do not show directly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+import es_rerank
+from es_rerank import (
+    KnnRetriever,
+    RerankError,
+    RerankerNotConfiguredError,
+    RetrieverValidationError,
+    StandardRetriever,
+    TextSimilarityReranker,
+    search,
+)
+from es_rerank.search import field_text
+from tests.helpers.memory_backend import MemoryBackend
+
+DOCS = [{"_id": f"d{i}", "text": str(i), "tag": "a" if i % 2 else "b"} for i in range(1, 8)]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
+        self.calls.append((query, list(texts)))
+        return [float(t) for t in texts]
+
+
+def spec(**kw: Any) -> TextSimilarityReranker:
+    params: dict[str, Any] = {
+        "retriever": StandardRetriever(query={"match_all": {}}),
+        "field": "text",
+        "inference_text": "the query",
+    }
+    params.update(kw)
+    return TextSimilarityReranker(**params)
+
+
+def test_reranker_is_called_once_with_only_the_window() -> None:
+    rec = Recorder()
+    result = search(spec(rank_window_size=3), backend=MemoryBackend(DOCS), reranker=rec, size=3)
+    assert rec.calls == [("the query", ["1", "2", "3"])]
+    assert [h.id for h in result.hits] == ["d3", "d2", "d1"]
+    assert [h.first_stage_rank for h in result.hits] == [3, 2, 1]
+
+
+def test_filter_reaches_the_backend_as_bool_filter() -> None:
+    backend = MemoryBackend(DOCS)
+    child = StandardRetriever(query={"match": {"text": "1 2 3"}}, filter={"term": {"tag": "a"}})
+    search(
+        spec(retriever=child, filter=[{"range": {"text": {"gte": 2}}}]),
+        backend=backend,
+        reranker=Recorder(),
+    )
+    query, size = backend.calls[0]
+    assert size == 10
+    assert query == {
+        "bool": {
+            "must": [{"match": {"text": "1 2 3"}}],
+            "filter": [{"range": {"text": {"gte": 2}}}, {"term": {"tag": "a"}}],
+        }
+    }
+
+
+def test_a_plain_function_is_a_reranker() -> None:
+    result = search(
+        spec(), backend=MemoryBackend(DOCS), reranker=lambda q, ts: [-float(t) for t in ts]
+    )
+    assert result.hits[0].id == "d1"
+
+
+def test_mapping_picks_the_reranker_by_inference_id() -> None:
+    inner = spec(inference_id="first", rank_window_size=5)
+    outer = spec(retriever=inner, inference_id="second", rank_window_size=3)
+    first, second = Recorder(), Recorder()
+    search(outer, backend=MemoryBackend(DOCS), reranker={"first": first, "second": second}, size=3)
+    assert first.calls == [("the query", ["1", "2", "3", "4", "5"])]
+    assert second.calls == [("the query", ["5", "4", "3"])]
+
+
+def test_no_reranker_and_no_cluster_is_a_clear_error() -> None:
+    with pytest.raises(RerankerNotConfiguredError, match=r"needs a reranker: pass reranker="):
+        search(spec(), backend=MemoryBackend(DOCS))
+
+
+def test_reranker_exception_becomes_rerank_error_naming_the_endpoint() -> None:
+    def broken(query: str, texts: Sequence[str]) -> list[float]:
+        raise ConnectionError("refused")
+
+    with pytest.raises(RerankError, match=r"\[\.rerank-v1-elasticsearch\] failed: ConnectionError"):
+        search(spec(), backend=MemoryBackend(DOCS), reranker=broken)
+
+
+@pytest.mark.parametrize("bad", [[1.0], [float("nan")] * 7, ["x"] * 7])
+def test_bad_scores_are_an_error_never_partial(bad: list[Any]) -> None:
+    with pytest.raises(RerankError):
+        search(spec(), backend=MemoryBackend(DOCS), reranker=lambda q, ts: bad)
+
+
+def test_normalized_min_score_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="min_score"):
+        search(
+            spec(min_score=0.0),
+            backend=MemoryBackend(DOCS),
+            reranker=Recorder(),
+            min_score_space="normalized",
+        )
+
+
+@pytest.mark.parametrize(
+    "key", ["query", "knn", "sort", "rescore", "search_after", "terminate_after"]
+)
+def test_top_level_options_cannot_be_combined_with_a_retriever(key: str) -> None:
+    with pytest.raises(
+        RetrieverValidationError, match=rf"cannot specify \[retriever\] and \[{key}\]"
+    ):
+        search(spec(), backend=MemoryBackend(DOCS), reranker=Recorder(), **{key: {}})
+
+
+def test_bad_mode_size_and_space_are_value_errors() -> None:
+    backend = MemoryBackend(DOCS)
+    with pytest.raises(ValueError, match="mode must be"):
+        search(spec(), backend=backend, reranker=Recorder(), mode="fast")  # type: ignore[arg-type]
+    with pytest.raises(RetrieverValidationError, match=r"\[size\] must be an integer >= 0"):
+        search(spec(), backend=backend, reranker=Recorder(), size=-1)
+    with pytest.raises(ValueError, match="min_score_space"):
+        search(spec(), backend=backend, reranker=Recorder(), min_score_space="log")  # type: ignore[arg-type]
+
+
+def test_native_mode_needs_a_cluster_backend() -> None:
+    with pytest.raises(ValueError, match="mode='native' needs a backend that runs retrievers"):
+        search(spec(), backend=MemoryBackend(DOCS), mode="native")
+
+
+def test_auto_mode_runs_externally_on_a_plain_backend() -> None:
+    assert search(spec(), backend=MemoryBackend(DOCS), reranker=Recorder()).mode == "external"
+
+
+def test_chunk_rescorer_is_refused_externally() -> None:
+    with pytest.raises(RetrieverValidationError, match="runs inside Elasticsearch only"):
+        search(spec(chunk_rescorer={"size": 1}), backend=MemoryBackend(DOCS), reranker=Recorder())
+
+
+def test_leaf_retriever_runs_without_reranking() -> None:
+    result = search(
+        StandardRetriever(query={"term": {"tag": "b"}}),
+        backend=MemoryBackend(DOCS),
+        size=2,
+        from_=1,
+    )
+    assert [h.id for h in result.hits] == ["d4", "d6"]
+    assert [h.rank for h in result.hits] == [2, 3]
+
+
+def test_knn_leaf_is_sent_as_a_knn_query_with_filters() -> None:
+    class KnnBackend:
+        def __init__(self) -> None:
+            self.seen: list[Any] = []
+
+        def search_query(self, query: Any, *, size: int) -> list[es_rerank.Hit]:
+            self.seen.append((query, size))
+            return [es_rerank.Hit("v1", 0.9, {"text": "2"})]
+
+    backend = KnnBackend()
+    knn = KnnRetriever(
+        field="vec", query_vector=[0.1, 0.2], k=4, num_candidates=20, filter={"term": {"tag": "a"}}
+    )
+    result = search(
+        spec(retriever=knn, filter={"term": {"lang": "en"}}), backend=backend, reranker=Recorder()
+    )
+    assert backend.seen == [
+        (
+            {
+                "knn": {
+                    "field": "vec",
+                    "k": 4,
+                    "num_candidates": 20,
+                    "query_vector": [0.1, 0.2],
+                    "filter": [{"term": {"lang": "en"}}, {"term": {"tag": "a"}}],
+                }
+            },
+            4,
+        )
+    ]
+    assert [h.id for h in result.hits] == ["v1"]
+
+
+def test_result_to_dict_is_shaped_like_es_search() -> None:
+    result = search(
+        spec(rank_window_size=2),
+        backend=MemoryBackend(DOCS),
+        reranker=Recorder(),
+        size=2,
+        source=["tag"],
+    )
+    body = result.to_dict()
+    assert set(body) == {"took", "timed_out", "hits"}
+    assert body["hits"]["total"] == {"value": 2, "relation": "eq"}
+    assert body["hits"]["max_score"] == pytest.approx(3.0)
+    assert body["hits"]["hits"] == [
+        {"_id": "d2", "_score": pytest.approx(3.0), "_source": {"tag": "b"}},
+        {"_id": "d1", "_score": pytest.approx(2.0), "_source": {"tag": "a"}},
+    ]
+
+
+def test_retriever_json_is_accepted_directly() -> None:
+    result = search(spec().to_dict(), backend=MemoryBackend(DOCS), reranker=Recorder(), size=1)
+    assert [h.id for h in result.hits] == ["d7"]
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "expected"),
+    [
+        ({"a": {"b": "x"}}, "a.b", "x"),
+        ({"a.b": "flat"}, "a.b", "flat"),
+        ({"a": [{"b": "first"}, {"b": "second"}]}, "a.b", "first"),
+        ({"t": []}, "t", None),
+        ({"t": None}, "t", None),
+        ({"t": {"nested": 1}}, "t", None),
+        ({"t": True}, "t", "true"),
+        ({"t": 2.5}, "t", "2.5"),
+        ({"t": [3, 4]}, "t", "3"),
+    ],
+)
+def test_field_text(source: dict[str, Any], path: str, expected: str | None) -> None:
+    assert field_text(source, path) == expected
