@@ -10,8 +10,8 @@ import pytest
 import es_rerank
 from es_rerank import (
     KnnRetriever,
-    RerankError,
     RerankerNotConfiguredError,
+    RerankError,
     RetrieverValidationError,
     StandardRetriever,
     TextSimilarityReranker,
