@@ -1,0 +1,240 @@
+"""``es-rerank search``: a reranked search on a local index or an Elasticsearch index,
+natively or externally, printed as a ranked table (or ES-shaped JSON with ``--json``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from es_rerank.errors import EsRerankError
+from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
+from es_rerank.search import SearchResult, field_text, search
+
+_SNIPPET = 60
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "search",
+        help="run a text_similarity_reranker search (natively or client-side)",
+        description=(
+            "Search an index with a first-stage match query on --field, then rerank the top "
+            "--rank-window-size hits with Elasticsearch's text_similarity_reranker rules: "
+            "natively (ES calls its inference endpoint) or externally (a local model, the "
+            "shim, or the cluster's _inference API)."
+        ),
+    )
+    where = p.add_argument_group("where to search (one of)")
+    where.add_argument("--local", metavar="PATH", help="an embedded local index directory")
+    where.add_argument(
+        "--es-url",
+        default=os.environ.get("ES_URL"),
+        help="Elasticsearch URL (default: $ES_URL)",
+    )
+    where.add_argument("--index", help="index (or pattern) to search on Elasticsearch")
+    where.add_argument(
+        "--es-api-key",
+        default=os.environ.get("ES_API_KEY"),
+        help="Elasticsearch API key (default: $ES_API_KEY)",
+    )
+    q = p.add_argument_group("the retriever")
+    q.add_argument("--query", required=True, help="the search text: first stage and rerank query")
+    q.add_argument("--field", default="text", help="field to match and rerank on (default: text)")
+    q.add_argument(
+        "--first-stage",
+        metavar="JSON",
+        help='first-stage query DSL (default: {"match": {FIELD: QUERY}})',
+    )
+    q.add_argument("--filter", metavar="JSON", help="a query or a list of queries (bool.filter)")
+    q.add_argument(
+        "--rank-window-size",
+        type=int,
+        default=10,
+        help="hits reranked; must be >= --size (default: 10)",
+    )
+    q.add_argument("--min-score", type=float, help="drop hits below this score")
+    q.add_argument(
+        "--min-score-space",
+        choices=["raw", "normalized"],
+        default="raw",
+        help="units of --min-score: raw reranker scores as ES compares them (default), or "
+        "the normalized scores ES returns",
+    )
+    q.add_argument("--size", type=int, default=10, help="hits to return (default: 10)")
+    q.add_argument("--from", dest="from_", type=int, default=0, help="hits to skip (default: 0)")
+    r = p.add_argument_group("the reranker (at most one of --model / --shim-url)")
+    r.add_argument("--model", help="local model directory or hub id (cross- or bi-encoder)")
+    r.add_argument("--batch-size", type=int, default=32, help="model batch size (default: 32)")
+    r.add_argument("--shim-url", help="base URL of an inference shim")
+    r.add_argument(
+        "--shim-api-key",
+        default=os.environ.get("SHIM_API_KEY"),
+        help="bearer key for the shim (default: $SHIM_API_KEY)",
+    )
+    r.add_argument(
+        "--inference-id",
+        help="the cluster's rerank endpoint (native mode, or external without a model/shim)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=["auto", "native", "external"],
+        default="auto",
+        help="auto: native when the cluster can and no --model/--shim-url is given",
+    )
+    p.add_argument("--json", action="store_true", help="print an ES-shaped _search response")
+    p.set_defaults(func=run)
+
+
+def _json_arg(name: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{name} is not valid JSON: {exc}") from None
+
+
+def open_backend(args: argparse.Namespace) -> Any:
+    """The backend the flags name: a local index or an Elasticsearch index."""
+    if args.local and args.es_url and args.index:
+        raise ValueError("give either --local PATH or --es-url/--index, not both")
+    if args.local:
+        path = Path(args.local)
+        if not path.exists():
+            raise FileNotFoundError(f"--local: no index at {path}")
+        try:
+            # imported by name: the local index is optional (tantivy) and loads slowly
+            local = importlib.import_module("es_rerank.backends.local")
+        except ImportError as exc:
+            raise ValueError(
+                f"--local needs the embedded local index (es_rerank.backends.local): {exc}"
+            ) from None
+        return local.LocalIndex(path)
+    if not args.es_url:
+        raise ValueError("give --local PATH, or --es-url URL (or $ES_URL) with --index")
+    if not args.index:
+        raise ValueError("--index is required with --es-url")
+    from elasticsearch import Elasticsearch
+
+    from es_rerank.backends.elasticsearch import ElasticsearchBackend
+
+    kwargs: dict[str, Any] = {"api_key": args.es_api_key} if args.es_api_key else {}
+    return ElasticsearchBackend(Elasticsearch(args.es_url, **kwargs), args.index)
+
+
+def make_reranker(args: argparse.Namespace) -> Any:
+    if args.model and args.shim_url:
+        raise ValueError("give at most one of --model and --shim-url")
+    if args.model:
+        from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
+
+        return CrossEncoderReranker(args.model, batch_size=args.batch_size)
+    if args.shim_url:
+        from es_rerank.rerankers.shim import ShimReranker
+
+        return ShimReranker(args.shim_url, api_key=args.shim_api_key)
+    return None
+
+
+def build_retriever(args: argparse.Namespace) -> TextSimilarityReranker:
+    first = _json_arg("--first-stage", args.first_stage) or {"match": {args.field: args.query}}
+    filters = _json_arg("--filter", args.filter)
+    if filters is not None:
+        filters_of(filters)  # shape is checked by the spec below
+    return TextSimilarityReranker(
+        retriever=StandardRetriever(query=first),
+        field=args.field,
+        inference_text=args.query,
+        inference_id=args.inference_id,
+        rank_window_size=args.rank_window_size,
+        min_score=args.min_score,
+        filter=filters,
+    )
+
+
+def _snippet(source: Any, field: str) -> str:
+    text = None
+    for name in ("title", field, "text"):
+        text = field_text(source, name)
+        if text:
+            break
+    text = " ".join((text or "").split())
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def print_table(result: SearchResult, field: str) -> None:
+    rows = [
+        (
+            str(h.rank),
+            h.id,
+            f"{h.score:.4f}",
+            "-" if h.first_stage_rank is None else str(h.first_stage_rank),
+            _snippet(h.source, field),
+        )
+        for h in result.hits
+    ]
+    header = ("rank", "id", "score", "first-stage", "title / text")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    line = "  ".join(
+        [
+            header[0].rjust(widths[0]),
+            header[1].ljust(widths[1]),
+            header[2].rjust(widths[2]),
+            header[3].rjust(widths[3]),
+            header[4],
+        ]
+    )
+    print(line)
+    for r in rows:
+        print(
+            "  ".join(
+                [
+                    r[0].rjust(widths[0]),
+                    r[1].ljust(widths[1]),
+                    r[2].rjust(widths[2]),
+                    r[3].rjust(widths[3]),
+                    r[4],
+                ]
+            )
+        )
+    print(f"{len(rows)} hit(s) of {result.total} · mode {result.mode} · took {result.took_ms} ms")
+
+
+def run(args: argparse.Namespace) -> int:
+    for name in ("size", "from_", "batch_size"):
+        if getattr(args, name) < (1 if name == "batch_size" else 0):
+            flag = "--" + name.rstrip("_").replace("_", "-")
+            raise ValueError(f"{flag} must be >= {1 if name == 'batch_size' else 0}")
+    retriever = build_retriever(args)
+    backend = open_backend(args)
+    reranker = make_reranker(args)
+    if reranker is None and not hasattr(backend, "inference_reranker") and args.mode != "native":
+        raise ValueError(
+            "a local index needs a reranker: --model PATH (a local model directory) or "
+            "--shim-url URL"
+        )
+    try:
+        result = search(
+            retriever,
+            backend=backend,
+            reranker=reranker,
+            size=args.size,
+            from_=args.from_,
+            mode=args.mode,
+            min_score_space=args.min_score_space,
+        )
+    except EsRerankError as exc:
+        if isinstance(exc, ValueError):
+            raise
+        print(f"es-rerank search: error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print_table(result, args.field)
+    return 0
