@@ -467,6 +467,11 @@ def search(
     if mode == "auto":
         mode = "native" if reranker is None and _can_native(backend) else "external"
     if mode == "native":
+        if reranker is not None:
+            raise ValueError(
+                "reranker= is not used in mode='native' (Elasticsearch calls the retriever's "
+                "inference_id); drop it or use mode='external'"
+            )
         if not callable(getattr(backend, "search_retriever", None)):
             raise ValueError(
                 f"mode='native' needs a backend that runs retrievers (ElasticsearchBackend), "

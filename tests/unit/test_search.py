@@ -138,6 +138,11 @@ def test_native_mode_needs_a_cluster_backend() -> None:
         search(spec(), backend=MemoryBackend(DOCS), mode="native")
 
 
+def test_native_mode_refuses_a_reranker_it_would_not_use() -> None:
+    with pytest.raises(ValueError, match="reranker= is not used in mode='native'"):
+        search(spec(), backend=MemoryBackend(DOCS), reranker=Recorder(), mode="native")
+
+
 def test_auto_mode_runs_externally_on_a_plain_backend() -> None:
     assert search(spec(), backend=MemoryBackend(DOCS), reranker=Recorder()).mode == "external"
 
