@@ -97,6 +97,7 @@ class ElasticsearchBackend:
         self.client = client
         self.index = index
         self._native: bool | None = None
+        self._known_endpoints: set[str] = set()
 
     def _call(self, method: Any, **kwargs: Any) -> Any:
         from elasticsearch import ApiError
@@ -158,7 +159,15 @@ class ElasticsearchBackend:
         return self._native
 
     def inference_reranker(self, inference_id: str) -> Any:
-        """A reranker calling this cluster's ``_inference/rerank/<inference_id>``."""
+        """A reranker calling this cluster's ``_inference/rerank/<inference_id>``.
+
+        The endpoint is looked up first (once per id), so an unknown one fails with ES's
+        ``Inference endpoint not found [ID]`` even when the child matches nothing, as a
+        native search does.
+        """
         from es_rerank.rerankers.es_inference import ElasticInferenceReranker
 
+        if inference_id not in self._known_endpoints:
+            self._call(self.client.inference.get, task_type="rerank", inference_id=inference_id)
+            self._known_endpoints.add(inference_id)
         return ElasticInferenceReranker(self.client, inference_id)

@@ -64,6 +64,26 @@ class Cluster:
             return Reply(200, {"license": {"status": "active", "type": self.license_type}})
         if rec.method == "POST" and path == "/docs/_search":
             return self.search_reply
+        if rec.method == "GET" and path.startswith("/_inference/rerank/"):
+            inference_id = path.rsplit("/", 1)[1]
+            if inference_id not in self.inference:
+                return es_error(
+                    404,
+                    "resource_not_found_exception",
+                    f"Inference endpoint not found [{inference_id}]",
+                )
+            return Reply(
+                200,
+                {
+                    "endpoints": [
+                        {
+                            "inference_id": inference_id,
+                            "task_type": "rerank",
+                            "service": "elasticsearch",
+                        }
+                    ]
+                },
+            )
         if rec.method == "POST" and path.startswith("/_inference/rerank/"):
             inference_id = path.rsplit("/", 1)[1]
             if inference_id not in self.inference:
@@ -197,9 +217,9 @@ def test_auto_without_enterprise_license_runs_externally_with_the_clusters_endpo
     assert result.mode == "external"
     assert [h.id for h in result.hits] == ["b", "a"]
     assert result.hits[0].score == pytest.approx(5.0)
-    first_stage = server.requests[1]
+    lookup, first_stage, rerank_call = server.requests[1:]
+    assert (lookup.method, lookup.path.split("?")[0]) == ("GET", "/_inference/rerank/my-rerank")
     assert first_stage.body == {"query": {"match": {"text": "moon"}}, "size": 3}
-    rerank_call = server.requests[2]
     assert rerank_call.path.split("?")[0] == "/_inference/rerank/my-rerank"
     assert rerank_call.body == {"query": "how often is there an eclipse", "input": ["-1", "4"]}
 
@@ -215,6 +235,17 @@ def test_auto_with_a_reranker_given_runs_externally_even_on_a_trial_cluster(clus
     )
     assert result.mode == "external" and [h.id for h in result.hits] == ["b", "a"]
     assert all(r.path.split("?")[0] == "/docs/_search" for r in server.requests)
+
+
+def test_external_unknown_endpoint_fails_before_the_first_stage(cluster: Any) -> None:
+    state, server, client = cluster
+    state.license_type = "basic"
+    with pytest.raises(InferenceEndpointNotFoundError, match=r"not found \[ghost\]"):
+        search(spec(inference_id="ghost"), backend=ElasticsearchBackend(client, "docs"), size=3)
+    assert [r.path.split("?")[0] for r in server.requests] == [
+        "/_license",
+        "/_inference/rerank/ghost",
+    ]
 
 
 def test_license_non_compliant_is_a_license_error(cluster: Any) -> None:
