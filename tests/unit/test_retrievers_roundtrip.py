@@ -1,0 +1,81 @@
+"""Property: every spec survives to_dict -> JSON text -> retriever_from_dict unchanged."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from es_rerank import (
+    KnnRetriever,
+    Retriever,
+    RRFRetriever,
+    StandardRetriever,
+    TextSimilarityReranker,
+    retriever_from_dict,
+)
+
+words = st.text(alphabet="abcdefghij xyz", min_size=1, max_size=12).filter(str.strip)
+queries = st.one_of(
+    st.just({"match_all": {}}),
+    st.builds(lambda f, t: {"match": {f: t}}, st.sampled_from(["text", "title"]), words),
+    st.builds(lambda t: {"term": {"tag": t}}, words),
+)
+filters = st.one_of(st.none(), queries, st.lists(queries, min_size=1, max_size=2))
+opt = st.none
+numbers = st.floats(min_value=-50, max_value=50, allow_nan=False)
+
+standard = st.builds(
+    StandardRetriever,
+    query=st.one_of(opt(), queries),
+    filter=filters,
+    min_score=st.one_of(opt(), numbers),
+    name=st.one_of(opt(), words),
+)
+knn = st.builds(
+    lambda k, extra, vec, f, sim: KnnRetriever(
+        field="vector", query_vector=vec, k=k, num_candidates=k + extra, filter=f, similarity=sim
+    ),
+    st.integers(1, 50),
+    st.integers(0, 50),
+    st.lists(numbers, min_size=1, max_size=4),
+    filters,
+    st.one_of(opt(), numbers),
+)
+
+
+def extend(children: st.SearchStrategy[Retriever]) -> st.SearchStrategy[Retriever]:
+    rrf = st.builds(
+        RRFRetriever,
+        retrievers=st.lists(children, min_size=1, max_size=3),
+        rank_constant=st.one_of(opt(), st.integers(1, 100)),
+        rank_window_size=st.one_of(opt(), st.integers(0, 100)),
+        filter=filters,
+    )
+    rerank = st.builds(
+        TextSimilarityReranker,
+        retriever=children,
+        field=st.sampled_from(["text", "body.text"]),
+        inference_text=words,
+        inference_id=st.one_of(opt(), words),
+        rank_window_size=st.one_of(opt(), st.integers(0, 100)),
+        min_score=st.one_of(opt(), numbers),
+        filter=filters,
+        allow_rerank_failures=st.one_of(opt(), st.booleans()),
+        name=st.one_of(opt(), words),
+    )
+    return st.one_of(rrf, rerank)
+
+
+specs = st.recursive(st.one_of(standard, knn), extend, max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(specs)
+def test_round_trip_through_json_text(spec: Retriever) -> None:
+    body: dict[str, Any] = json.loads(json.dumps(spec.to_dict()))
+    parsed = retriever_from_dict(body)
+    assert parsed.to_dict() == body
+    assert parsed == spec
