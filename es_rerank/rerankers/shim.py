@@ -54,6 +54,8 @@ class ShimReranker:
     429 and 503 answers (and connection failures or timeouts) are retried up to
     ``retries`` times, waiting ``Retry-After`` when the server sends it, else
     ``backoff * 2**attempt`` seconds. ``api_key`` is sent as ``Authorization: Bearer KEY``.
+    ``max_batch`` splits a larger input into several requests (for servers with a batch
+    limit); the scores come back as one list in input order.
 
     >>> ShimReranker("http://localhost:8080", timeout=5.0).rerank("q", ["a"])  # doctest: +SKIP
     [1.25]
@@ -67,6 +69,7 @@ class ShimReranker:
         timeout: float = 30.0,
         retries: int = 3,
         backoff: float = 0.5,
+        max_batch: int | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
@@ -77,6 +80,11 @@ class ShimReranker:
             raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
         if backoff < 0:
             raise ValueError(f"backoff must be >= 0 seconds, got {backoff!r}")
+        if max_batch is not None and (
+            isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
+        ):
+            raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
+        self.max_batch = max_batch
         self.url = url.rstrip("/")
         self.endpoint = f"{self.url}/inference/rerank"
         self.retries = retries
@@ -104,6 +112,13 @@ class ShimReranker:
     def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
+        step = self.max_batch or len(texts)
+        scores: list[float] = []
+        for start in range(0, len(texts), step):
+            scores.extend(self._post(query, texts[start : start + step]))
+        return scores
+
+    def _post(self, query: str, texts: Sequence[str]) -> list[float]:
         payload: dict[str, Any] = {"query": query, "input": list(texts), "top_n": len(texts)}
         for attempt in range(self.retries + 1):
             last = attempt == self.retries

@@ -73,6 +73,13 @@ def test_shim_without_api_key_sends_no_authorization() -> None:
     assert "authorization" not in server.requests[0].headers
 
 
+def test_shim_splits_inputs_over_max_batch() -> None:
+    with serve(Script()) as server:
+        scores = ShimReranker(server.url, max_batch=2).rerank("q", ["a", "bbb", "cc", "dddd", "e"])
+    assert scores == [1.0, 3.0, 2.0, 4.0, 1.0]
+    assert [r.body["input"] for r in server.requests] == [["a", "bbb"], ["cc", "dddd"], ["e"]]
+
+
 def test_shim_empty_input_makes_no_request() -> None:
     with serve(Script()) as server:
         assert ShimReranker(server.url).rerank("q", []) == []
@@ -151,6 +158,7 @@ def test_shim_unreachable_is_an_error(sleeps: list[float]) -> None:
         ({"url": "http://x", "timeout": 0}, "timeout must be > 0"),
         ({"url": "http://x", "retries": -1}, "retries must be an integer >= 0"),
         ({"url": "http://x", "backoff": -1.0}, "backoff must be >= 0"),
+        ({"url": "http://x", "max_batch": 0}, "max_batch must be a positive integer"),
     ],
 )
 def test_shim_parameters_are_checked(kwargs: dict[str, Any], message: str) -> None:
