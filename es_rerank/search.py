@@ -27,7 +27,6 @@ External execution, per ``text_similarity_reranker`` node:
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,8 +146,6 @@ def field_text(source: Mapping[str, Any], path: str) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and not math.isinf(value):
-        return str(value)
     return str(value)
 
 
