@@ -3,10 +3,13 @@
 >>> r = as_reranker(lambda query, texts: [float(len(t)) for t in texts])
 >>> list(r.rerank("q", ["a", "abc"]))
 [1.0, 3.0]
->>> check_scores([1.0], 2)
-Traceback (most recent call last):
-...
-es_rerank.errors.RerankError: the reranker returned 1 scores for 2 inputs
+>>> try:
+...     check_scores([1.0], 2)
+... except ValueError:
+...     pass
+... except RuntimeError as exc:
+...     print(type(exc).__name__, "|", exc)
+RerankError | Reranker input document count and returned score count mismatch: [2] vs [1]
 """
 
 from __future__ import annotations
@@ -60,7 +63,11 @@ def check_scores(scores: Sequence[float], expected: int) -> list[float]:
     except (TypeError, ValueError) as exc:
         raise RerankError(f"the reranker returned non-numeric scores: {exc}") from exc
     if len(values) != expected:
-        raise RerankError(f"the reranker returned {len(values)} scores for {expected} inputs")
+        # ES's own words for this failure
+        raise RerankError(
+            "Reranker input document count and returned score count mismatch: "
+            f"[{expected}] vs [{len(values)}]"
+        )
     for i, v in enumerate(values):
         if not math.isfinite(v):
             raise RerankError(f"the reranker returned a non-finite score {v!r} for input {i}")

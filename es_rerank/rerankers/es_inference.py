@@ -32,7 +32,10 @@ def scores_from_rerank_response(body: Mapping[str, Any], n_inputs: int) -> list[
             raise RerankError(f"rerank result index {index} is out of range or repeated")
         scores[index] = score
     if len(items) != n_inputs:
-        raise RerankError(f"the reranker returned {len(items)} scores for {n_inputs} inputs")
+        raise RerankError(
+            "Reranker input document count and returned score count mismatch: "
+            f"[{n_inputs}] vs [{len(items)}]"
+        )
     return check_scores([s for s in scores if s is not None], n_inputs)
 
 

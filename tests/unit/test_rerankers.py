@@ -139,7 +139,10 @@ def test_shim_timeout_then_success_is_retried(sleeps: list[float]) -> None:
 
 
 def test_shim_wrong_count_is_an_error_never_partial() -> None:
-    with serve(Script("wrong_count")) as server, pytest.raises(RerankError, match="1 scores for 2"):
+    with (
+        serve(Script("wrong_count")) as server,
+        pytest.raises(RerankError, match=r"count mismatch: \[2\] vs \[1\]"),
+    ):
         ShimReranker(server.url).rerank("q", ["a", "b"])
 
 
