@@ -5,11 +5,9 @@
 [1.0, 3.0]
 >>> try:
 ...     check_scores([1.0], 2)
-... except ValueError:
-...     pass
-... except RuntimeError as exc:
-...     print(type(exc).__name__, "|", exc)
-RerankError | Reranker input document count and returned score count mismatch: [2] vs [1]
+... except RerankError as exc:
+...     print(exc)
+Reranker input document count and returned score count mismatch: [2] vs [1]
 """
 
 from __future__ import annotations
