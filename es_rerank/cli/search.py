@@ -42,6 +42,16 @@ def register(sub: Any) -> None:
         default=os.environ.get("ES_API_KEY"),
         help="Elasticsearch API key (default: $ES_API_KEY)",
     )
+    where.add_argument(
+        "--es-username",
+        default=os.environ.get("ES_USERNAME"),
+        help="basic-auth user when no API key is given (default: $ES_USERNAME)",
+    )
+    where.add_argument(
+        "--es-password",
+        default=os.environ.get("ES_PASSWORD"),
+        help="basic-auth password (default: $ES_PASSWORD)",
+    )
     q = p.add_argument_group("the retriever")
     q.add_argument("--query", required=True, help="the search text: first stage and rerank query")
     q.add_argument("--field", default="text", help="field to match and rerank on (default: text)")
@@ -123,7 +133,11 @@ def open_backend(args: argparse.Namespace) -> Any:
 
     from es_rerank.backends.elasticsearch import ElasticsearchBackend
 
-    kwargs: dict[str, Any] = {"api_key": args.es_api_key} if args.es_api_key else {}
+    kwargs: dict[str, Any] = {}
+    if args.es_api_key:
+        kwargs["api_key"] = args.es_api_key
+    elif args.es_username:
+        kwargs["basic_auth"] = (args.es_username, args.es_password or "")
     return ElasticsearchBackend(Elasticsearch(args.es_url, **kwargs), args.index)
 
 

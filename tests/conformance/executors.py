@@ -3,7 +3,8 @@ manager yielding an ExecutorRun``; register more with :func:`register_executor`.
 
 - ``memory-external``: external mode over the test-only in-memory backend (always).
 - ``local-external``: external mode over the embedded ``LocalIndex`` (when it exists).
-- ``es-external``: external mode over a real cluster (``ES_URL``; temp index, deleted after).
+- ``es-external``: external mode over a real cluster (``ES_URL`` with ``ES_API_KEY`` or
+  ``ES_USERNAME``/``ES_PASSWORD``; a temp index, deleted after).
 - ``es-native``: Elasticsearch reranks natively; needs ``ES_URL`` and
   ``ES_RERANK_CONFORMANCE_INFERENCE_ID``, a template such as ``conformance-{scorer}`` naming
   one rerank endpoint per rule in :mod:`tests.conformance.scorers` (e.g. the shim serving
@@ -90,8 +91,12 @@ def _es_client() -> Any:
         pytest.skip("ES_URL is not set: no Elasticsearch cluster to run against")
     from elasticsearch import Elasticsearch
 
-    api_key = os.environ.get("ES_API_KEY")
-    return Elasticsearch(url, api_key=api_key) if api_key else Elasticsearch(url)
+    auth: dict[str, Any] = {}
+    if os.environ.get("ES_API_KEY"):
+        auth["api_key"] = os.environ["ES_API_KEY"]
+    elif os.environ.get("ES_USERNAME"):
+        auth["basic_auth"] = (os.environ["ES_USERNAME"], os.environ.get("ES_PASSWORD", ""))
+    return Elasticsearch(url, request_timeout=120, **auth)
 
 
 @contextlib.contextmanager

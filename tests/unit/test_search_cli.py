@@ -168,6 +168,15 @@ def test_native_with_inference_id_sends_the_retriever(
     }
 
 
+def test_credentials_from_flags(servers: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _, es, sh = servers
+    base = ["search", "--es-url", es.url, "--index", "docs", "--query", "q", "--shim-url", sh.url]
+    assert main([*base, "--es-api-key", "k3y"]) == 0
+    assert es.requests[-1].headers["authorization"] == "ApiKey k3y"
+    assert main([*base, "--es-username", "elastic", "--es-password", "pw"]) == 0
+    assert es.requests[-1].headers["authorization"] == "Basic ZWxhc3RpYzpwdw=="
+
+
 def test_license_refusal_exits_1_with_es_reason(
     servers: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
