@@ -48,7 +48,7 @@ def _error_text(response: httpx.Response) -> str:
 
 class ShimReranker:
     """Scores with the shim over HTTP: ``POST {url}/inference/rerank`` with
-    ``{"query", "input", "top_n"}``, reading ``{"rerank": [{"index", "relevance_score"}]}``
+    ``{"query", "input", "top_n", "score_mode": "raw"}``, reading ``{"rerank": [{"index", "relevance_score"}]}``
     back into input order.
 
     429 and 503 answers (and connection failures or timeouts) are retried up to
@@ -119,7 +119,13 @@ class ShimReranker:
         return scores
 
     def _post(self, query: str, texts: Sequence[str]) -> list[float]:
-        payload: dict[str, Any] = {"query": query, "input": list(texts), "top_n": len(texts)}
+        # score_mode "raw": the protocol promises raw scores whatever the shim's default
+        payload: dict[str, Any] = {
+            "query": query,
+            "input": list(texts),
+            "top_n": len(texts),
+            "score_mode": "raw",
+        }
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:

@@ -63,7 +63,12 @@ def test_shim_scores_in_input_order_and_sends_the_es_inference_body() -> None:
     assert scores == [1.0, 4.0, 2.0]
     (rec,) = server.requests
     assert rec.method == "POST" and rec.path == "/inference/rerank"
-    assert rec.body == {"query": "what", "input": ["a", "abcd", "ab"], "top_n": 3}
+    assert rec.body == {
+        "query": "what",
+        "input": ["a", "abcd", "ab"],
+        "top_n": 3,
+        "score_mode": "raw",
+    }
     assert rec.headers["authorization"] == "Bearer s3cret"
 
 
