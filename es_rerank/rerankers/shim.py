@@ -48,8 +48,8 @@ def _error_text(response: httpx.Response) -> str:
 
 class ShimReranker:
     """Scores with the shim over HTTP: ``POST {url}/inference/rerank`` with
-    ``{"query", "input", "top_n", "score_mode": "raw"}``, reading ``{"rerank": [{"index", "relevance_score"}]}``
-    back into input order.
+    ``{"query", "input", "top_n", "score_mode": "raw"}``, reading
+    ``{"rerank": [{"index", "relevance_score"}]}`` back into input order.
 
     429 and 503 answers (and connection failures or timeouts) are retried up to
     ``retries`` times, waiting ``Retry-After`` when the server sends it, else
