@@ -3,6 +3,8 @@ manager yielding an ExecutorRun``; register more with :func:`register_executor`.
 
 - ``memory-external``: external mode over the test-only in-memory backend (always).
 - ``local-external``: external mode over the embedded ``LocalIndex`` (when it exists).
+- ``shim-external``: external mode over the in-memory backend, scored through the real
+  inference shim (its app factory, serving each rule with ``--scorer``) by ``ShimReranker``.
 - ``es-external``: external mode over a real cluster (``ES_URL`` with ``ES_API_KEY`` or
   ``ES_USERNAME``/``ES_PASSWORD``; a temp index, deleted after).
 - ``es-native``: Elasticsearch reranks natively; needs ``ES_URL`` and
@@ -13,9 +15,11 @@ manager yielding an ExecutorRun``; register more with :func:`register_executor`.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -85,6 +89,38 @@ def local_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[Execu
     yield ExecutorRun(index, "external", _endpoint, _local_rerankers())
 
 
+_SHIMS: dict[str, str] = {}
+
+
+def _shim_url(scorer: str) -> str:
+    """A real shim serving ``scorer`` on loopback, started once per test session."""
+    if scorer not in _SHIMS:
+        from inference_shim.app import create_app
+        from inference_shim.config import Settings
+        from inference_shim.loading import build_engine
+        from werkzeug.serving import make_server
+
+        engine = build_engine(Settings(scorer=f"tests.conformance.scorers:{scorer}"))
+        server = make_server("127.0.0.1", 0, create_app(Settings(), engine=engine), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        atexit.register(engine.close)
+        atexit.register(server.shutdown)
+        _SHIMS[scorer] = f"http://127.0.0.1:{server.server_port}"
+    return _SHIMS[scorer]
+
+
+@contextlib.contextmanager
+def shim_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    if importlib.util.find_spec("inference_shim.app") is None:
+        pytest.skip("inference_shim.app (the rerank shim) is not in this checkout")
+    from es_rerank.rerankers.shim import ShimReranker
+
+    rerankers: dict[str, Reranker] = {
+        _endpoint(name): ShimReranker(_shim_url(name), retries=0, timeout=30) for name in SCORERS
+    }
+    yield ExecutorRun(MemoryBackend(docs), "external", _endpoint, rerankers)
+
+
 def _es_client() -> Any:
     url = os.environ.get("ES_URL")
     if not url:
@@ -145,5 +181,6 @@ def es_native(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRu
 
 register_executor("memory-external", memory_external)
 register_executor("local-external", local_external)
+register_executor("shim-external", shim_external)
 register_executor("es-external", es_external)
 register_executor("es-native", es_native)
