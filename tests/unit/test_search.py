@@ -235,3 +235,20 @@ def test_retriever_json_is_accepted_directly() -> None:
 )
 def test_field_text(source: dict[str, Any], path: str, expected: str | None) -> None:
     assert field_text(source, path) == expected
+
+
+def test_memory_backend_refuses_what_it_cannot_run() -> None:
+    backend = MemoryBackend(DOCS)
+    with pytest.raises(ValueError, match=r"does not support the \[query_string\] query"):
+        backend.search_query({"query_string": {"query": "x"}}, size=3)
+    with pytest.raises(ValueError, match=r"does not support the \[knn\] query"):
+        search(
+            spec(retriever=KnnRetriever(field="v", query_vector=[1.0], k=1, num_candidates=1)),
+            backend=backend,
+            reranker=Recorder(),
+        )
+
+
+def test_memory_backend_filter_only_bool_scores_zero_like_es() -> None:
+    hits = MemoryBackend(DOCS).search_query({"bool": {"filter": [{"term": {"tag": "b"}}]}}, size=9)
+    assert [(h.id, h.score) for h in hits] == [("d2", 0.0), ("d4", 0.0), ("d6", 0.0)]
