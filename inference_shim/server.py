@@ -55,8 +55,9 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         threads=settings.threads,
-        # Flask answers oversized bodies with a JSON 413; this is only a memory backstop.
-        max_request_body_size=settings.max_payload_bytes * 4,
+        # Flask answers oversized bodies with a JSON 413 (waitress spools large bodies to
+        # disk first); waitress's own plain-text 413 is only a backstop for huge ones.
+        max_request_body_size=max(settings.max_payload_bytes * 4, 64 * 1024 * 1024),
         ident="inference-shim",
     )
     loop = threading.Thread(target=server.run, name="shim-http", daemon=True)

@@ -17,7 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ShimProcess:
-    def __init__(self, args: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        ready_headers: dict[str, str] | None = None,
+    ) -> None:
+        self.ready_headers = ready_headers or {}
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inference_shim", "serve", "--port", "0", *args],
@@ -56,7 +63,10 @@ class ShimProcess:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(url + "/ready", timeout=5).status_code == 200:
+                if (
+                    httpx.get(url + "/ready", timeout=5, headers=self.ready_headers).status_code
+                    == 200
+                ):
                     return url
             except httpx.TransportError:
                 pass
