@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def machine() -> dict[str, str]:
 
 def timed(
     fn: Callable[[Request], object], reqs: Sequence[Request], concurrency: int
-) -> dict[str, float]:
+) -> Measurement:
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -109,15 +110,31 @@ def timed(
     else:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(one, reqs))
-    wall = time.perf_counter() - start
-    pairs = sum(len(t) for _, t in reqs)
-    latencies.sort()
-    return {
-        "pairs_per_s": pairs / wall,
-        "p50": statistics.median(latencies),
-        "p99": latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))],
-        "requests": float(len(reqs)),
-    }
+    return Measurement(
+        wall=time.perf_counter() - start,
+        pairs=sum(len(t) for _, t in reqs),
+        latencies=latencies,
+    )
+
+
+@dataclass
+class Measurement:
+    wall: float = 0.0
+    pairs: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, other: Measurement) -> None:
+        self.wall += other.wall
+        self.pairs += other.pairs
+        self.latencies.extend(other.latencies)
+
+    @property
+    def pairs_per_s(self) -> float:
+        return self.pairs / self.wall
+
+    def percentile(self, q: float) -> float:
+        lat = sorted(self.latencies)
+        return lat[min(len(lat) - 1, round(q * (len(lat) - 1)))]
 
 
 def start_server(model: Path, max_batch_tokens: int) -> tuple[subprocess.Popen[str], str]:
@@ -134,7 +151,7 @@ def start_server(model: Path, max_batch_tokens: int) -> tuple[subprocess.Popen[s
             "--max-batch-tokens",
             str(max_batch_tokens),
             "--threads",
-            "32",
+            "64",
             "--max-queue",
             "256",
         ],
@@ -167,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--passages", type=int, default=100, help="passages per request")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--max-batch-tokens", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -188,19 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"--max-batch-tokens {args.max_batch_tokens}"
     )
 
-    rows: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = minilm_l6_random(Path(tmp) / "minilm-l6-random")
         warm = reqs[:2]
-
         ce = CrossEncoder(str(model_dir))
 
         def predict(req: Request) -> object:
             return ce.predict([(req[0], t) for t in req[1]], show_progress_bar=False)
-
-        timed(predict, warm, 1)
-        rows.append(("(a) CrossEncoder.predict, in-process", timed(predict, reqs, 1)))
-        print(f"  {rows[-1][0]}: {rows[-1][1]['pairs_per_s']:.1f} pairs/s", flush=True)
 
         engine = build_engine(
             Settings(model=str(model_dir), max_batch_tokens=args.max_batch_tokens)
@@ -210,40 +222,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         def engine_score(req: Request) -> object:
             return engine.score(req[0], req[1])
 
-        timed(engine_score, warm, 1)
-        rows.append(("(b) shim engine, in-process", timed(engine_score, reqs, 1)))
-        print(f"  {rows[-1][0]}: {rows[-1][1]['pairs_per_s']:.1f} pairs/s", flush=True)
-        engine.close()
-        info["torch threads"] = str(torch.get_num_threads())
-
         proc, url = start_server(model_dir, args.max_batch_tokens)
+        local = threading.local()
+
+        def http(req: Request) -> object:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = httpx.Client(base_url=url, timeout=600)
+            r = client.post("/rerank", json={"query": req[0], "texts": req[1]})
+            r.raise_for_status()
+            return r.json()
+
+        settings: list[tuple[str, Callable[[Request], object], int]] = [
+            ("(a) CrossEncoder.predict, in-process", predict, 1),
+            ("(b) shim engine, in-process", engine_score, 1),
+            *((f"(c) shim over HTTP, concurrency {c}", http, c) for c in args.concurrency),
+        ]
+        results = {name: Measurement() for name, _, _ in settings}
         try:
-            local = threading.local()
-
-            def http(req: Request) -> object:
-                client = getattr(local, "client", None)
-                if client is None:
-                    client = local.client = httpx.Client(base_url=url, timeout=300)
-                r = client.post("/rerank", json={"query": req[0], "texts": req[1]})
-                r.raise_for_status()
-                return r.json()
-
-            timed(http, warm, 1)
-            for c in args.concurrency:
-                rows.append((f"(c) shim over HTTP, concurrency {c}", timed(http, reqs, c)))
-                print(f"  {rows[-1][0]}: {rows[-1][1]['pairs_per_s']:.1f} pairs/s", flush=True)
+            for _, fn, _ in settings:
+                timed(fn, warm, 1)
+            # Rounds interleave the settings, so a neighbour's load on the shared CPU
+            # falls on all of them rather than on whichever ran at that moment.
+            size = math.ceil(len(reqs) / args.rounds)
+            for r in range(args.rounds):
+                part = reqs[r * size : (r + 1) * size]
+                for name, fn, c in settings:
+                    m = timed(fn, part, c)
+                    results[name].add(m)
+                    print(f"  round {r + 1}: {name}: {m.pairs_per_s:.1f} pairs/s", flush=True)
         finally:
             proc.terminate()
             proc.wait(60)
+            engine.close()
 
-    base = rows[0][1]["pairs_per_s"]
+    base = results[settings[0][0]].pairs_per_s
     print()
+    print(f"torch threads: {torch.get_num_threads()}; rounds: {args.rounds}")
     print(f"| setting | pairs/s | vs (a) | p50 per {args.passages} passages | p99 |")
     print("|---|---:|---:|---:|---:|")
-    for name, r in rows:
+    for name, _, _ in settings:
+        m = results[name]
         print(
-            f"| {name} | {r['pairs_per_s']:.1f} | {r['pairs_per_s'] / base:.2f}x "
-            f"| {r['p50'] * 1000:.0f} ms | {r['p99'] * 1000:.0f} ms |"
+            f"| {name} | {m.pairs_per_s:.1f} | {m.pairs_per_s / base:.2f}x "
+            f"| {m.percentile(0.5) * 1000:.0f} ms | {m.percentile(0.99) * 1000:.0f} ms |"
         )
     print()
     print(f"load average (1 min) at end: {os.getloadavg()[0]:.2f}")

@@ -282,8 +282,8 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
     # -- operations ----------------------------------------------------------------------
     @app.get("/health")
     def health() -> Response:
-        if engine.info is None:  # pragma: no cover - an engine always has info
-            raise UnhealthyError("no engine")
+        if not engine.healthy:
+            raise UnhealthyError("the inference engine has stopped; restart the server")
         return _json_response({"status": "ok"})
 
     @app.get("/ready")

@@ -40,7 +40,7 @@ class Settings:
     max_queue: int = 64
     device: str | None = None
     score_mode: ScoreMode = "raw"
-    threads: int = 8
+    threads: int | None = None
     torch_threads: int | None = None
     drain_timeout: float = 30.0
 
@@ -132,7 +132,12 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         + " | ".join(SCORE_MODES)
         + " (per request: score_mode; /rerank also honours TEI's raw_scores)",
     ),
-    ("--threads", _positive_int, "HTTP worker threads"),
+    (
+        "--threads",
+        _positive_int,
+        "HTTP worker threads (default: --max-queue + 4, so a full "
+        "queue is answered with 429 rather than left waiting)",
+    ),
     ("--torch-threads", _positive_int, "intra-op threads of the model (default: CPU count)"),
     (
         "--drain-timeout",

@@ -49,7 +49,7 @@ Direction = Literal["right", "left"]
 
 # The engine looks at this many batches' worth of waiting pairs at once: enough to sort
 # several requests together, small enough that early requests are not held back long.
-WINDOW_BATCHES = 4
+WINDOW_BATCHES = 8
 
 
 @dataclass(frozen=True)
@@ -272,6 +272,11 @@ class Engine:
         return self._ready.wait(timeout)
 
     @property
+    def healthy(self) -> bool:
+        """False once the engine thread has died (every later request gets 503)."""
+        return self._fault is None
+
+    @property
     def open_requests(self) -> int:
         with self._cond:
             return self._open
@@ -396,18 +401,24 @@ class Engine:
 
     def _run(self, jobs: list[_Job]) -> None:
         now = time.perf_counter()
-        if self.metrics is not None:
+        try:
+            if self.metrics is not None:
+                for job in jobs:
+                    self.metrics.queue_time.observe(now - job.enqueued)
+            if isinstance(self.backend, CrossEncoderBackend):
+                self._run_batched(self.backend, jobs)
+            else:
+                for job in jobs:
+                    self._run_whole(self.backend, job)
             for job in jobs:
-                self.metrics.queue_time.observe(now - job.enqueued)
-        if isinstance(self.backend, CrossEncoderBackend):
-            self._run_batched(self.backend, jobs)
-        else:
+                if not job.failed:
+                    job.future.set_result(job.scores)
+        except Exception as exc:  # a fault outside the model call: answer, keep serving
             for job in jobs:
-                self._run_whole(self.backend, job)
-        for job in jobs:
-            if not job.failed:
-                job.future.set_result(job.scores)
-        self._release(len(jobs))
+                if not job.future.done():
+                    self._fail(job, exc)
+        finally:
+            self._release(len(jobs))
 
     def _run_whole(self, backend: FunctionBackend, job: _Job) -> None:
         t0 = time.perf_counter()

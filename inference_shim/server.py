@@ -54,7 +54,7 @@ def serve(settings: Settings) -> int:
         app,
         host=settings.host,
         port=settings.port,
-        threads=settings.threads,
+        threads=settings.threads or settings.max_queue + 4,
         # Flask answers oversized bodies with a JSON 413 (waitress spools large bodies to
         # disk first); waitress's own plain-text 413 is only a backstop for huge ones.
         max_request_body_size=max(settings.max_payload_bytes * 4, 64 * 1024 * 1024),
