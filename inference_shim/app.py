@@ -47,9 +47,12 @@ from inference_shim.parsing import (
 from inference_shim.runner import Direction, Engine
 from inference_shim.schemas import committed_openapi
 
-__all__ = ["OPEN_PATHS", "create_app"]
+__all__ = ["DRAINING", "OPEN_PATHS", "create_app"]
 
 log = logging.getLogger("inference_shim")
+
+# app.config key the server sets on SIGTERM.
+DRAINING = "SHIM_DRAINING"
 
 # Open without the API key unless --protect-info, as in TEI.
 OPEN_PATHS = frozenset({"/health", "/ready", "/info", "/metrics", "/openapi.json"})
@@ -288,7 +291,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
 
     @app.get("/ready")
     def ready() -> Response:
-        if not engine.ready:
+        if not engine.ready or app.config.get(DRAINING):
             raise UnhealthyError("the model is loading, has failed, or the server is stopping")
         return _json_response({"status": "ready"})
 

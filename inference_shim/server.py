@@ -12,7 +12,7 @@ import time
 from types import FrameType
 from typing import Any
 
-from inference_shim.app import create_app
+from inference_shim.app import DRAINING, create_app
 from inference_shim.config import Settings
 from inference_shim.loading import build_engine
 from inference_shim.metrics import Metrics
@@ -73,10 +73,20 @@ def serve(settings: Settings) -> int:
 
     while not stop.wait(0.5):
         pass
+    app.config[DRAINING] = True
     server.accepting = False
     server.trigger.pull_trigger(lambda: dispatcher.close(server))
     deadline = time.monotonic() + settings.drain_timeout
+
+    def close_idle() -> None:
+        # Idle keep-alive connections are closed so clients reconnect elsewhere; busy
+        # ones finish their response first (this runs again until the end).
+        for channel in list(server.active_channels.values()):
+            if not channel.requests and not channel.total_outbufs_len:
+                channel.will_close = True
+
     while _busy(server, engine) and time.monotonic() < deadline:
+        server.trigger.pull_trigger(close_idle)
         time.sleep(0.05)
     busy = _busy(server, engine)
     engine.close(timeout=max(0.0, deadline - time.monotonic()))
