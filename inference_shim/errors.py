@@ -10,8 +10,8 @@ from __future__ import annotations
 __all__ = [
     "BackendError",
     "EmptyError",
+    "MalformedRequestError",
     "OverloadedError",
-    "PayloadTooLargeError",
     "ShimError",
     "UnauthorizedError",
     "UnhealthyError",
@@ -51,11 +51,6 @@ class EmptyError(ValidationError):
 
     status = 400
     error_type = "Empty"
-
-
-class PayloadTooLargeError(ValidationError):
-    status = 413
-    error_type = "PayloadTooLarge"
 
 
 class UnauthorizedError(ShimError):
