@@ -42,6 +42,8 @@ def model_shim(spread_cross_encoder: Path) -> Iterator[ShimProcess]:
             "200000",
             "--max-batch-tokens",
             "512",
+            "--device",
+            "cpu",
         ]
     )
     yield shim

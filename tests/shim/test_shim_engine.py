@@ -243,3 +243,27 @@ def test_environment_mirrors_flags() -> None:
     assert info["limits"]["max_queue"] == 3
     assert info["score_mode"] == "sigmoid"
     assert info["kind"] == "scorer"
+
+
+def test_max_input_length_above_the_model_is_refused(spread_cross_encoder: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inference_shim",
+            "serve",
+            "--port",
+            "0",
+            "--model",
+            str(spread_cross_encoder),
+            "--max-input-length",
+            "4096",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
+    )
+    assert r.returncode == 2
+    assert "--max-input-length 4096 is above the model's limit of 128" in r.stderr
