@@ -36,7 +36,12 @@ class ShimProcess:
         )
         self.stderr: list[str] = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        self.url = self._wait_for_url()
+        try:
+            self.url = self._wait_for_url()
+        except BaseException:
+            self.proc.kill()  # never leave a half-started server behind
+            self.proc.wait(10)
+            raise
 
     def _drain_stderr(self) -> None:
         assert self.proc.stderr is not None
