@@ -33,3 +33,8 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Shim throughput against sentence-transformers, side by side (a few minutes on 2 cores).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/shim_throughput.py

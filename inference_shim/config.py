@@ -1,0 +1,203 @@
+"""Server settings: one dataclass, filled from command-line flags whose defaults come from
+``SHIM_*`` environment variables (flag > environment > built-in default).
+
+>>> argv = ["--model", "/models/ce", "--port", "9000"]
+>>> s = settings_from_argv(argv, environ={"SHIM_API_KEY": "k"})
+>>> s.model, s.port, s.api_key, s.score_mode
+('/models/ce', 9000, 'k', 'raw')
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
+
+__all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
+
+ENV_PREFIX = "SHIM_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``inference-shim serve`` can be told. Limits are per request."""
+
+    model: str | None = None
+    scorer: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_key: str | None = None
+    protect_info: bool = False
+    max_batch_tokens: int = 4096
+    max_client_batch_size: int = 1000
+    max_input_length: int | None = None
+    max_payload_bytes: int = 2_000_000
+    max_text_chars: int = 20_000
+    max_queue: int = 64
+    device: str | None = None
+    score_mode: ScoreMode = "raw"
+    threads: int | None = None
+    torch_threads: int | None = None
+    drain_timeout: float = 30.0
+
+    def public_limits(self) -> dict[str, Any]:
+        """The limits a client may want to know (reported by ``GET /info``)."""
+        return {
+            "max_batch_tokens": self.max_batch_tokens,
+            "max_client_batch_size": self.max_client_batch_size,
+            "max_input_length": self.max_input_length,
+            "max_payload_bytes": self.max_payload_bytes,
+            "max_text_chars": self.max_text_chars,
+            "max_queue": self.max_queue,
+        }
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"must be > 0, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"must be 0..65535 (0: any free port), got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"must be > 0, got {value}")
+    return value
+
+
+def _mode(text: str) -> ScoreMode:
+    return parse_mode(text, name="--score-mode")
+
+
+# flag, type, help. The dest and the environment variable follow from the flag name.
+_FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
+    ("--model", str, "cross-encoder or bi-encoder: a local directory or a hub id"),
+    (
+        "--scorer",
+        str,
+        "serve a Python function package.module:function "
+        "(query: str, texts: list[str]) -> list[float] of raw scores instead of a model",
+    ),
+    ("--host", str, "address to listen on; use 0.0.0.0 in a container"),
+    ("--port", _port, "TCP port (0: any free port, printed at start)"),
+    ("--api-key", str, "require 'Authorization: Bearer KEY' on the rerank routes"),
+    (
+        "--max-batch-tokens",
+        _positive_int,
+        "padded tokens per model forward pass; pairs of concurrent requests share batches",
+    ),
+    (
+        "--max-client-batch-size",
+        _positive_int,
+        "most texts in one request (larger ones get 422; smaller ones are split internally)",
+    ),
+    (
+        "--max-input-length",
+        _positive_int,
+        "tokens per (query, text) pair; default and upper bound: the model's max length",
+    ),
+    ("--max-payload-bytes", _positive_int, "largest request body (413 above it)"),
+    ("--max-text-chars", _positive_int, "longest text or query in characters (422 above it)"),
+    (
+        "--max-queue",
+        _positive_int,
+        "requests waiting or running at once; more get 429 with Retry-After",
+    ),
+    ("--device", str, "torch device: cpu, cuda, cuda:1 (default: cuda when available)"),
+    (
+        "--score-mode",
+        _mode,
+        "default score for every route: "
+        + " | ".join(SCORE_MODES)
+        + " (per request: score_mode; /rerank also honours TEI's raw_scores)",
+    ),
+    (
+        "--threads",
+        _positive_int,
+        "HTTP worker threads (default: --max-queue + 4, so a full "
+        "queue is answered with 429 rather than left waiting)",
+    ),
+    ("--torch-threads", _positive_int, "intra-op threads of the model (default: CPU count)"),
+    (
+        "--drain-timeout",
+        _positive_float,
+        "seconds SIGTERM waits for in-flight requests before exiting",
+    ),
+]
+
+
+def _env_name(flag: str) -> str:
+    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
+
+
+def add_serve_arguments(
+    parser: argparse.ArgumentParser, *, environ: Mapping[str, str] | None = None
+) -> None:
+    """Add every setting as a flag; each flag's default is read from its ``SHIM_*`` variable."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    for flag, conv, text in _FLAGS:
+        dest = flag.lstrip("-").replace("-", "_")
+        var = _env_name(flag)
+        default: Any = getattr(defaults, dest)
+        if var in env:
+            try:
+                default = conv(env[var])
+            except ValueError as exc:
+                parser.error(f"environment variable {var}: {exc}")
+        secret = dest == "api_key"  # never echo a key from the environment
+        shown = "" if default is None or secret else f"; default {default}"
+        parser.add_argument(
+            flag, dest=dest, type=conv, default=default, help=f"{text} [env {var}{shown}]"
+        )
+    var = _env_name("--protect-info")
+    try:
+        protect = _bool(env.get(var, ""))
+    except ValueError as exc:
+        parser.error(f"environment variable {var}: {exc}")
+    parser.add_argument(
+        "--protect-info",
+        action=argparse.BooleanOptionalAction,
+        default=protect,
+        help="also require the API key on /health, /ready, /info, /metrics and "
+        f"/openapi.json (open by default, as in TEI) [env {var}]",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Build :class:`Settings` from parsed arguments; exactly one of model/scorer."""
+    values = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
+    settings = Settings(**values)
+    if (settings.model is None) == (settings.scorer is None):
+        raise ValueError("give exactly one of --model (or SHIM_MODEL) and --scorer (SHIM_SCORER)")
+    return settings
+
+
+def settings_from_argv(
+    argv: Sequence[str], *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Parse serve flags (for tests and embedding)."""
+    parser = argparse.ArgumentParser(prog="inference-shim serve")
+    add_serve_arguments(parser, environ=environ)
+    return settings_from_args(parser.parse_args(list(argv)))

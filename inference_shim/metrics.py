@@ -1,0 +1,64 @@
+"""Prometheus metrics, one registry per app so several apps can live in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+__all__ = ["Metrics"]
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
+_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+_TOKEN_BUCKETS = (64, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+
+
+class Metrics:
+    """Request counts by route and status, latency, queue time, batch sizes and tokens.
+
+    >>> m = Metrics()
+    >>> m.requests.labels(route="/rerank", status="200").inc()
+    >>> b"shim_requests_total" in m.render()
+    True
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "shim_requests", "HTTP requests by route and status", ["route", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "shim_request_duration_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.queue_time = Histogram(
+            "shim_queue_duration_seconds",
+            "time a request waits before its first pair reaches the model",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.inference_time = Histogram(
+            "shim_inference_duration_seconds",
+            "model time per batch",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "shim_batch_size", "pairs per model batch", buckets=_SIZE_BUCKETS, registry=r
+        )
+        self.batch_tokens = Histogram(
+            "shim_batch_tokens",
+            "padded tokens per model batch",
+            buckets=_TOKEN_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter("shim_tokens", "tokens scored (without padding)", registry=r)
+        self.pairs = Counter("shim_pairs", "(query, text) pairs scored", registry=r)
+        self.queue_depth = Gauge(
+            "shim_queue_depth", "requests waiting or running in the engine", registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.shim.server_proc import ShimProcess
+
+
+@pytest.fixture(scope="session")
+def spread_cross_encoder(
+    tiny_cross_encoder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The tiny cross-encoder with its classifier scaled up, so different texts get clearly
+    different scores (a mix-up between requests would show)."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    path = tmp_path_factory.mktemp("spread-ce")
+    shutil.copytree(tiny_cross_encoder, path, dirs_exist_ok=True)
+    model = BertForSequenceClassification.from_pretrained(path)
+    with torch.no_grad():
+        model.classifier.weight.mul_(1000.0)
+    model.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_shim(spread_cross_encoder: Path) -> Iterator[ShimProcess]:
+    """The real server with the tiny model and small limits that tests can exceed."""
+    shim = ShimProcess(
+        [
+            "--model",
+            str(spread_cross_encoder),
+            "--max-client-batch-size",
+            "300",
+            "--max-text-chars",
+            "5000",
+            "--max-payload-bytes",
+            "200000",
+            "--max-batch-tokens",
+            "512",
+            "--device",
+            "cpu",
+        ]
+    )
+    yield shim
+    assert shim.terminate() == 0
+
+
+@pytest.fixture(scope="session")
+def scorer_shim() -> Iterator[ShimProcess]:
+    shim = ShimProcess(["--scorer", "tests.shim.scorers:overlap"])
+    yield shim
+    assert shim.terminate() == 0
