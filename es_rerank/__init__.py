@@ -6,11 +6,13 @@
 """
 
 from es_rerank.backends import Backend, Hit
+from es_rerank.backends.local import LocalIndex
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 
 __all__ = [
     "Backend",
     "Hit",
+    "LocalIndex",
     "denormalize",
     "min_score_to_raw",
     "normalize",
