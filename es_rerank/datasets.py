@@ -1,5 +1,5 @@
 """Read a retrieval collection in the BEIR layout: ``corpus.jsonl``, ``queries.jsonl``,
-``qrels/test.tsv`` (header ``query-id corpus-id score``, graded relevance)."""
+``qrels/test.tsv`` (``query-id corpus-id score`` rows, header optional, graded)."""
 
 from __future__ import annotations
 
@@ -33,9 +33,12 @@ def load_beir(path: str | Path, *, split: str = "test") -> BeirDataset:
     qrels: dict[str, dict[str, int]] = {}
     with qrels_file.open(newline="") as fh:
         rows = csv.reader(fh, delimiter="\t")
-        header = next(rows, None)
-        if header is None or [h.strip() for h in header[:2]] != ["query-id", "corpus-id"]:
-            raise ValueError(f"{qrels_file}: expected a 'query-id corpus-id score' header")
+        first = next(rows, None)
+        # The header line is optional (some exports omit it): a non-integer score marks it.
+        if first is not None and not (len(first) >= 3 and first[2].strip().lstrip("-").isdigit()):
+            first = None
+        if first is not None:
+            qrels.setdefault(first[0], {})[first[1]] = int(first[2])
         for lineno, row in enumerate(rows, start=2):
             if len(row) < 3:
                 raise ValueError(f"{qrels_file}:{lineno}: expected 3 columns, got {row!r}")

@@ -27,7 +27,9 @@ __all__ = ["RankedHit", "rerank_hits", "resolve_model"]
 ENV_MODEL = "ES_RERANK_MODEL"
 
 
-def resolve_model(explicit: str | None, *, notice: TextIO = sys.stderr) -> LoadedModel:
+def resolve_model(
+    explicit: str | None, *, notice: TextIO = sys.stderr, max_length: int | None = None
+) -> LoadedModel:
     """``--model`` / ``$ES_RERANK_MODEL``, else the cached or hub default cross-encoder,
     else the packaged offline bi-encoder, with a notice on ``notice`` saying why.
 
@@ -35,9 +37,9 @@ def resolve_model(explicit: str | None, *, notice: TextIO = sys.stderr) -> Loade
     """
     chosen = explicit or os.environ.get(ENV_MODEL) or None
     if chosen:
-        return load_model(chosen)
+        return load_model(chosen, max_length=max_length)
     try:
-        return load_model(DEFAULT_HUB_MODEL)
+        return load_model(DEFAULT_HUB_MODEL, max_length=max_length)
     except ModelLoadError as exc:
         path = packaged_bi_encoder_path()
         print(
@@ -47,7 +49,7 @@ def resolve_model(explicit: str | None, *, notice: TextIO = sys.stderr) -> Loade
             f"{ENV_MODEL} to use another model.",
             file=notice,
         )
-        return load_model(path)
+        return load_model(path, max_length=max_length)
 
 
 @dataclass(frozen=True)

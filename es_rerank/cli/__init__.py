@@ -15,6 +15,7 @@ _COMMANDS = [
     "es_rerank.cli.scores",
     "es_rerank.cli.index",
     "es_rerank.cli.demo",
+    "es_rerank.cli.eval",
 ]
 
 
