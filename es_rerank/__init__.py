@@ -7,13 +7,16 @@
 
 from es_rerank.backends import Backend, Hit
 from es_rerank.backends.local import LocalIndex
+from es_rerank.evaluation import Evaluation, evaluate
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 
 __all__ = [
     "Backend",
+    "Evaluation",
     "Hit",
     "LocalIndex",
     "denormalize",
+    "evaluate",
     "min_score_to_raw",
     "normalize",
 ]

@@ -81,3 +81,13 @@ def test_killed_index_run_resumes_exactly_once(tmp_path: Path) -> None:
     # each id exactly once: match_all over everything returns N distinct ids
     all_ids = [h.id for h in index.search_query(None, size=N_DOCS + 10)]
     assert len(all_ids) == N_DOCS == len(set(all_ids))
+
+
+def test_index_cli_lists_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "d.jsonl"
+    f.write_text('{"_id": "a", "text": "ok"}\n{"text": "no id"}\nnot json\n')
+    assert main(["index", str(f), "--local", str(tmp_path / "i")]) == 1
+    captured = capsys.readouterr()
+    assert "indexed 1, rejected 2" in captured.out
+    assert "line 2: missing id" in captured.err and "line 3: invalid JSON" in captured.err
+    assert main(["index", str(tmp_path / "nope.jsonl"), "--local", str(tmp_path / "i")]) == 2
