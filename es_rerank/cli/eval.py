@@ -130,7 +130,9 @@ def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
         f"index-{data.path.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
     )
     index = LocalIndex(path, mapping="passages")
-    if index.count() == 0:
+    with data.corpus.open("rb") as fh:
+        n_docs = sum(1 for line in fh if line.strip())
+    if index.count() < n_docs:  # new, or an earlier run stopped early: adding is idempotent
         result = index.add(data.corpus)
         for r in result.rejected:
             print(f"rejected line {r.position} (id {r.id}): {r.reason}", file=sys.stderr)

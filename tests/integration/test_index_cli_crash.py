@@ -57,8 +57,11 @@ def test_killed_index_run_resumes_exactly_once(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         seen = 0
         while time.monotonic() < deadline and proc.poll() is None:
-            if (path / "meta.json").exists():
-                seen = LocalIndex(path).count()
+            if (path / "es_rerank_mapping.json").exists():
+                try:
+                    seen = LocalIndex(path).count()
+                except ValueError:  # caught while the index is being created
+                    seen = 0
                 if seen > 0:
                     break
             time.sleep(0.02)
