@@ -29,7 +29,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
-	$(BIN)/es-rerank normalize -- -110 -5 -1 -0.5 0 0.5 1 5
+	$(BIN)/es-rerank demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

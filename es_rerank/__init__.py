@@ -7,6 +7,7 @@
 
 from es_rerank.backends import Backend, Hit
 from es_rerank.backends.elasticsearch import ElasticsearchBackend
+from es_rerank.backends.local import LocalIndex
 from es_rerank.errors import (
     ElasticsearchError,
     ElasticsearchRequestError,
@@ -17,6 +18,7 @@ from es_rerank.errors import (
     RerankError,
     RetrieverValidationError,
 )
+from es_rerank.evaluation import Evaluation, evaluate
 from es_rerank.rerankers import (
     CrossEncoderReranker,
     ElasticInferenceReranker,
@@ -42,10 +44,12 @@ __all__ = [
     "ElasticsearchError",
     "ElasticsearchRequestError",
     "EsRerankError",
+    "Evaluation",
     "Hit",
     "InferenceEndpointNotFoundError",
     "KnnRetriever",
     "LicenseError",
+    "LocalIndex",
     "RRFRetriever",
     "RerankError",
     "Reranker",
@@ -58,6 +62,7 @@ __all__ = [
     "StandardRetriever",
     "TextSimilarityReranker",
     "denormalize",
+    "evaluate",
     "min_score_to_raw",
     "normalize",
     "retriever_from_dict",

@@ -14,6 +14,9 @@ from es_rerank.models import ModelLoadError
 _COMMANDS = [
     "es_rerank.cli.scores",
     "es_rerank.cli.search",
+    "es_rerank.cli.index",
+    "es_rerank.cli.demo",
+    "es_rerank.cli.eval",
 ]
 
 

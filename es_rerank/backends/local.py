@@ -1,0 +1,236 @@
+"""An embedded, on-disk full-text index on tantivy: no server, same mapping files as ES.
+
+tantivy's BM25 is Lucene's (k1=1.2, b=0.75, same idf), so first-stage scores and orders
+match what Elasticsearch gives for the same analysed text. Its commits are atomic (a new
+``meta.json`` is swapped in only once every segment file is written), so a process killed
+mid-indexing leaves the index as of its last commit; re-adding is idempotent by id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sized
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from es_rerank.backends.base import Hit
+from es_rerank.backends.local_mapping import (
+    _ANALYZERS,
+    _ID,
+    _SOURCE,
+    LocalMapping,
+    RejectedDocument,
+    build_analyzer,
+)
+from es_rerank.backends.local_query import QueryTranslator
+
+__all__ = ["AddResult", "LocalIndex", "Rejected"]
+
+_MAPPING_FILE = "es_rerank_mapping.json"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A document that was not indexed: where it came from, its id if known, and why."""
+
+    position: int  # 1-based line of a JSONL file, or index in the iterable
+    id: str | None
+    reason: str
+
+
+@dataclass
+class AddResult:
+    indexed: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+class LocalIndex:
+    """A local index at ``path`` (created from ``mapping`` if absent, else reopened).
+
+    >>> import tempfile
+    >>> from es_rerank import LocalIndex
+    >>> idx = LocalIndex(tempfile.mkdtemp(), mapping="passages")
+    >>> idx.add([{"_id": "a", "title": "Cats", "text": "cats purr", "year": 2020},
+    ...          {"_id": "b", "title": "Dogs", "text": "dogs bark", "year": 2021}],
+    ...         progress=False).indexed
+    2
+    >>> [h.id for h in idx.search_query({"match": {"text": "purr"}}, size=10)]
+    ['a']
+    >>> [h.id for h in idx.search_query({"range": {"year": {"gte": 2021}}}, size=10)]
+    ['b']
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        mapping: Mapping[str, Any] | str | Path | None = None,
+        heap_size: int = 50_000_000,
+    ) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        stored = self.path / _MAPPING_FILE
+        if stored.is_file():
+            raw = json.loads(stored.read_text())
+            if mapping is not None and _resolve_mapping(mapping) != raw:
+                raise ValueError(
+                    f"mapping: the index at {self.path} was created with a different mapping "
+                    f"({stored}); use a new path or the same mapping"
+                )
+        else:
+            raw = _resolve_mapping(mapping if mapping is not None else "passages")
+        self.mapping = LocalMapping(raw)
+        self._schema = self.mapping.schema()
+        self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        self._analyzers = {name: build_analyzer(name) for name in _ANALYZERS.values()}
+        for name, analyzer in self._analyzers.items():
+            self._index.register_tokenizer(name, analyzer)
+        if not stored.is_file():
+            tmp = stored.with_suffix(".tmp")
+            tmp.write_text(json.dumps(raw, indent=2))
+            tmp.replace(stored)
+        self._translator = QueryTranslator(self.mapping, self._schema, self._analyzers)
+        self._heap_size = heap_size
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _searcher(self) -> tantivy.Searcher:
+        self._index.reload()  # see commits made by other writers/processes
+        return self._index.searcher()
+
+    def count(self) -> int:
+        """Number of live documents as of the last commit."""
+        return int(self._searcher().num_docs)
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        """The ``_source`` of document ``doc_id``, or None."""
+        searcher = self._searcher()
+        q = tantivy.Query.term_query(self._schema, _ID, str(doc_id))
+        res = searcher.search(q, limit=1).hits
+        if not res:
+            return None
+        return _source(searcher.doc(res[0][1]))
+
+    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> list[Hit]:
+        """Run an ES query DSL object; best first, equal scores in index order."""
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"size must be a non-negative integer, got {size!r}")
+        q = self._translator.translate(query)
+        if size == 0:
+            return []
+        searcher = self._searcher()
+        hits = searcher.search(q, limit=size).hits
+        ordered = sorted(hits, key=lambda h: (-h[0], h[1].segment_ord, h[1].doc))
+        out = []
+        for score, addr in ordered:
+            doc = searcher.doc(addr)
+            out.append(Hit(id=str(doc.get_first(_ID)), score=float(score), source=_source(doc)))
+        return out
+
+    # -- writing ---------------------------------------------------------------------
+
+    def add(
+        self,
+        docs: Iterable[Any] | str | Path,
+        *,
+        id_field: str = "_id",
+        batch_size: int = 1000,
+        progress: bool = True,
+        total: int | None = None,
+    ) -> AddResult:
+        """Add or replace documents (by ``id_field``), committing every ``batch_size``.
+
+        ``docs`` is an iterable of dicts or the path of a JSONL file. Documents that do not
+        fit the mapping are skipped and listed in the result with their reason.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if isinstance(docs, (str, Path)):
+            path = Path(docs)
+            if not path.is_file():
+                raise FileNotFoundError(f"no such JSONL file: {path}")
+            if total is None:
+                with path.open("rb") as fh:
+                    total = sum(1 for _ in fh)
+            items: Iterable[tuple[int, Any, str | None]] = _read_jsonl(path)
+        else:
+            if total is None and isinstance(docs, Sized):
+                total = len(docs)
+            items = ((i, d, None) for i, d in enumerate(docs))
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+        result = AddResult()
+        writer = self._index.writer(heap_size=self._heap_size, num_threads=1)
+        pending = 0
+        try:
+            bar = tqdm(total=total, unit="doc", desc="indexing", disable=not progress)
+            with bar:
+                for pos, doc, parse_error in items:
+                    bar.update(1)
+                    if parse_error is not None:
+                        result.rejected.append(Rejected(pos, None, parse_error))
+                        continue
+                    try:
+                        doc_id, tdoc = self.mapping.to_document(doc, id_field=id_field)
+                    except RejectedDocument as exc:
+                        rid = doc.get(id_field) if isinstance(doc, Mapping) else None
+                        result.rejected.append(
+                            Rejected(pos, None if rid is None else str(rid), str(exc))
+                        )
+                        continue
+                    writer.delete_documents_by_term(_ID, doc_id)
+                    writer.add_document(tdoc)
+                    pending += 1
+                    if pending >= batch_size:
+                        writer.commit()
+                        result.indexed += pending
+                        pending = 0
+                if pending:
+                    writer.commit()
+                    result.indexed += pending
+                    pending = 0
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        return result
+
+    def add_jsonl(self, path: str | Path, **kwargs: Any) -> AddResult:
+        """Same as :meth:`add` with a JSONL path."""
+        return self.add(Path(path), **kwargs)
+
+
+def _resolve_mapping(mapping: Mapping[str, Any] | str | Path) -> dict[str, Any]:
+    if isinstance(mapping, Mapping):
+        return dict(json.loads(json.dumps(mapping)))
+    p = Path(mapping)
+    if p.suffix == ".json" and p.is_file():
+        data = json.loads(p.read_text())
+    else:
+        from es_rerank.resources import load_json_resource
+
+        data = load_json_resource(str(mapping))
+    if not isinstance(data, dict):
+        raise ValueError(f"mapping: {mapping} is not a JSON object")
+    return data
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                yield lineno, None, "empty line"
+                continue
+            try:
+                yield lineno, json.loads(line), None
+            except json.JSONDecodeError as exc:
+                yield lineno, None, f"invalid JSON: {exc}"
+
+
+def _source(doc: tantivy.Document) -> dict[str, Any]:
+    blob = doc.get_first(_SOURCE)
+    data = json.loads(bytes(blob).decode()) if blob is not None else {}
+    return data if isinstance(data, dict) else {}

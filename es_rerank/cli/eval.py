@@ -1,0 +1,209 @@
+"""``es-rerank eval --dataset DIR``: BM25 first stage vs reranked on a BEIR-layout collection.
+
+Prints the metrics side by side, per-query win/tie/loss (by NDCG@10) and the time spent in
+each stage; writes ``results.json`` (every number) and ``ndcg10_change.png`` to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from es_rerank.backends.base import Backend, Hit
+from es_rerank.backends.local import LocalIndex
+from es_rerank.datasets import BeirDataset, load_beir
+from es_rerank.evaluation import evaluate
+from es_rerank.rerank_window import rerank_hits, resolve_model
+
+METRICS = ("ndcg@10", "mrr@10", "map")
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "eval",
+        help="evaluate BM25 vs reranked (NDCG@10, MRR@10, MAP) on a BEIR-layout dataset",
+        description=(
+            "Indexes DIR/corpus.jsonl (locally, cached; or into --es-url/--index), runs every "
+            "judged query of DIR/qrels/test.tsv with BM25 (multi_match on title and text) and "
+            "reranked, and reports both."
+        ),
+    )
+    p.add_argument("--dataset", type=Path, required=True, metavar="DIR")
+    p.add_argument("--out", type=Path, default=Path("eval-out"), help="output dir (eval-out)")
+    p.add_argument("--model", metavar="PATH_OR_ID", help="reranker (resolution as in `demo`)")
+    p.add_argument("--rank-window-size", type=int, default=100, help="BM25 hits reranked (100)")
+    p.add_argument("--field", default="text", help="document field the reranker reads (text)")
+    p.add_argument("--batch-size", type=int, default=32, help="model batch size (32)")
+    p.add_argument("--max-length", type=int, help="truncate pairs to N tokens (model's own)")
+    p.add_argument("--limit-queries", type=int, help="only the first N judged queries")
+    p.add_argument(
+        "--index",
+        metavar="PATH_OR_NAME",
+        help="local index dir (default: cached under --out), or ES index name with --es-url",
+    )
+    p.add_argument("--es-url", metavar="URL", help="run the first stage on Elasticsearch")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    if args.rank_window_size < 1:
+        raise ValueError(f"--rank-window-size must be >= 1, got {args.rank_window_size}")
+    data = load_beir(args.dataset)
+    queries = dict(list(data.queries.items())[: args.limit_queries or None])
+    qrels = {q: data.qrels[q] for q in queries}
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    backend = _backend(args, data)
+    index_s = time.perf_counter() - t0
+    model = resolve_model(args.model, max_length=args.max_length)
+    window = args.rank_window_size
+
+    first: dict[str, list[Hit]] = {}
+    t0 = time.perf_counter()
+    for qid, text in tqdm(queries.items(), desc="BM25", unit="q"):
+        first[qid] = backend.search_query(first_stage_query(text), size=window)
+    bm25_s = time.perf_counter() - t0
+
+    reranked: dict[str, list[str]] = {}
+    t0 = time.perf_counter()
+    for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
+        ranked = rerank_hits(model, text, first[qid], field=args.field, batch_size=args.batch_size)
+        reranked[qid] = [r.id for r in ranked]
+    rerank_s = time.perf_counter() - t0
+
+    bm25_run = {q: [h.id for h in hits] for q, hits in first.items()}
+    ev_bm25 = evaluate(bm25_run, qrels, metrics=METRICS)
+    ev_rr = evaluate(reranked, qrels, metrics=METRICS)
+    deltas = {q: ev_rr.per_query["ndcg@10"][q] - ev_bm25.per_query["ndcg@10"][q] for q in queries}
+    wins = sum(d > 1e-9 for d in deltas.values())
+    losses = sum(d < -1e-9 for d in deltas.values())
+    n_pairs = sum(len(h) for h in first.values())
+    result: dict[str, Any] = {
+        "dataset": str(data.path),
+        "queries": len(queries),
+        "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
+        "rank_window_size": window,
+        "first_stage": "multi_match(title, text) BM25 on "
+        + ("Elasticsearch" if args.es_url else "local tantivy index"),
+        "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
+        "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
+        "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
+        "seconds": {"index": index_s, "bm25": bm25_s, "rerank": rerank_s},
+        "pairs_scored": n_pairs,
+        "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
+        "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
+    }
+    (args.out / "results.json").write_text(json.dumps(result, indent=2))
+    _plot(deltas, args.out / "ndcg10_change.png", title=f"{data.path.name}: reranked - BM25")
+    _print_table(result)
+    print(f"wrote {args.out / 'results.json'} and {args.out / 'ndcg10_change.png'}")
+    return 0
+
+
+def first_stage_query(text: str) -> dict[str, Any]:
+    return {"multi_match": {"query": text, "fields": ["title", "text"]}}
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
+    if args.es_url:
+        if not args.index:
+            raise ValueError("--es-url needs --index NAME")
+        return _EsBackend(args.es_url, args.index, data)
+    stat = data.corpus.stat()
+    key = f"{data.corpus.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    path = args.index or args.out / (
+        f"index-{data.path.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    )
+    index = LocalIndex(path, mapping="passages")
+    with data.corpus.open("rb") as fh:
+        n_docs = sum(1 for line in fh if line.strip())
+    if index.count() < n_docs:  # new, or an earlier run stopped early: adding is idempotent
+        result = index.add(data.corpus)
+        for r in result.rejected:
+            print(f"rejected line {r.position} (id {r.id}): {r.reason}", file=sys.stderr)
+    return index
+
+
+class _EsBackend:
+    """First stage on an Elasticsearch index (created and filled from the corpus if absent)."""
+
+    def __init__(self, url: str, index: str, data: BeirDataset) -> None:
+        from elasticsearch import Elasticsearch
+
+        from es_rerank.cli.index import index_elasticsearch, report
+
+        self._client = Elasticsearch(url)
+        self._index = index
+        if not self._client.indices.exists(index=index):
+            report(
+                index_elasticsearch(
+                    data.corpus,
+                    url=url,
+                    index=index,
+                    mapping="passages",
+                    id_field="_id",
+                    batch_size=500,
+                )
+            )
+
+    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> list[Hit]:
+        resp = self._client.search(
+            index=self._index, query=dict(query or {"match_all": {}}), size=size
+        )
+        return [
+            Hit(id=h["_id"], score=float(h["_score"] or 0.0), source=h.get("_source", {}))
+            for h in resp["hits"]["hits"]
+        ]
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    m = result["metrics"]
+    print(
+        f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
+    )
+    print(f"model: {result['model']['path']} ({result['model']['kind']})")
+    print(f"  {'metric':<10} {'BM25':>8} {'reranked':>9} {'change':>8}")
+    for name in METRICS:
+        b, r = m["bm25"][name], m["reranked"][name]
+        print(f"  {name:<10} {b:>8.4f} {r:>9.4f} {r - b:>+8.4f}")
+    w, t, lo = result["ndcg@10_wins_ties_losses"]
+    print(f"  per-query NDCG@10: {w} wins, {t} ties, {lo} losses")
+    s = result["seconds"]
+    print(
+        f"  time: index {s['index']:.1f}s, BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
+        f"({result['pairs_scored']} pairs)"
+    )
+
+
+def _plot(deltas: dict[str, float], path: Path, *, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = sorted(deltas.values())
+    fig, ax = plt.subplots(figsize=(8, 4))
+    colors = ["tab:green" if v > 0 else "tab:red" if v < 0 else "tab:gray" for v in values]
+    ax.bar(range(len(values)), values, color=colors, width=1.0)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_xlabel("queries (sorted by change)")
+    ax.set_ylabel("NDCG@10 change")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from es_rerank.demo import build_demo_index, pydoc_passages, run_demo
+from es_rerank.rerank_window import resolve_model
+
+
+def test_demo_prints_first_stage_and_reranked_side_by_side(
+    tmp_path: Path, tiny_cross_encoder: Path
+) -> None:
+    out = io.StringIO()
+    q = "catch an exception"
+    assert (
+        run_demo(model=str(tiny_cross_encoder), queries=[q], window=10, cache=tmp_path, out=out)
+        == 0
+    )
+    text = out.getvalue()
+    assert "BM25 (first stage)" in text and "reranked" in text and f"query: {q}" in text
+    rows = [line for line in text.splitlines() if "(was #" in line]
+    assert len(rows) == 5
+    # the index is built once: a second build reuses the same files
+    stamp = tmp_path / "demo-index" / "corpus.sha256"
+    before = stamp.stat().st_mtime_ns
+    assert build_demo_index(tmp_path, progress=False).count() == len(list(pydoc_passages()))
+    assert stamp.stat().st_mtime_ns == before
+
+
+def test_demo_index_rebuilds_when_stale(tmp_path: Path) -> None:
+    build_demo_index(tmp_path, progress=False)
+    (tmp_path / "demo-index" / "corpus.sha256").write_text("other corpus")
+    index = build_demo_index(tmp_path, progress=False)
+    assert index.search_query({"term": {"tags": "try"}}, size=1)
+    assert (tmp_path / "demo-index" / "corpus.sha256").read_text() != "other corpus"
+
+
+def test_without_hub_the_packaged_bi_encoder_is_used_with_a_notice(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("ES_RERANK_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache
+    notice = io.StringIO()
+    model = resolve_model(None, notice=notice)
+    assert model.kind == "bi-encoder"
+    assert "notice:" in notice.getvalue() and "ms-marco-MiniLM-L6-v2" in notice.getvalue()
+
+
+def test_an_explicit_model_that_fails_is_an_error_not_a_fallback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from es_rerank.models import ModelLoadError
+
+    monkeypatch.setenv("ES_RERANK_MODEL", str(tmp_path / "missing-model"))
+    with pytest.raises(ModelLoadError, match="--model PATH"):
+        resolve_model(None)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from es_rerank import LocalIndex, evaluate
+from es_rerank.cli import main
+from es_rerank.cli.eval import first_stage_query
+from es_rerank.datasets import load_beir
+
+
+def _tiny_beir(root: Path) -> Path:
+    (root / "qrels").mkdir(parents=True)
+    docs = [
+        ("d1", "wing lift", "the lift of a swept wing at low speed"),
+        ("d2", "heat transfer", "heat transfer in a hypersonic boundary layer"),
+        ("d3", "shock waves", "shock waves on a wing at high mach number"),
+        ("d4", "empty", ""),
+    ]
+    with (root / "corpus.jsonl").open("w") as fh:
+        for i, t, x in docs:
+            fh.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
+    (root / "queries.jsonl").write_text(
+        '{"_id": "1", "text": "wing lift"}\n{"_id": "2", "text": "boundary layer heat"}\n'
+    )
+    (root / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n1\td1\t2\n1\td3\t1\n2\td2\t1\n"
+    )
+    return root
+
+
+def test_eval_writes_table_json_and_plot(
+    tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
+    assert main([*argv, "--rank-window-size", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "ndcg@10" in printed and "wins" in printed and "rerank" in printed
+    result = json.loads((out / "results.json").read_text())
+    assert result["queries"] == 2 and result["rank_window_size"] == 3
+    assert result["model"]["kind"] == "cross-encoder"
+    # BM25 puts the right documents first on this corpus
+    assert result["per_query"]["bm25"]["mrr@10"] == {"1": 1.0, "2": 1.0}
+    w, t, lo = result["ndcg@10_wins_ties_losses"]
+    assert w + t + lo == 2
+    assert set(result["seconds"]) == {"index", "bm25", "rerank"}
+    assert (out / "ndcg10_change.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the local index is cached under --out and reused
+    cached = [p for p in out.iterdir() if p.name.startswith("index-ds-")]
+    assert len(cached) == 1 and LocalIndex(cached[0]).count() == 4
+
+
+def test_eval_rejects_bad_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ds = _tiny_beir(tmp_path / "ds")
+    assert main(["eval", "--dataset", str(ds), "--rank-window-size", "0"]) == 2
+    assert "--rank-window-size" in capsys.readouterr().err
+
+
+def test_cranfield_bm25_is_in_the_standard_range(shared_dir: Path) -> None:
+    data = load_beir(shared_dir / "datasets" / "cranfield")
+    with tempfile.TemporaryDirectory() as tmp:
+        index = LocalIndex(tmp)
+        res = index.add(data.corpus, progress=False)
+        assert res.indexed == 1400 and res.rejected == []
+        run = {
+            q: [h.id for h in index.search_query(first_stage_query(text), size=100)]
+            for q, text in data.queries.items()
+        }
+    ev = evaluate(run, data.qrels)
+    assert len(ev.per_query["ndcg@10"]) == 225
+    assert 0.30 <= ev.aggregate["ndcg@10"] <= 0.43
