@@ -13,6 +13,8 @@ from es_rerank.models import ModelLoadError
 # Subcommand modules, in the order ``--help`` lists them.
 _COMMANDS = [
     "es_rerank.cli.scores",
+    "es_rerank.cli.endpoint",
+    "es_rerank.cli.upload",
 ]
 
 
