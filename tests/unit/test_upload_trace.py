@@ -133,3 +133,11 @@ def test_torch_pin_is_read_from_eland_metadata() -> None:
     assert any(r.startswith(f"torch=={pin}") for r in metadata.requires("eland") or [])
     assert torch_version_warning(pin, pin) is None
     assert pin in (torch_version_warning("99.0.0", pin) or "")
+
+
+def test_quantized_trace_loads_and_scores_close(tiny_cross_encoder: Path, tmp_path: Path) -> None:
+    trace_model(str(tiny_cross_encoder), tmp_path, quantize=True, progress=None)
+    expected = load_model(tiny_cross_encoder).score(QUERY, TEXTS)
+    got = es_style_scores(tmp_path, tiny_cross_encoder, QUERY, TEXTS)
+    # int8 weights: close, not equal.
+    np.testing.assert_allclose(got, expected, atol=0.05)
