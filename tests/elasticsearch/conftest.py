@@ -36,6 +36,8 @@ class Cluster:
     client: Elasticsearch
     #: How ES reaches a server on this machine (host name or address, no port).
     shim_host: str
+    #: The cluster's URL as this machine reaches it (None for a cloud id).
+    url: str | None = None
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -67,7 +69,7 @@ def cluster() -> Iterator[Cluster]:
         shim_host = os.environ.get("ES_RERANK_SHIM_HOST") or _default_shim_host(
             os.environ.get("ES_URL"), in_docker=False
         )
-        yield Cluster(client, shim_host)
+        yield Cluster(client, shim_host, os.environ.get("ES_URL"))
         return
     if not _docker_answers():
         pytest.skip(SKIP_REASON)
@@ -84,4 +86,4 @@ def cluster() -> Iterator[Cluster]:
         client = Elasticsearch(url, request_timeout=120)
         client.cluster.health(wait_for_status="yellow", timeout="60s")
         shim_host = os.environ.get("ES_RERANK_SHIM_HOST") or "host.docker.internal"
-        yield Cluster(client, shim_host)
+        yield Cluster(client, shim_host, url)
