@@ -219,6 +219,10 @@ _UNREACHABLE = re.compile(
 )
 
 
+# ES's wording when the called service answers 401/403 (e.g. a wrong shim key).
+_SERVICE_AUTH = re.compile(r"authentication error|status \[40[13]\]", re.IGNORECASE)
+
+
 def explain_api_error(exc: ApiError, *, inference_id: str, url: str | None = None) -> EndpointError:
     """An :class:`EndpointError` that says what ES refused and what usually fixes it."""
     status = exc.meta.status
@@ -249,6 +253,12 @@ def explain_api_error(exc: ApiError, *, inference_id: str, url: str | None = Non
         return EndpointError(
             f"inference endpoint [{inference_id}] not found ({reason}); "
             "`es-rerank endpoint list` shows the rerank endpoints",
+            status=status,
+        )
+    if _SERVICE_AUTH.search(reason):
+        return EndpointError(
+            f"the service refused the key Elasticsearch sent ({reason}); pass the shim's key "
+            "with --api-key (SHIM_API_KEY on the shim)",
             status=status,
         )
     if _UNREACHABLE.search(reason):

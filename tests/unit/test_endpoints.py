@@ -194,6 +194,19 @@ UNREACHABLE = {
     },
     "status": 400,
 }
+WRONG_KEY = {
+    "error": {
+        "type": "status_exception",
+        "reason": "Could not complete inference endpoint creation as validation call to service "
+        "threw an exception.",
+        "caused_by": {
+            "type": "status_exception",
+            "reason": "Received an authentication error status code for request from inference "
+            "entity id [x] status [401]. Error message: [unauthorized]",
+        },
+    },
+    "status": 400,
+}
 BAD_SETTINGS = {
     "error": {
         "root_cause": [
@@ -218,6 +231,7 @@ BAD_SETTINGS = {
         (400, EXISTS, ["already exists", "es-rerank endpoint delete x"]),
         (400, UNREACHABLE, ["reachable from the Elasticsearch nodes", "host.docker.internal",
                             "Connection refused", "http://localhost:8080/rerank"]),
+        (400, WRONG_KEY, ["refused the key", "--api-key", "status [401]"]),
         (400, BAD_SETTINGS, ["rejected the endpoint settings", "required setting [url]"]),
     ],
 )  # fmt: skip
