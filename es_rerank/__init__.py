@@ -6,11 +6,15 @@
 """
 
 from es_rerank.backends import Backend, Hit
+from es_rerank.endpoints import EndpointError
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
+from es_rerank.upload import UploadError
 
 __all__ = [
     "Backend",
+    "EndpointError",
     "Hit",
+    "UploadError",
     "denormalize",
     "min_score_to_raw",
     "normalize",
