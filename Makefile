@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck demo clean
+.PHONY: venv test lint typecheck demo clean up down test-es
 
 venv: $(STAMP)
 
@@ -38,3 +38,26 @@ clean:
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python bench/shim_throughput.py
+
+# Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
+# docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`
+# shows the index and endpoint it created.
+COMPOSE := docker compose -f docker/compose.yml --env-file docker/.env
+
+docker/.env:
+	$(PYTHON) -c "import secrets; t = secrets.token_urlsafe; print(f'ELASTIC_PASSWORD={t(18)}\nSHIM_API_KEY={t(24)}')" > $@
+	chmod 600 $@
+
+up: docker/.env
+	$(COMPOSE) up -d --build --wait elasticsearch shim
+	$(COMPOSE) run --rm setup
+
+down: docker/.env
+	$(COMPOSE) down
+
+# The real-cluster tests (tests/elasticsearch, all marked `elasticsearch`; they also run
+# the conformance suite natively and externally) and the conformance suite's own ES
+# executors: ES_URL must point at a cluster (with ES_API_KEY or ES_USERNAME/ES_PASSWORD),
+# or Docker must work.
+test-es: $(STAMP)
+	$(BIN)/python -m pytest tests/elasticsearch $(wildcard tests/conformance)

@@ -61,6 +61,15 @@ __all__ = [
     "ShimReranker",
     "StandardRetriever",
     "TextSimilarityReranker",
+from es_rerank.endpoints import EndpointError
+from es_rerank.scores import denormalize, min_score_to_raw, normalize
+from es_rerank.upload import UploadError
+
+__all__ = [
+    "Backend",
+    "EndpointError",
+    "Hit",
+    "UploadError",
     "denormalize",
     "evaluate",
     "min_score_to_raw",

@@ -1,0 +1,80 @@
+"""``es-rerank upload-model``: trace a cross-encoder with eland for ``text_similarity``, upload
+it into Elasticsearch, start it and create its rerank endpoint (or only trace, offline)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from typing import Any
+
+from es_rerank.connection import add_connection_arguments, describe, es_client_from_args
+from es_rerank.upload import CONFIG_FILE, trace_model, upload_model
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "upload-model",
+        help="trace a cross-encoder with eland and upload it into Elasticsearch",
+        description="Trace a cross-encoder (local directory or hub id) to TorchScript for ES's "
+        "text_similarity task with eland, upload it in 1 MB parts, and optionally start it and "
+        "create an elasticsearch-service rerank endpoint on it. --trace-only DIR needs no cluster.",
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        metavar="PATH_OR_HUB_ID",
+        help="local model directory (used first) or a Hugging Face hub id",
+    )
+    p.add_argument(
+        "--es-model-id",
+        help="id in ES (default: the model name with / as __, lower-cased, as eland does)",
+    )
+    p.add_argument("--quantize", action="store_true", help="dynamic int8 quantization (CPU)")
+    p.add_argument("--start", action="store_true", help="start the deployment after upload")
+    p.add_argument(
+        "--clear-previous", action="store_true", help="stop and delete a model with the same id"
+    )
+    p.add_argument(
+        "--create-endpoint",
+        metavar="ID",
+        help="create rerank endpoint ID on the model (needs --start)",
+    )
+    p.add_argument("--num-allocations", type=int, default=1, help="for --create-endpoint")
+    p.add_argument("--num-threads", type=int, default=1, help="for --create-endpoint")
+    p.add_argument(
+        "--trace-only",
+        metavar="DIR",
+        help=f"only trace: write traced_pytorch_model.pt, {CONFIG_FILE} and vocabulary.json "
+        "to DIR; no cluster needed",
+    )
+    add_connection_arguments(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.trace_only:
+        traced = trace_model(args.model, args.trace_only, quantize=args.quantize)
+        print(f"traced {args.model} into {traced.directory}")
+        print(f"  model:  {traced.model_path}")
+        print(f"  config: {traced.config_path} (inference_config.text_similarity)")
+        print(f"  vocab:  {traced.vocab_path}")
+        print(f"  ES model id when uploaded: {args.es_model_id or traced.es_model_id}")
+        return 0
+    client = es_client_from_args(args)
+    print(f"uploading {args.model} to {describe(client)}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="es-rerank-trace-") as work:
+        model_id = upload_model(
+            client,
+            args.model,
+            work_dir=work,
+            quantize=args.quantize,
+            es_model_id=args.es_model_id,
+            clear_previous=args.clear_previous,
+            start=args.start,
+            create_endpoint_id=args.create_endpoint,
+            num_allocations=args.num_allocations,
+            num_threads=args.num_threads,
+        )
+    print(model_id)
+    return 0

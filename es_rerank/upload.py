@@ -1,0 +1,308 @@
+"""Trace a cross-encoder for Elasticsearch's ``text_similarity`` task with eland, upload it,
+start it, and create the ``elasticsearch``-service rerank endpoint for it.
+
+:func:`trace_model` works offline: it writes the TorchScript model, the ES model config
+(``inference_config.text_similarity``) and the vocabulary to a directory. :func:`upload_traced`
+sends them to a cluster the way ``eland_import_hub_model`` does (config, 1 MB definition
+parts, vocabulary), and :func:`upload_model` does both.
+
+>>> from es_rerank.upload import es_model_id_for
+>>> es_model_id_for("cross-encoder/ms-marco-MiniLM-L6-v2")
+'cross-encoder__ms-marco-minilm-l6-v2'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TextIO
+
+from elasticsearch import ApiError, Elasticsearch
+
+from es_rerank.endpoints import create_endpoint, endpoint_body, explain_api_error
+from es_rerank.models import ModelLoadError, load_model
+
+__all__ = [
+    "CONFIG_FILE",
+    "TracedModel",
+    "UploadError",
+    "check_traceable",
+    "eland_torch_pin",
+    "es_model_id_for",
+    "torch_version_warning",
+    "trace_model",
+    "upload_model",
+    "upload_traced",
+]
+
+CONFIG_FILE = "es_model_config.json"
+Progress = Callable[[str], None]
+
+
+class UploadError(ValueError):
+    """A model cannot be traced or uploaded; the message says why."""
+
+
+@dataclass(frozen=True)
+class TracedModel:
+    """What :func:`trace_model` wrote: TorchScript model, ES config, vocabulary."""
+
+    source: str
+    directory: Path
+    model_path: Path
+    config_path: Path
+    vocab_path: Path
+    config: dict[str, Any]
+    es_model_id: str
+
+
+def _say(stream: TextIO | None) -> Progress:
+    def say(msg: str) -> None:
+        if stream is not None:
+            print(msg, file=stream, flush=True)
+
+    return say
+
+
+def es_model_id_for(model: str) -> str:
+    """eland's rule: ``/``, ``\\`` and spaces become ``__``, lower-cased, last 64 characters,
+    no leading ``__``."""
+    # Same regex as eland.ml.pytorch.transformers.elasticsearch_model_id, without importing
+    # torch just to name a model.
+    model_id = re.sub(r"[\s\\/]", "__", model).lower()[-64:]
+    return model_id.removeprefix("__")
+
+
+def eland_torch_pin() -> str | None:
+    """The torch version eland's ``pytorch`` extra pins (the libtorch ES runs), if readable."""
+    try:
+        requires = metadata.requires("eland") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for req in requires:
+        m = re.match(r"^torch\s*==\s*([\w.+]+)\s*;.*extra\s*==\s*['\"]pytorch['\"]", req)
+        if m:
+            return m.group(1)
+    return None
+
+
+def torch_version_warning(local: str | None = None, pinned: str | None = None) -> str | None:
+    """A warning when the local torch differs from eland's pin, else ``None``.
+
+    >>> torch_version_warning("2.7.1+cpu", "2.7.1") is None
+    True
+    >>> "2.13.0" in (torch_version_warning("2.13.0", "2.7.1") or "")
+    True
+    """
+    if local is None:
+        import torch
+
+        local = str(torch.__version__)
+    pinned = pinned if pinned is not None else eland_torch_pin()
+    if pinned is None or local.split("+")[0] == pinned:
+        return None
+    return (
+        f"warning: tracing with torch {local}, but eland pins torch {pinned} for "
+        "Elasticsearch's libtorch. A model traced with a newer torch may fail to load on an ES "
+        f"node whose libtorch is older; if deployment fails, trace with torch=={pinned}."
+    )
+
+
+def _resolve(model: str) -> Path:
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    # A hub id (or a bad path): es_rerank.models looks in the cache, then the hub, and says
+    # "--model PATH" when neither works.
+    return Path(load_model(model).path)
+
+
+def check_traceable(path: Path) -> None:
+    """Refuse, with the reason, what eland cannot trace for ``text_similarity``."""
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise UploadError(f"{path} has no config.json: not a Hugging Face model directory")
+    config = json.loads(config_file.read_text())
+    archs = config.get("architectures") or []
+    if (path / "modules.json").is_file() and not any(
+        a.endswith("ForSequenceClassification") for a in archs
+    ):
+        raise UploadError(
+            f"{path} is a sentence-transformers bi-encoder (architectures: {archs or 'none'}); "
+            "text_similarity needs a cross-encoder with a sequence-classification head "
+            "(e.g. cross-encoder/ms-marco-MiniLM-L6-v2)"
+        )
+    if archs and not any(a.endswith("ForSequenceClassification") for a in archs):
+        raise UploadError(
+            f"{path} has no classification head (architectures: {archs}); text_similarity "
+            "needs a *ForSequenceClassification cross-encoder"
+        )
+    labels = config.get("num_labels") or len(config.get("id2label") or {0: ""})
+    if labels != 1:
+        raise UploadError(
+            f"{path} has {labels} output labels; a reranker for text_similarity has exactly one "
+            "relevance logit (num_labels=1)"
+        )
+
+
+def trace_model(
+    model: str,
+    out_dir: str | Path,
+    *,
+    quantize: bool = False,
+    es_version: tuple[int, int, int] | None = None,
+    progress: TextIO | None = sys.stderr,
+) -> TracedModel:
+    """Trace ``model`` (local directory first, else a hub id) with eland and save it.
+
+    Writes ``traced_pytorch_model.pt``, ``vocabulary.json`` and :data:`CONFIG_FILE` (the body
+    of ``PUT _ml/trained_models/<id>``) into ``out_dir``. No cluster is needed.
+    """
+    say = _say(progress)
+    try:
+        path = _resolve(model)
+    except ModelLoadError as exc:
+        raise UploadError(str(exc)) from None
+    check_traceable(path)
+    warning = torch_version_warning()
+    if warning:
+        say(warning)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from eland.ml.pytorch.transformers import TransformerModel
+
+    say(f"tracing {path} for text_similarity{' (quantized)' if quantize else ''}")
+    try:
+        tm = TransformerModel(
+            model_id=str(path),
+            task_type="text_similarity",
+            es_version=es_version,
+            quantize=quantize,
+        )
+        model_path, config, vocab_path = tm.save(str(out))
+    except (TypeError, ValueError, OSError, RuntimeError) as exc:
+        raise UploadError(f"eland cannot trace {model!r} for text_similarity: {exc}") from None
+    except Exception as exc:  # eland's own error types (TaskTypeError, ...) share no base
+        raise UploadError(
+            f"eland cannot trace {model!r} for text_similarity: {type(exc).__name__}: {exc}"
+        ) from None
+    config_dict: dict[str, Any] = config.to_dict()
+    config_path = out / CONFIG_FILE
+    config_path.write_text(json.dumps(config_dict, indent=2))
+    traced = TracedModel(
+        source=model,
+        directory=out,
+        model_path=Path(model_path),
+        config_path=config_path,
+        vocab_path=Path(vocab_path),
+        config=config_dict,
+        es_model_id=es_model_id_for(model),
+    )
+    size_mb = traced.model_path.stat().st_size / 1e6
+    say(f"saved {traced.model_path.name} ({size_mb:.1f} MB), {CONFIG_FILE}, vocabulary.json")
+    return traced
+
+
+def _cluster_version(client: Elasticsearch) -> tuple[int, int, int]:
+    info = client.info()
+    number = str(info["version"]["number"])
+    if info["version"].get("build_flavor") == "serverless":
+        return (9, 0, 0)
+    parts = [int(m.group(0)) for p in number.split(".")[:3] if (m := re.match(r"\d+", p))]
+    version = [*parts, 0, 0, 0][:3]
+    if version[0] < 9:
+        raise UploadError(
+            f"the cluster runs Elasticsearch {number}; eland 9.x uploads only to 9.x clusters"
+        )
+    return (version[0], version[1], version[2])
+
+
+def upload_traced(
+    client: Elasticsearch,
+    traced: TracedModel,
+    *,
+    es_model_id: str | None = None,
+    clear_previous: bool = False,
+    start: bool = False,
+    create_endpoint_id: str | None = None,
+    num_allocations: int = 1,
+    num_threads: int = 1,
+    progress: TextIO | None = sys.stderr,
+) -> str:
+    """Upload a traced model (config, definition in 1 MB parts, vocabulary); optionally start
+    its deployment and create a rerank endpoint on it. Returns the ES model id."""
+    from eland.ml.pytorch import PyTorchModel
+
+    say = _say(progress)
+    model_id = es_model_id or traced.es_model_id
+    if create_endpoint_id and not start:
+        raise UploadError("--create-endpoint needs --start: ES validates it against the deployment")
+    try:
+        _cluster_version(client)
+        ptm = PyTorchModel(client, model_id)
+        exists = (
+            client.options(ignore_status=404).ml.get_trained_models(model_id=model_id).meta.status
+            == 200
+        )
+        if exists:
+            if not clear_previous:
+                raise UploadError(
+                    f"trained model [{model_id}] already exists; pass --clear-previous to replace "
+                    "it or --es-model-id to upload under another id"
+                )
+            say(f"stopping and deleting the previous model [{model_id}]")
+            client.options(ignore_status=[404, 409]).ml.stop_trained_model_deployment(
+                model_id=model_id, force=True
+            )
+            ptm.delete()
+        say(f"creating model [{model_id}]")
+        ptm.put_config(path=str(traced.config_path))
+        say("uploading model definition")
+        ptm.put_model(str(traced.model_path))
+        say("uploading vocabulary")
+        ptm.put_vocab(str(traced.vocab_path))
+        if start:
+            say("starting deployment (waits until started)")
+            ptm.start()
+    except ApiError as exc:
+        raise UploadError(
+            str(explain_api_error(exc, inference_id=create_endpoint_id or model_id))
+        ) from None
+    if create_endpoint_id:
+        body = endpoint_body(
+            "elasticsearch",
+            model_id=model_id,
+            num_allocations=num_allocations,
+            num_threads=num_threads,
+        )
+        create_endpoint(client, inference_id=create_endpoint_id, body=body)
+        say(f"created rerank endpoint [{create_endpoint_id}] on model [{model_id}]")
+    say(f"model [{model_id}] uploaded{' and started' if start else ''}")
+    return model_id
+
+
+def upload_model(
+    client: Elasticsearch,
+    model: str,
+    *,
+    work_dir: str | Path,
+    quantize: bool = False,
+    **kwargs: Any,
+) -> str:
+    """:func:`trace_model` into ``work_dir`` (with the cluster's version), then
+    :func:`upload_traced`."""
+    if kwargs.get("create_endpoint_id") and not kwargs.get("start"):
+        raise UploadError("--create-endpoint needs --start: ES validates it against the deployment")
+    try:
+        version = _cluster_version(client)
+    except ApiError as exc:
+        raise UploadError(str(explain_api_error(exc, inference_id="-"))) from None
+    progress = kwargs.get("progress", sys.stderr)
+    traced = trace_model(model, work_dir, quantize=quantize, es_version=version, progress=progress)
+    return upload_traced(client, traced, **kwargs)
