@@ -8,6 +8,7 @@
 from es_rerank.backends import Backend, Hit
 from es_rerank.backends.elasticsearch import ElasticsearchBackend
 from es_rerank.backends.local import LocalIndex
+from es_rerank.endpoints import EndpointError
 from es_rerank.errors import (
     ElasticsearchError,
     ElasticsearchRequestError,
@@ -35,6 +36,7 @@ from es_rerank.retrievers import (
 )
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 from es_rerank.search import SearchHit, SearchResult, search
+from es_rerank.upload import UploadError
 
 __all__ = [
     "Backend",
@@ -43,6 +45,7 @@ __all__ = [
     "ElasticsearchBackend",
     "ElasticsearchError",
     "ElasticsearchRequestError",
+    "EndpointError",
     "EsRerankError",
     "Evaluation",
     "Hit",
@@ -61,14 +64,6 @@ __all__ = [
     "ShimReranker",
     "StandardRetriever",
     "TextSimilarityReranker",
-from es_rerank.endpoints import EndpointError
-from es_rerank.scores import denormalize, min_score_to_raw, normalize
-from es_rerank.upload import UploadError
-
-__all__ = [
-    "Backend",
-    "EndpointError",
-    "Hit",
     "UploadError",
     "denormalize",
     "evaluate",

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from es_rerank.backends.local import LocalIndex
-from es_rerank.rerank_window import RankedHit, rerank_hits, resolve_model
+from es_rerank.rerank_window import rerank_window, resolve_model
+from es_rerank.rerankers import CrossEncoderReranker
+from es_rerank.search import SearchHit
 
 __all__ = ["DEMO_QUERIES", "build_demo_index", "demo_cache_dir", "pydoc_passages", "run_demo"]
 
@@ -124,16 +126,19 @@ def run_demo(
         f"model: {loaded.path} ({loaded.kind}); reranking the top {window} BM25 hits",
         file=out,
     )
+    reranker = CrossEncoderReranker(loaded)
     for q in queries:
         hits = index.search_query(first_stage_query(q), size=window)
-        ranked = rerank_hits(loaded, q, hits)
+        ranked = rerank_window(
+            reranker, q, backend=index, first_stage=first_stage_query(q), window=window
+        )
         print(f"\nquery: {q}", file=out)
         _print_side_by_side(hits[:show], ranked[:show], out)
     print(f"\ndone in {time.perf_counter() - started:.1f}s", file=out)
     return 0
 
 
-def _print_side_by_side(first: Sequence[Any], ranked: Sequence[RankedHit], out: TextIO) -> None:
+def _print_side_by_side(first: Sequence[Any], ranked: Sequence[SearchHit], out: TextIO) -> None:
     w = 38
     print(f"  {'#':>2}  {'BM25 (first stage)':<{w}}  {'reranked':<{w}}", file=out)
     for i in range(max(len(first), len(ranked))):

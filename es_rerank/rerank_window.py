@@ -1,19 +1,14 @@
-"""What the demo and ``es-rerank eval`` share: which model to use, and the rerank step.
-
-``rerank_hits`` re-scores a first-stage window with a loaded model; it is the one place
-the demo and the evaluation rerank, so it can be swapped for ``es_rerank.search`` with a
-``TextSimilarityReranker`` without touching their callers.
-"""
+"""What the demo and ``es-rerank eval`` share: which model to use, and the rerank step,
+which goes through :func:`es_rerank.search` like any user's search."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
-from es_rerank.backends.base import Hit
+from es_rerank.backends.base import Backend
 from es_rerank.models import (
     DEFAULT_HUB_MODEL,
     LoadedModel,
@@ -21,8 +16,11 @@ from es_rerank.models import (
     load_model,
     packaged_bi_encoder_path,
 )
+from es_rerank.rerankers import CrossEncoderReranker
+from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
+from es_rerank.search import SearchHit, search
 
-__all__ = ["RankedHit", "rerank_hits", "resolve_model"]
+__all__ = ["rerank_window", "resolve_model"]
 
 ENV_MODEL = "ES_RERANK_MODEL"
 
@@ -52,40 +50,21 @@ def resolve_model(
         return load_model(path, max_length=max_length)
 
 
-@dataclass(frozen=True)
-class RankedHit:
-    id: str
-    score: float
-    first_stage_rank: int  # 1-based
-    first_stage_score: float
-    source: dict[str, object]
-
-
-def rerank_hits(
-    model: LoadedModel,
-    query: str,
-    hits: Sequence[Hit],
+def rerank_window(
+    reranker: CrossEncoderReranker,
+    query_text: str,
     *,
+    backend: Backend,
+    first_stage: Mapping[str, Any],
     field: str = "text",
-    batch_size: int = 32,
-) -> list[RankedHit]:
-    """Score every hit's ``field`` against ``query``; best first (ties keep first-stage order).
-
-    A hit without the field is scored on an empty string, like ES gives it no text.
-    """
-    texts = [_text(h.source.get(field)) for h in hits]
-    scores = model.score(query, texts, batch_size=batch_size).tolist() if hits else []
-    ranked = [
-        RankedHit(h.id, float(s), i + 1, h.score, dict(h.source))
-        for i, (h, s) in enumerate(zip(hits, scores, strict=True))
-    ]
-    ranked.sort(key=lambda r: (-r.score, r.first_stage_rank))
-    return ranked
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value)
+    window: int = 100,
+) -> list[SearchHit]:
+    """Rerank the top ``window`` first-stage hits with ES's ``text_similarity_reranker``
+    semantics (run externally by :func:`es_rerank.search`); the whole window, best first."""
+    spec = TextSimilarityReranker(
+        retriever=StandardRetriever(query=dict(first_stage)),
+        field=field,
+        inference_text=query_text,
+        rank_window_size=window,
+    )
+    return search(spec, backend=backend, reranker=reranker, size=window, mode="external").hits

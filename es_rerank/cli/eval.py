@@ -20,7 +20,8 @@ from es_rerank.backends.base import Backend, Hit
 from es_rerank.backends.local import LocalIndex
 from es_rerank.datasets import BeirDataset, load_beir
 from es_rerank.evaluation import evaluate
-from es_rerank.rerank_window import rerank_hits, resolve_model
+from es_rerank.rerank_window import rerank_window, resolve_model
+from es_rerank.rerankers import CrossEncoderReranker
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -73,10 +74,18 @@ def run(args: argparse.Namespace) -> int:
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
+    reranker = CrossEncoderReranker(model, batch_size=args.batch_size)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
-        ranked = rerank_hits(model, text, first[qid], field=args.field, batch_size=args.batch_size)
+        ranked = rerank_window(
+            reranker,
+            text,
+            backend=backend,
+            first_stage=first_stage_query(text),
+            field=args.field,
+            window=window,
+        )
         reranked[qid] = [r.id for r in ranked]
     rerank_s = time.perf_counter() - t0
 

@@ -95,10 +95,11 @@ _SHIMS: dict[str, str] = {}
 def _shim_url(scorer: str) -> str:
     """A real shim serving ``scorer`` on loopback, started once per test session."""
     if scorer not in _SHIMS:
+        from werkzeug.serving import make_server
+
         from inference_shim.app import create_app
         from inference_shim.config import Settings
         from inference_shim.loading import build_engine
-        from werkzeug.serving import make_server
 
         engine = build_engine(Settings(scorer=f"tests.conformance.scorers:{scorer}"))
         server = make_server("127.0.0.1", 0, create_app(Settings(), engine=engine), threaded=True)

@@ -20,10 +20,11 @@ KEY = "conformance-key"
 
 @pytest.fixture(scope="module")
 def shim_url() -> Iterator[str]:
+    from werkzeug.serving import make_server
+
     from inference_shim.app import create_app
     from inference_shim.config import Settings
     from inference_shim.loading import build_engine
-    from werkzeug.serving import make_server
 
     settings = Settings(scorer="tests.conformance.scorers:score_is_text", api_key=KEY)
     engine = build_engine(settings)
