@@ -170,7 +170,7 @@ def load_model(
             from sentence_transformers import CrossEncoder
 
             model = CrossEncoder(str(path), device=device, max_length=max_length)
-            limit = int(model.max_length or config.get("max_position_embeddings", 512))
+            limit = int(model.max_seq_length or config.get("max_position_embeddings", 512))
         else:
             from sentence_transformers import SentenceTransformer
 
