@@ -152,11 +152,10 @@ class _EsBackend:
     """First stage on an Elasticsearch index (created and filled from the corpus if absent)."""
 
     def __init__(self, url: str, index: str, data: BeirDataset) -> None:
-        from elasticsearch import Elasticsearch
-
         from es_rerank.cli.index import index_elasticsearch, report
+        from es_rerank.connection import es_client
 
-        self._client = Elasticsearch(url)
+        self._client = es_client(url=url)
         self._index = index
         if not self._client.indices.exists(index=index):
             report(

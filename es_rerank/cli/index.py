@@ -78,10 +78,13 @@ def index_elasticsearch(
     batch_size: int,
 ) -> AddResult:
     """Bulk-index ``file`` with ``helpers.streaming_bulk``, creating ``index`` from ``mapping``."""
-    from elasticsearch import Elasticsearch, helpers
+    from elasticsearch import helpers
     from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-    client = Elasticsearch(url)
+    from es_rerank.connection import es_client
+
+    # credentials come from ES_API_KEY / ES_USERNAME / ES_PASSWORD, as for every command
+    client = es_client(url=url)
     if not client.indices.exists(index=index):
         body = _resolve_mapping(mapping)
         client.indices.create(

@@ -129,16 +129,16 @@ def open_backend(args: argparse.Namespace) -> Any:
         raise ValueError("give --local PATH, or --es-url URL (or $ES_URL) with --index")
     if not args.index:
         raise ValueError("--index is required with --es-url")
-    from elasticsearch import Elasticsearch
-
     from es_rerank.backends.elasticsearch import ElasticsearchBackend
+    from es_rerank.connection import es_client
 
-    kwargs: dict[str, Any] = {}
-    if args.es_api_key:
-        kwargs["api_key"] = args.es_api_key
-    elif args.es_username:
-        kwargs["basic_auth"] = (args.es_username, args.es_password or "")
-    return ElasticsearchBackend(Elasticsearch(args.es_url, **kwargs), args.index)
+    client = es_client(
+        url=args.es_url,
+        api_key=args.es_api_key,
+        username=args.es_username,
+        password=args.es_password,
+    )
+    return ElasticsearchBackend(client, args.index)
 
 
 def make_reranker(args: argparse.Namespace) -> Any:
