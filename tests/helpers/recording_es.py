@@ -3,15 +3,16 @@ every request (method, path, query, body), for checking what elasticsearch-py re
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.helpers.recording_server import Recorded as RawRecorded
+from tests.helpers.recording_server import Reply as RawReply
+from tests.helpers.recording_server import serve
 
 INFO = {
     "name": "node-1",
@@ -53,51 +54,17 @@ def recording_es() -> Iterator[RecordingES]:
     rec = RecordingES(url="")
     rec.on("GET", "/", (200, INFO))
 
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw.decode("utf-8", "replace")
-            r = Recorded(
-                self.command,
-                parts.path,
-                parse_qs(parts.query),
-                body,
-                {k.lower(): v for k, v in self.headers.items()},
-            )
-            rec.requests.append(r)
-            status, payload = (
-                404,
-                {"error": {"type": "no_route", "reason": self.path}, "status": 404},
-            )
-            for method, regex, reply in rec.routes:
-                if method == self.command and re.fullmatch(regex, parts.path):
-                    status, payload = reply(r) if callable(reply) else reply
-                    break
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("X-Elastic-Product", "Elasticsearch")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+    def answer(raw: RawRecorded) -> RawReply:
+        parts = urlsplit(raw.path)
+        r = Recorded(raw.method, parts.path, parse_qs(parts.query), raw.body, raw.headers)
+        rec.requests.append(r)
+        status, payload = 404, {"error": {"type": "no_route", "reason": raw.path}, "status": 404}
+        for method, regex, reply in rec.routes:
+            if method == r.method and re.fullmatch(regex, r.path):
+                status, payload = reply(r) if callable(reply) else reply
+                break
+        return RawReply(status=status, body=payload)
 
-        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve(answer, default_headers={"X-Elastic-Product": "Elasticsearch"}) as server:
+        rec.url = server.url
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
