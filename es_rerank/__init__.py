@@ -8,6 +8,7 @@
 from es_rerank.backends import Backend, Hit
 from es_rerank.backends.elasticsearch import ElasticsearchBackend
 from es_rerank.backends.local import LocalIndex
+from es_rerank.chunking import Chunk, ChunkRescorer, best_chunks, document_score
 from es_rerank.endpoints import EndpointError
 from es_rerank.errors import (
     ElasticsearchError,
@@ -40,6 +41,8 @@ from es_rerank.upload import UploadError
 
 __all__ = [
     "Backend",
+    "Chunk",
+    "ChunkRescorer",
     "CrossEncoderReranker",
     "ElasticInferenceReranker",
     "ElasticsearchBackend",
@@ -65,7 +68,9 @@ __all__ = [
     "StandardRetriever",
     "TextSimilarityReranker",
     "UploadError",
+    "best_chunks",
     "denormalize",
+    "document_score",
     "evaluate",
     "min_score_to_raw",
     "normalize",
