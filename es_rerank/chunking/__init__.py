@@ -93,6 +93,16 @@ behind its feature flag for 9.2, #133718 removed the 300-word cap on chunk sizes
   test/inference/70_text_similarity_rank_retriever.yml`` (0128e306), the cases guarded by
   ``text_similarity_reranker_snippets`` ("introduced in 9.2.0").
 
+For the executor
+----------------
+``ChunkRescorer.from_dict(spec.chunk_rescorer)`` turns the retriever's mapping into the
+typed value. Per window: read the field as for unchunked reranking (documents without it
+are dropped and send nothing), ``rerank_inputs(values, inference_text, rescorer)``, one
+rerank call on ``.texts``, ``document_scores(.owners, raw, len(values))``, then the usual
+``min_score`` on raw and normalization. ICU finds no sentence end before a lower-case
+word, so in all-lower-case text (cranfield) a "sentence" is often the whole abstract and
+the sentence chunker falls back to word windows inside it, as ES does.
+
 Divergences from Java, and why
 ------------------------------
 - Word and sentence boundaries come from ICU4C through ``pyicu-wheels`` (ICU 77.1, the
