@@ -124,7 +124,7 @@ class _Ranker:
     def read(self, model: type[Message]) -> Message:
         """The body as ``model``: JSON declared and well-formed, every value valid."""
         if not _is_json(request.mimetype):
-            got = f"`{request.mimetype}`" if request.mimetype else "none"
+            got = f"`{request.mimetype[:100]}`" if request.mimetype else "none"
             raise UnsupportedMediaTypeError(
                 f"send the body as JSON with `Content-Type: application/json` (got {got})"
             )

@@ -11,15 +11,17 @@ sends and parses (a top-level array of ``{index, score, text?}``, best first).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, NonNegativeInt, RootModel, StrictBool
+from pydantic import AliasChoices, Field, NonNegativeInt, RootModel, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from es_rerank.wire.base import Direction, RerankRequest, WireModel, absent_by_default
 from es_rerank.wire.fields import Ranking, ScoreMode, TextList
 
 __all__ = ["TeiRank", "TeiRerankRequest", "TeiRerankResponse"]
+
+_ALIASED = ("texts", "documents", "return_text", "return_documents")
 
 
 class TeiRerankRequest(RerankRequest):
@@ -37,6 +39,14 @@ class TeiRerankRequest(RerankRequest):
     truncation_direction: Literal["Right", "Left", "right", "left"] | None = Field(
         default=None, description="which end of an over-long pair is cut (default Right)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        # {"texts": null, "documents": [...]}: the alias that carries a value wins.
+        if isinstance(data, dict) and any(data.get(k, 0) is None for k in _ALIASED):
+            return {k: v for k, v in data.items() if not (k in _ALIASED and v is None)}
+        return data
 
     @property
     def texts_to_rank(self) -> list[str]:

@@ -65,12 +65,13 @@ def test_edge_values_that_are_valid(keyed_shim: ShimProcess) -> None:
         at_limits = _rerank(
             c, json.dumps({"query": "q", "texts": ["b" * MAX_CHARS] * MAX_TEXTS}).encode()
         )
+        alias = _rerank(c, b'{"query": "q", "texts": null, "documents": ["a", "b"]}')
         suffix = _rerank(c, json.dumps(VALID).encode(), "application/vnd.rerank+json")
         single = c.post("/inference/rerank", json={"query": "q", "input": "one"}, headers=AUTH)
-    for r in (nul, pair, raw_utf8, top, empty_text, duplicate, at_limits, suffix, single):
+    for r in (nul, pair, raw_utf8, top, empty_text, duplicate, at_limits, alias, suffix, single):
         assert r.status_code == 200, r.text
     assert pair.json()[0]["text"] == emoji and raw_utf8.json()[0]["text"] == emoji
-    assert len(top.json()) == 2 and len(empty_text.json()) == 2
+    assert len(top.json()) == 2 and len(empty_text.json()) == 2 and len(alias.json()) == 2
     assert len(duplicate.json()) == 3  # the last value of a repeated key wins
     assert len(at_limits.json()) == MAX_TEXTS
     assert [x["index"] for x in single.json()["rerank"]] == [0]
