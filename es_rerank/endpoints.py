@@ -30,6 +30,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from es_rerank.resources import load_json_resource
 
 __all__ = [
+    "DEFAULT_MAX_WINDOW",
     "SERVICES",
     "EndpointError",
     "RankedText",
@@ -53,6 +54,11 @@ _SHIM_ROUTES: Final[dict[str, str]] = {
     "custom": "/inference/rerank",
     "cohere": "/v2/rerank",
 }
+# The shim's default --max-client-batch-size. As the endpoint's task_settings.top_n it makes
+# ES refuse a larger rank_window_size up front, with its own clear message, instead of
+# calling the shim with more texts than the shim accepts (hugging_face and cohere only: the
+# custom service has no such check).
+DEFAULT_MAX_WINDOW: Final = 1000
 # Keys whose values are secrets wherever they appear in a body.
 _SECRET_KEYS: Final[frozenset[str]] = frozenset({"api_key", "secret_parameters"})
 MASK: Final = "********"
@@ -122,8 +128,12 @@ def endpoint_body(
     model_id: str | None = None,
     num_allocations: int = 1,
     num_threads: int = 1,
+    max_window: int = DEFAULT_MAX_WINDOW,
 ) -> dict[str, Any]:
     """The ``PUT _inference/rerank/<id>`` body for ``service`` from its template.
+
+    ``max_window`` (hugging_face, cohere) is the most texts one call may carry: set it to
+    the shim's ``--max-client-batch-size``.
 
     Raises ``ValueError`` naming the missing parameter (ES would refuse the body anyway).
     """
@@ -148,7 +158,11 @@ def endpoint_body(
             }[name]
             flag = name.replace("_", "-")
             raise ValueError(f"--{flag} is required for --service {service}: {why}")
-    for name, n in (("num_allocations", num_allocations), ("num_threads", num_threads)):
+    for name, n in (
+        ("num_allocations", num_allocations),
+        ("num_threads", num_threads),
+        ("max_window", max_window),
+    ):
         if n < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {n}")
     values: dict[str, Any] = {
@@ -157,6 +171,7 @@ def endpoint_body(
         "model_id": model_id,
         "num_allocations": num_allocations,
         "num_threads": num_threads,
+        "max_window": max_window,
     }
     body = cast(dict[str, Any], _fill(load_json_resource(f"endpoint-{service}"), values))
     settings = body["service_settings"]

@@ -15,36 +15,43 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from es_rerank.scores import denormalize, normalize
+from es_rerank.wire import (
+    CohereRerankRequest,
+    InferenceRerankRequest,
+    Limits,
+    NormalizedScoreList,
+    Ranking,
+    RerankRequest,
+    ScoreList,
+    TeiRerankRequest,
+    WireError,
+    parse,
+)
 from inference_shim import __version__
 from inference_shim.config import Settings
 from inference_shim.errors import (
+    BackendError,
+    EmptyError,
+    MalformedRequestError,
     OverloadedError,
     ShimError,
     UnauthorizedError,
     UnhealthyError,
+    UnsupportedMediaTypeError,
     ValidationError,
 )
 from inference_shim.metrics import Metrics
-from inference_shim.modes import ScoreMode, apply_mode, parse_mode
-from inference_shim.parsing import (
-    Body,
-    get_bool,
-    get_str,
-    get_top_n,
-    parse_body,
-    parse_numbers,
-    parse_texts,
-)
-from inference_shim.runner import Direction, Engine
+from inference_shim.modes import apply_mode
+from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi
 
 __all__ = ["DRAINING", "OPEN_PATHS", "create_app"]
@@ -65,6 +72,8 @@ _HTTP_TYPES = {
     415: "UnsupportedMediaType",
 }
 
+Message = TypeVar("Message", bound=BaseModel)
+
 
 def _json_response(payload: Any, status: int = 200) -> Response:
     return Response(
@@ -72,6 +81,10 @@ def _json_response(payload: Any, status: int = 200) -> Response:
         status=status,
         mimetype="application/json",
     )
+
+
+def _model_response(message: BaseModel) -> Response:
+    return Response(message.model_dump_json(exclude_none=True), mimetype="application/json")
 
 
 def _error_response(exc: ShimError) -> Response:
@@ -83,54 +96,59 @@ def _error_response(exc: ShimError) -> Response:
     return resp
 
 
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _shim_error(exc: WireError) -> ShimError:
+    if exc.problem == "malformed":
+        return MalformedRequestError(exc.message)
+    if exc.problem == "empty":
+        return EmptyError(exc.message)
+    return ValidationError(exc.message)
+
+
 class _Ranker:
-    """Scores one request through the engine and orders the result."""
+    """Reads request bodies into wire models, scores them through the engine and orders
+    the result."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-
-    def body(self) -> Body:
-        return parse_body(request.get_data(cache=False))
-
-    def mode(self, body: Body, fallback: ScoreMode | None = None) -> ScoreMode:
-        value = body.get("score_mode")
-        if value is not None:
-            try:
-                return parse_mode(value)
-            except ValueError as exc:
-                raise ValidationError(str(exc)) from None
-        return fallback or self.settings.score_mode
-
-    def rank(
-        self,
-        query: str,
-        texts: list[str],
-        *,
-        mode: ScoreMode,
-        top_n: int | None,
-        truncate: bool,
-        direction: Direction = "right",
-    ) -> list[tuple[int, float]]:
-        raw = self.engine.score(query, texts, truncate=truncate, truncation_direction=direction)
-        scores = apply_mode(raw.tolist(), mode)
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        if top_n is not None:
-            order = order[:top_n]
-        return [(i, scores[i]) for i in order]
-
-    def common(self, body: Body, names: tuple[str, ...], *, objects: bool = False) -> Any:
-        s = self.settings
-        query = get_str(body, "query", max_chars=s.max_text_chars)
-        texts = parse_texts(
-            body,
-            names,
-            max_items=s.max_client_batch_size,
-            max_chars=s.max_text_chars,
-            allow_objects=objects,
+        self.limits = Limits(
+            max_texts=settings.max_client_batch_size, max_chars=settings.max_text_chars
         )
-        truncate = get_bool(body, "truncate", True)
-        return query, texts, get_top_n(body), bool(truncate)
+
+    def read(self, model: type[Message]) -> Message:
+        """The body as ``model``: JSON declared and well-formed, every value valid."""
+        if not _is_json(request.mimetype):
+            got = f"`{request.mimetype[:100]}`" if request.mimetype else "none"
+            raise UnsupportedMediaTypeError(
+                f"send the body as JSON with `Content-Type: application/json` (got {got})"
+            )
+        try:
+            return parse(model, request.get_data(cache=False), self.limits)
+        except WireError as exc:
+            raise _shim_error(exc) from None
+
+    def rank(self, req: RerankRequest) -> Ranking:
+        """(index, score) pairs, best first, cut to ``top_n``."""
+        raw = self.engine.score(
+            req.query,
+            req.texts_to_rank,
+            truncate=req.truncate is not False,
+            truncation_direction=req.direction,
+        )
+        scores = apply_mode(raw.tolist(), req.mode(self.settings.score_mode))
+        bad = next((i for i, s in enumerate(scores) if not math.isfinite(s)), None)
+        if bad is not None:
+            raise BackendError(f"the model returned a non-finite score for text {bad}")
+        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+        if req.top_n is not None:
+            order = order[: req.top_n]
+        return [(i, scores[i]) for i in order]
 
 
 def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = None) -> Flask:
@@ -190,97 +208,37 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
             {"error": f"internal error: {type(exc).__name__}", "error_type": "Internal"}, 500
         )
 
-    # -- rerank routes -------------------------------------------------------------------
+    # -- rerank routes: one wire model per format (es_rerank.wire) ------------------------
     @app.post("/rerank")
     def tei_rerank() -> Response:
-        body = ranker.body()
-        query, texts, top_n, truncate = ranker.common(body, ("texts", "documents"))
-        raw_scores = get_bool(body, "raw_scores", None)
-        tei_mode: ScoreMode | None = (
-            None if raw_scores is None else ("raw" if raw_scores else "sigmoid")
-        )
-        return_text = get_bool(body, "return_text", None)
-        if return_text is None:
-            return_text = get_bool(body, "return_documents", False)
-        direction = body.get("truncation_direction", "Right")
-        if not isinstance(direction, str) or direction.lower() not in ("right", "left"):
-            raise ValidationError('`truncation_direction` must be "Right" or "Left"')
-        ranked = ranker.rank(
-            query,
-            texts,
-            mode=ranker.mode(body, tei_mode),
-            top_n=top_n,
-            truncate=truncate,
-            direction="left" if direction.lower() == "left" else "right",
-        )
-        out: list[dict[str, Any]] = []
-        for i, score in ranked:
-            item: dict[str, Any] = {"index": i, "score": score}
-            if return_text:
-                item["text"] = texts[i]
-            out.append(item)
-        return _json_response(out)
+        req = ranker.read(TeiRerankRequest)
+        return _model_response(req.answer(ranker.rank(req)))
 
-    def cohere(version: str) -> Callable[[], Response]:
-        def handler() -> Response:
-            body = ranker.body()
-            query, texts, top_n, truncate = ranker.common(body, ("documents",), objects=True)
-            return_docs = get_bool(body, "return_documents", False)
-            ranked = ranker.rank(
-                query, texts, mode=ranker.mode(body), top_n=top_n, truncate=truncate
-            )
-            results: list[dict[str, Any]] = []
-            for i, score in ranked:
-                item: dict[str, Any] = {"index": i, "relevance_score": score}
-                if return_docs:
-                    item["document"] = {"text": texts[i]}
-                results.append(item)
-            return _json_response(
-                {
-                    "id": str(uuid.uuid4()),
-                    "results": results,
-                    "meta": {
-                        "api_version": {"version": version},
-                        "billed_units": {"search_units": 1},
-                    },
-                }
-            )
+    @app.post("/v1/rerank")
+    def cohere_v1() -> Response:
+        req = ranker.read(CohereRerankRequest)
+        return _model_response(req.answer(ranker.rank(req), api_version="1"))
 
-        handler.__name__ = f"cohere_v{version}"
-        return handler
-
-    app.add_url_rule("/v1/rerank", view_func=cohere("1"), methods=["POST"])
-    app.add_url_rule("/v2/rerank", view_func=cohere("2"), methods=["POST"])
+    @app.post("/v2/rerank")
+    def cohere_v2() -> Response:
+        req = ranker.read(CohereRerankRequest)
+        return _model_response(req.answer(ranker.rank(req), api_version="2"))
 
     @app.post("/inference/rerank")
     def inference_rerank() -> Response:
-        body = ranker.body()
-        query, texts, top_n, truncate = ranker.common(body, ("input",))
-        return_docs = get_bool(body, "return_documents", False)
-        ranked = ranker.rank(query, texts, mode=ranker.mode(body), top_n=top_n, truncate=truncate)
-        out: list[dict[str, Any]] = []
-        for i, score in ranked:
-            item: dict[str, Any] = {"index": i, "relevance_score": score}
-            if return_docs:
-                item["text"] = texts[i]
-            out.append(item)
-        return _json_response({"rerank": out})
+        req = ranker.read(InferenceRerankRequest)
+        return _model_response(req.answer(ranker.rank(req)))
 
     # -- score conversion ----------------------------------------------------------------
-    def convert(fn: Callable[[Sequence[float]], list[float]]) -> Response:
-        values = parse_numbers(ranker.body())
-        try:
-            return _json_response({"scores": fn(values)})
-        except ValueError as exc:
-            raise ValidationError(f"`scores`: {exc}") from None
-
     @app.post("/scores/normalize")
     def scores_normalize() -> Response:
-        return convert(normalize)
+        body = ranker.read(ScoreList)
+        return _model_response(ScoreList(scores=normalize(body.scores)))
 
     @app.post("/scores/denormalize")
     def scores_denormalize() -> Response:
-        return convert(denormalize)
+        body = ranker.read(NormalizedScoreList)
+        return _model_response(ScoreList(scores=denormalize(body.scores)))
 
     # -- operations ----------------------------------------------------------------------
     @app.get("/health")

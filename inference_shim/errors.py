@@ -15,6 +15,7 @@ __all__ = [
     "ShimError",
     "UnauthorizedError",
     "UnhealthyError",
+    "UnsupportedMediaTypeError",
     "ValidationError",
 ]
 
@@ -51,6 +52,13 @@ class EmptyError(ValidationError):
 
     status = 400
     error_type = "Empty"
+
+
+class UnsupportedMediaTypeError(ShimError):
+    """The body is not declared as JSON (``Content-Type: application/json``)."""
+
+    status = 415
+    error_type = "UnsupportedMediaType"
 
 
 class UnauthorizedError(ShimError):

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal, cast, get_args
+from typing import cast
 
 from es_rerank.scores import normalize
+from es_rerank.wire.fields import SCORE_MODES, ScoreMode
 
 __all__ = ["SCORE_MODES", "ScoreMode", "apply_mode", "parse_mode"]
-
-ScoreMode = Literal["raw", "sigmoid", "normalized"]
-SCORE_MODES: tuple[str, ...] = get_args(ScoreMode)
 
 
 def _sigmoid(s: float) -> float:

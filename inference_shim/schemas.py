@@ -1,194 +1,102 @@
-"""JSON Schemas of every request and response, and the OpenAPI document built from them.
+"""The OpenAPI document of every route, generated from the wire models in
+:mod:`es_rerank.wire` (requests in their validation form, responses as serialized).
 
 The committed ``inference_shim/openapi.json`` is ``openapi_document()`` written out; a test
-regenerates it and compares, so the two cannot drift apart.
+regenerates it and compares, so the two cannot drift apart. Regenerate it with
+``python -c 'from inference_shim.schemas import render_openapi; print(render_openapi(), end="")'
+> inference_shim/openapi.json``.
 
 >>> doc = openapi_document()
 >>> sorted(doc["paths"])[:3]
 ['/health', '/inference/rerank', '/info']
+>>> doc["components"]["schemas"]["TeiRerankRequest"]["required"]
+['query', 'texts']
 """
 
 from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from es_rerank.wire import (
+    CohereRerankRequest,
+    CohereRerankResponse,
+    ErrorBody,
+    InferenceRerankRequest,
+    InferenceRerankResponse,
+    NormalizedScoreList,
+    ScoreList,
+    ScoreMode,
+    TeiRerankRequest,
+    TeiRerankResponse,
+    WireModel,
+)
 from inference_shim import __version__
-from inference_shim.modes import SCORE_MODES
 
-__all__ = ["SCHEMAS", "committed_openapi", "openapi_document", "render_openapi"]
+__all__ = [
+    "SCHEMAS",
+    "Info",
+    "Status",
+    "committed_openapi",
+    "openapi_document",
+    "render_openapi",
+]
 
 Schema = dict[str, Any]
 
-_MODE: Schema = {
-    "type": "string",
-    "enum": list(SCORE_MODES),
-    "description": "raw logit, sigmoid, or Elasticsearch-normalized max(s,0)+min(exp(s),1); "
-    "default: the server's --score-mode",
-}
-_TOP_N: Schema = {"type": ["integer", "null"], "minimum": 1, "description": "keep the best n"}
-_TRUNCATE: Schema = {
-    "type": "boolean",
-    "default": True,
-    "description": "truncate pairs to the model's max length; false: 422 for over-long pairs",
-}
-_QUERY: Schema = {"type": "string", "minLength": 1}
-_TEXTS: Schema = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 
-SCHEMAS: dict[str, Schema] = {
-    "TeiRerankRequest": {
-        "type": "object",
-        "description": "Text Embeddings Inference /rerank (what Elasticsearch's hugging_face "
-        "service sends). `documents`/`return_documents` are accepted as aliases.",
-        "required": ["query"],
-        "properties": {
-            "query": _QUERY,
-            "texts": _TEXTS,
-            "raw_scores": {
-                "type": "boolean",
-                "description": "true: raw logits; false: sigmoid (as TEI); absent: server default",
-            },
-            "return_text": {"type": "boolean", "default": False},
-            "truncate": _TRUNCATE,
-            "truncation_direction": {
-                "type": "string",
-                "enum": ["Right", "Left", "right", "left"],
-                "default": "Right",
-            },
-            "top_n": _TOP_N,
-            "score_mode": _MODE,
-        },
-    },
-    "TeiRerankResponse": {
-        "type": "array",
-        "description": "sorted by score, best first",
-        "items": {
-            "type": "object",
-            "required": ["index", "score"],
-            "properties": {
-                "index": {"type": "integer", "minimum": 0},
-                "score": {"type": "number"},
-                "text": {"type": "string"},
-            },
-        },
-    },
-    "CohereRerankRequest": {
-        "type": "object",
-        "required": ["query", "documents"],
-        "properties": {
-            "query": _QUERY,
-            "documents": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "oneOf": [
-                        {"type": "string"},
-                        {
-                            "type": "object",
-                            "required": ["text"],
-                            "properties": {"text": {"type": "string"}},
-                        },
-                    ]
-                },
-            },
-            "top_n": _TOP_N,
-            "return_documents": {"type": "boolean", "default": False},
-            "model": {"type": "string", "description": "accepted and ignored"},
-            "truncate": _TRUNCATE,
-            "score_mode": _MODE,
-        },
-    },
-    "CohereRerankResponse": {
-        "type": "object",
-        "required": ["id", "results", "meta"],
-        "properties": {
-            "id": {"type": "string"},
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["index", "relevance_score"],
-                    "properties": {
-                        "index": {"type": "integer", "minimum": 0},
-                        "relevance_score": {"type": "number"},
-                        "document": {
-                            "type": "object",
-                            "required": ["text"],
-                            "properties": {"text": {"type": "string"}},
-                        },
-                    },
-                },
-            },
-            "meta": {"type": "object"},
-        },
-    },
-    "InferenceRerankRequest": {
-        "type": "object",
-        "description": "Elasticsearch inference API rerank body",
-        "required": ["query", "input"],
-        "properties": {
-            "query": _QUERY,
-            "input": _TEXTS,
-            "top_n": _TOP_N,
-            "return_documents": {"type": "boolean", "default": False},
-            "truncate": _TRUNCATE,
-            "score_mode": _MODE,
-        },
-    },
-    "InferenceRerankResponse": {
-        "type": "object",
-        "required": ["rerank"],
-        "properties": {
-            "rerank": {
-                "type": "array",
-                "description": "sorted by relevance_score, best first",
-                "items": {
-                    "type": "object",
-                    "required": ["index", "relevance_score"],
-                    "properties": {
-                        "index": {"type": "integer", "minimum": 0},
-                        "relevance_score": {"type": "number"},
-                        "text": {"type": "string"},
-                    },
-                },
-            }
-        },
-    },
-    "ScoreList": {
-        "type": "object",
-        "required": ["scores"],
-        "properties": {"scores": {"type": "array", "items": {"type": "number"}}},
-    },
-    "Error": {
-        "type": "object",
-        "required": ["error", "error_type"],
-        "properties": {"error": {"type": "string"}, "error_type": {"type": "string"}},
-    },
-    "Status": {
-        "type": "object",
-        "required": ["status"],
-        "properties": {"status": {"type": "string"}},
-    },
-    "Info": {
-        "type": "object",
-        "required": ["model_id", "kind", "backend", "device", "max_input_length", "limits"],
-        "properties": {
-            "model_id": {"type": "string"},
-            "kind": {"type": "string", "enum": ["cross-encoder", "bi-encoder", "scorer"]},
-            "backend": {"type": "string"},
-            "device": {"type": "string"},
-            "max_input_length": {"type": ["integer", "null"]},
-            "score_mode": {"type": "string", "enum": list(SCORE_MODES)},
-            "version": {"type": "string"},
-            "limits": {"type": "object"},
-        },
-    },
-}
+class Status(WireModel):
+    status: str
+
+
+class Info(BaseModel):
+    """What ``GET /info`` reports; servers may add fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model_id: str
+    kind: Literal["cross-encoder", "bi-encoder", "scorer"]
+    backend: str
+    device: str
+    max_input_length: int | None
+    score_mode: ScoreMode
+    version: str
+    limits: dict[str, int | None]
+
+
+_MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (TeiRerankRequest, "validation"),
+    (TeiRerankResponse, "serialization"),
+    (CohereRerankRequest, "validation"),
+    (CohereRerankResponse, "serialization"),
+    (InferenceRerankRequest, "validation"),
+    (InferenceRerankResponse, "serialization"),
+    (ScoreList, "validation"),
+    (ScoreList, "serialization"),
+    (NormalizedScoreList, "validation"),
+    (ErrorBody, "serialization"),
+    (Status, "serialization"),
+    (Info, "serialization"),
+]
+
+_REF = "#/components/schemas/{model}"
+
+
+def _schemas() -> dict[str, Schema]:
+    _, top = models_json_schema(_MODELS, ref_template=_REF)
+    schemas: dict[str, Schema] = top["$defs"]
+    return schemas
+
+
+SCHEMAS: dict[str, Schema] = _schemas()
 
 
 def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": _REF.format(model=name)}
 
 
 def _json(name: str, description: str) -> Schema:
@@ -196,23 +104,29 @@ def _json(name: str, description: str) -> Schema:
 
 
 _ERRORS: dict[str, Schema] = {
-    "400": _json("Error", "malformed body (not UTF-8 JSON) or empty query/texts"),
-    "401": _json("Error", "missing or wrong API key"),
-    "413": _json("Error", "body larger than --max-payload-bytes"),
-    "422": _json("Error", "invalid request"),
-    "424": _json("Error", "the model failed"),
-    "429": _json("Error", "queue full; see Retry-After"),
-    "503": _json("Error", "not ready or shutting down"),
+    "400": _json("ErrorBody", "malformed body (not UTF-8 JSON) or empty query/texts"),
+    "401": _json("ErrorBody", "missing or wrong API key"),
+    "413": _json("ErrorBody", "body larger than --max-payload-bytes"),
+    "415": _json("ErrorBody", "the body is not declared as application/json"),
+    "422": _json(
+        "ErrorBody",
+        "invalid request: the message names the field (types, ranges, lone surrogates, "
+        "more texts than --max-client-batch-size, longer than --max-text-chars, an "
+        "over-long pair with truncate=false)",
+    ),
+    "424": _json("ErrorBody", "the model failed"),
+    "429": _json("ErrorBody", "queue full; see Retry-After"),
+    "503": _json("ErrorBody", "not ready or shutting down"),
 }
 
 
-def _post(summary: str, request: str, response: str) -> Schema:
+def _post(summary: str, request: type[BaseModel], response: str) -> Schema:
     return {
         "post": {
             "summary": summary,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref(request)}},
+                "content": {"application/json": {"schema": _ref(request.__name__)}},
             },
             "responses": {"200": _json(response, "ranked results"), **_ERRORS},
             "security": [{}, {"bearer": []}],
@@ -227,6 +141,7 @@ def _get(summary: str, response: Schema) -> Schema:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every route."""
     cohere = "Cohere-compatible rerank (Elasticsearch cohere or custom service)"
+    unhealthy = _json("ErrorBody", "the engine is loading, has stopped, or the server drains")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -237,24 +152,37 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/rerank": _post(
                 "TEI-compatible rerank (Elasticsearch hugging_face service)",
-                "TeiRerankRequest",
+                TeiRerankRequest,
                 "TeiRerankResponse",
             ),
-            "/v1/rerank": _post(cohere, "CohereRerankRequest", "CohereRerankResponse"),
-            "/v2/rerank": _post(cohere, "CohereRerankRequest", "CohereRerankResponse"),
+            "/v1/rerank": _post(cohere, CohereRerankRequest, "CohereRerankResponse"),
+            "/v2/rerank": _post(cohere, CohereRerankRequest, "CohereRerankResponse"),
             "/inference/rerank": _post(
                 "Elasticsearch inference API rerank format (custom service, ShimReranker)",
-                "InferenceRerankRequest",
+                InferenceRerankRequest,
                 "InferenceRerankResponse",
             ),
             "/scores/normalize": _post(
-                "Elasticsearch's max(s,0)+min(exp(s),1) on a list", "ScoreList", "ScoreList"
+                "Elasticsearch's max(s,0)+min(exp(s),1) on a list", ScoreList, "ScoreList"
             ),
             "/scores/denormalize": _post(
-                "inverse of normalize; values <= 0 give 422", "ScoreList", "ScoreList"
+                "inverse of normalize, defined above 0", NormalizedScoreList, "ScoreList"
             ),
-            "/health": _get("liveness", _json("Status", "the process serves requests")),
-            "/ready": _get("model loaded and warmed up (503 otherwise)", _json("Status", "ready")),
+            "/health": {
+                "get": {
+                    "summary": "liveness",
+                    "responses": {
+                        "200": _json("Status", "the process serves requests"),
+                        "503": unhealthy,
+                    },
+                }
+            },
+            "/ready": {
+                "get": {
+                    "summary": "model loaded and warmed up",
+                    "responses": {"200": _json("Status", "ready"), "503": unhealthy},
+                }
+            },
             "/info": _get("model and limits", _json("Info", "model and limits")),
             "/metrics": _get(
                 "Prometheus metrics",

@@ -9,6 +9,7 @@ from typing import Any
 
 from es_rerank.connection import add_connection_arguments, describe, es_client_from_args
 from es_rerank.endpoints import (
+    DEFAULT_MAX_WINDOW,
     SERVICES,
     create_endpoint,
     delete_endpoint,
@@ -52,6 +53,14 @@ def register(sub: Any) -> None:
     c.add_argument("--model-id", help="cohere: model name; elasticsearch: id of an uploaded model")
     c.add_argument("--num-allocations", type=int, default=1, help="elasticsearch service")
     c.add_argument("--num-threads", type=int, default=1, help="elasticsearch service")
+    c.add_argument(
+        "--max-window",
+        type=int,
+        default=DEFAULT_MAX_WINDOW,
+        help="hugging_face, cohere: most texts per call, stored as task_settings.top_n so ES "
+        "refuses a larger rank_window_size up front; match the shim's --max-client-batch-size "
+        f"(default {DEFAULT_MAX_WINDOW})",
+    )
     c.add_argument("--timeout", default="60s", help="how long ES may take (default 60s)")
     add_connection_arguments(c)
     c.set_defaults(func=_create)
@@ -86,6 +95,7 @@ def _create(args: argparse.Namespace) -> int:
         model_id=args.model_id,
         num_allocations=args.num_allocations,
         num_threads=args.num_threads,
+        max_window=args.max_window,
     )
     client = es_client_from_args(args)
     print(f"PUT _inference/rerank/{args.inference_id} on {describe(client)}")

@@ -68,6 +68,8 @@ def hugging_face_request(
     entity: dict[str, Any] = {"texts": texts, "query": query}
     if return_text is not None:
         entity["return_text"] = return_text
+    # ES prefers the request's top_n over the endpoint's task settings.
+    top_n = top_n if top_n is not None else body.get("task_settings", {}).get("top_n")
     if top_n is not None:
         entity["top_n"] = top_n
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {settings['api_key']}"}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.shim import battery
 from tests.shim.server_proc import ShimProcess
 
 
@@ -55,3 +56,26 @@ def scorer_shim() -> Iterator[ShimProcess]:
     shim = ShimProcess(["--scorer", "tests.shim.scorers:overlap"])
     yield shim
     assert shim.terminate() == 0
+
+
+@pytest.fixture(scope="session")
+def keyed_shim(tiny_cross_encoder: Path) -> Iterator[ShimProcess]:
+    """The real server with the tiny model, an API key and the limits the bad-input
+    battery is written against."""
+    shim = ShimProcess(
+        [
+            "--model",
+            str(tiny_cross_encoder),
+            "--device",
+            "cpu",
+            "--max-client-batch-size",
+            str(battery.MAX_TEXTS),
+            "--max-text-chars",
+            str(battery.MAX_CHARS),
+        ],
+        env={"SHIM_API_KEY": battery.KEY},
+    )
+    yield shim
+    assert shim.terminate() == 0
+    # Every client mistake was answered as one: the server never logged a fault.
+    assert "unexpected error" not in "".join(shim.stderr)

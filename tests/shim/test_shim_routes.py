@@ -112,7 +112,7 @@ def test_cohere_format(model_shim: ShimProcess, expected_raw: list[float], route
     docs: list[object] = [TEXTS[0], {"text": TEXTS[1]}, *TEXTS[2:]]
     body = es_side.COHERE_V2_RERANK % (json.dumps(QUERY), json.dumps(docs), 2)
     with model_shim.client() as c:
-        r = c.post(route, content=body)
+        r = c.post(route, content=body, headers={"Content-Type": "application/json"})
         with_docs = c.post(
             route, json={"query": QUERY, "documents": TEXTS, "return_documents": True}
         ).json()
@@ -150,7 +150,7 @@ def test_custom_service_template(scorer_shim: ShimProcess) -> None:
         cohere_body = es_side.render_custom(
             '{"query": ${query}, "documents": ${input}, "top_n": ${top_n}}', params
         )
-        rc = c.post("/v2/rerank", content=cohere_body)
+        rc = c.post("/v2/rerank", content=cohere_body, headers={"Content-Type": "application/json"})
     assert r.status_code == 200, r.text
     doc = r.json()
     scores = es_side.json_path(doc, "$.rerank[*].relevance_score")

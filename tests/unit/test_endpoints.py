@@ -10,7 +10,7 @@ import pytest
 
 from es_rerank.cli import main
 from es_rerank.connection import es_client
-from es_rerank.endpoints import endpoint_body, redact
+from es_rerank.endpoints import DEFAULT_MAX_WINDOW, endpoint_body, redact
 from es_rerank.resources import load_json_resource
 from tests.helpers.recording_es import RecordingES, recording_es
 
@@ -56,6 +56,7 @@ def test_hugging_face_create_sends_exact_body_and_hides_the_key(
     assert puts[0].body == {
         "service": "hugging_face",
         "service_settings": {"url": "http://shim:8080/rerank", "api_key": SECRET},
+        "task_settings": {"top_n": DEFAULT_MAX_WINDOW},
     }
     assert puts[0].query == {"timeout": ["60s"]}
     out = capsys.readouterr()
@@ -87,6 +88,26 @@ def test_custom_create_body_matches_template_with_secret_parameters(es: Recordin
     assert put.body["task_settings"] == {"parameters": {"top_n": 10000, "return_documents": False}}
 
 
+def test_max_window_caps_what_es_sends(es: RecordingES) -> None:
+    """hugging_face and cohere endpoints carry the shim's text cap as task_settings.top_n,
+    which ES checks against rank_window_size before it calls the service."""
+    from inference_shim.config import Settings
+
+    assert Settings().max_client_batch_size == DEFAULT_MAX_WINDOW
+    created(es)
+    assert main(
+        ["endpoint", "create", "h", "--service", "hugging_face", "--url", "http://s",
+         "--api-key", SECRET, "--max-window", "300"]
+    ) == 0  # fmt: skip
+    (put,) = [r for r in es.requests if r.method == "PUT"]
+    assert put.body["task_settings"] == {"top_n": 300}
+    assert "task_settings" not in endpoint_body("elasticsearch", model_id="m")
+    custom = endpoint_body("custom", url="http://s", max_window=300)["task_settings"]
+    assert custom == {"parameters": {"top_n": 10000, "return_documents": False}}
+    with pytest.raises(ValueError, match="--max-window must be at least 1, got 0"):
+        endpoint_body("cohere", url="http://s", api_key=SECRET, model_id="m", max_window=0)
+
+
 def test_custom_without_key_sends_no_auth_header() -> None:
     body = endpoint_body("custom", url="http://shim:8080")
     assert "secret_parameters" not in body["service_settings"]
@@ -113,6 +134,7 @@ def test_cohere_and_elasticsearch_bodies(es: RecordingES) -> None:
                 "model_id": "rerank-v3.5",
                 "api_key": SECRET,
             },
+            "task_settings": {"top_n": DEFAULT_MAX_WINDOW},
         },
     )
     assert (el.path, el.body) == (
