@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from elasticsearch import helpers
 
-from es_rerank.endpoints import create_endpoint, delete_endpoint, endpoint_body
+from es_rerank.elastic import create_endpoint, delete_endpoint, endpoint_body
 from es_rerank.resources import load_json_resource
 from tests.elasticsearch.conftest import Cluster
 from tests.elasticsearch.es_scorers import word_overlap
