@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from es_rerank.cli import error_line, exit_code
+from es_rerank.cli import ArgumentParser, error_line, exit_code
 from es_rerank.errors import ConfigurationError
 from es_rerank.extras import require_extra
 from es_rerank.version import package_version
@@ -30,7 +30,7 @@ _BIND_ERRORS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="inference-shim",
         description="Serve a cross-encoder as a rerank inference endpoint Elasticsearch can "
         "call (TEI /rerank, Cohere /v1|/v2/rerank, ES /inference/rerank).",

@@ -14,7 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from inference_shim import __version__
+from es_rerank.version import package_version
 from inference_shim.modes import SCORE_MODES
 
 __all__ = ["SCHEMAS", "committed_openapi", "openapi_document", "render_openapi"]
@@ -231,7 +231,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "inference_shim",
-            "version": __version__,
+            "version": package_version(),
             "description": "Rerank inference endpoint for Elasticsearch.",
         },
         "paths": {

@@ -193,7 +193,7 @@ class LocalIndex:
         writer = self._index.writer(heap_size=self._heap_size, num_threads=1)
         pending = 0
         try:
-            bar = tqdm(total=total, unit="doc", desc="indexing", disable=not progress)
+            bar = tqdm(total=total, unit="doc", desc="indexing", disable=None if progress else True)
             with bar:
                 for pos, doc, parse_error in items:
                     bar.update(1)

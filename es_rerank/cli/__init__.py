@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from es_rerank.errors import (
     ConfigurationError,
@@ -22,7 +23,7 @@ from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
 from es_rerank.version import package_version
 
-__all__ = ["build_parser", "error_line", "exit_code", "main"]
+__all__ = ["ArgumentParser", "build_parser", "error_line", "exit_code", "main"]
 
 # Subcommand modules, in the order ``--help`` lists them.
 _COMMANDS = [
@@ -37,9 +38,24 @@ _COMMANDS = [
 
 #: Errors in what the user asked for (exit 2, like argparse's own); the rest exit 1. A plain
 #: ValueError is how the core refuses a bad argument value (it names the parameter); a model
-#: that cannot be loaded is the --model the user named.
-USAGE_ERRORS = (ConfigurationError, LocalIndexError, MissingExtraError, ModelLoadError, ValueError)
+#: that cannot be loaded is the --model the user named; a missing file is the path they gave.
+USAGE_ERRORS = (
+    ConfigurationError,
+    LocalIndexError,
+    MissingExtraError,
+    ModelLoadError,
+    ValueError,
+    FileNotFoundError,
+)
 DEBUG_ENV = "ES_RERANK_DEBUG"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit 2.
+    Subcommand parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -56,7 +72,7 @@ def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="es-rerank",
         description="Cross-encoder re-ranking for Elasticsearch search.",
     )
@@ -72,7 +88,7 @@ def error_line(exc: BaseException) -> str:
     """``exc`` as one line: its message with whitespace folded; for an unexpected exception
     (not one of ours, not a refused value), its type too, and how to see the traceback."""
     text = " ".join(str(exc).split())
-    if isinstance(exc, EsRerankError | ValueError):
+    if isinstance(exc, EsRerankError | ValueError | FileNotFoundError):
         return text
     return f"{type(exc).__name__}: {text} (run with --debug for the traceback)"
 

@@ -7,8 +7,6 @@ import json
 import os
 from typing import Any
 
-from elasticsearch import Elasticsearch
-
 from es_rerank.elastic.connection import add_connection_arguments, connection_from_args
 from es_rerank.elastic.endpoints import SERVICES, endpoint_body, redact
 from es_rerank.elastic.inference import create_endpoint, delete_endpoint, list_endpoints, rerank
@@ -74,10 +72,6 @@ def register(sub: Any) -> None:
     t.set_defaults(func=_test)
 
 
-def _client(args: argparse.Namespace) -> Elasticsearch:
-    return connection_from_args(args).client()
-
-
 def _create(args: argparse.Namespace) -> int:
     body = endpoint_body(
         args.service,
@@ -97,13 +91,15 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    delete_endpoint(_client(args), inference_id=args.inference_id, force=args.force)
+    delete_endpoint(
+        connection_from_args(args).client(), inference_id=args.inference_id, force=args.force
+    )
     print(f"deleted rerank endpoint [{args.inference_id}]")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    endpoints = list_endpoints(_client(args))
+    endpoints = list_endpoints(connection_from_args(args).client())
     if args.json:
         print(json.dumps(endpoints, indent=2))
         return 0
@@ -119,7 +115,7 @@ def _list(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     texts = args.texts or SAMPLE_TEXTS
     ranked = rerank(
-        _client(args),
+        connection_from_args(args).client(),
         inference_id=args.inference_id,
         query=args.query,
         texts=texts,

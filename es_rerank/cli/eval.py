@@ -78,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
     data = load_beir(args.dataset)
     queries = dict(list(data.queries.items())[: args.limit_queries or None])
     qrels = {q: data.qrels[q] for q in queries}
-    args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     backend = _backend(args, data)
     index_s = time.perf_counter() - t0
@@ -128,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
     }
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2))
     _plot(deltas, args.out / "ndcg10_change.png", title=f"{data.path.name}: reranked - BM25")
     _print_table(result)

@@ -4,7 +4,6 @@ it into Elasticsearch, start it and create its rerank endpoint (or only trace, o
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from typing import Any
 
@@ -76,9 +75,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  vocab:  {traced.vocab_path}")
         print(f"  ES model id when uploaded: {args.es_model_id or traced.es_model_id}")
         return 0
-    connection = connection_from_args(args)
-    client = connection.client()
-    print(f"uploading {args.model} to {connection.describe()}", file=sys.stderr)
+    client = connection_from_args(args).client()
     with tempfile.TemporaryDirectory(prefix="es-rerank-trace-") as work:
         model_id = upload_model(
             client,

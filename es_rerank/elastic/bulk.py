@@ -88,7 +88,10 @@ def bulk_index(
 
     from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-    with translated(), tqdm(total=total, unit="doc", desc="indexing", disable=not progress) as bar:
+    with (
+        translated(),
+        tqdm(total=total, unit="doc", desc="indexing", disable=None if progress else True) as bar,
+    ):
         for ok, item in helpers.streaming_bulk(
             client, actions(), chunk_size=batch_size, raise_on_error=False, max_retries=3
         ):

@@ -20,6 +20,7 @@ rerank shim) become :class:`NotElasticsearchError` instead of ES errors with no 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
@@ -173,18 +174,21 @@ def _from_api_error(exc: elastic_transport.ApiError) -> ElasticsearchError:
 
 def _from_transport_error(exc: elastic_transport.TransportError) -> ElasticsearchError:
     cause = exc.message
+    node = re.search(r"host='([^']+)', port=(\d+)", cause)
     # elastic-transport nests the urllib3 error; its innermost text is the useful part.
     for marker in ("Failed to establish a new connection: ", "caused by: "):
         if marker in cause:
             cause = cause.rsplit(marker, 1)[1].rstrip(")")
+    cause = re.sub(r"\w*Connection\(host='[^']*', port=\d+\): ", "", cause)
+    where = f" at {node.group(1)}:{node.group(2)}" if node else ""
     if isinstance(exc, elastic_transport.TlsError):
         hint = "pass the cluster's CA with --ca-certs (ES_CA_CERTS), or --insecure to skip checks"
         return ElasticsearchConnectionError(
-            f"TLS failure talking to Elasticsearch: {cause}", hint=hint
+            f"TLS failure talking to Elasticsearch{where}: {cause}", hint=hint
         )
     if isinstance(exc, elastic_transport.ConnectionTimeout):
         return ElasticsearchConnectionError(
-            f"Elasticsearch did not answer in time: {cause}",
+            f"Elasticsearch{where} did not answer in time: {cause}",
             hint="the cluster may be overloaded or the URL wrong",
         )
     if isinstance(exc, elastic_transport.SerializationError):
@@ -193,7 +197,7 @@ def _from_transport_error(exc: elastic_transport.TransportError) -> Elasticsearc
             hint="check --es-url (ES_URL)",
         )
     return ElasticsearchConnectionError(
-        f"cannot reach Elasticsearch: {cause}",
+        f"cannot reach Elasticsearch{where}: {cause}",
         hint="check --es-url / --cloud-id (ES_URL / ES_CLOUD_ID) and that the cluster is running",
     )
 

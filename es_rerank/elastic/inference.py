@@ -29,6 +29,7 @@ from es_rerank.errors import (
     ElasticsearchError,
     ElasticsearchRequestError,
     LicenseError,
+    NotElasticsearchError,
 )
 from es_rerank.rerankers.base import scores_from_rerank_response
 
@@ -58,8 +59,8 @@ def _endpoint_hint(
     """What usually fixes a refused endpoint operation (``None``: the default hint)."""
 
     def hint(err: ElasticsearchError) -> str | None:
-        if isinstance(err, LicenseError):
-            return None
+        if err.status is None or isinstance(err, LicenseError | NotElasticsearchError):
+            return None  # no answer from ES, or not ES: the default hint says what to check
         if isinstance(err, AuthenticationError | AuthorizationError):
             return "managing inference endpoints needs the manage_inference cluster privilege"
         if isinstance(err, ElasticsearchConflictError):

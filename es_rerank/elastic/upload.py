@@ -313,5 +313,6 @@ def upload_model(
     require_eland()
     version = _check_cluster(client)
     progress = kwargs.get("progress", sys.stderr)
+    _say(progress)(f"uploading {model} to Elasticsearch {'.'.join(map(str, version))}")
     traced = trace_model(model, work_dir, quantize=quantize, es_version=version, progress=progress)
     return upload_traced(client, traced, **kwargs)
