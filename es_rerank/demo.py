@@ -120,8 +120,9 @@ def run_demo(
 ) -> int:
     require_models("the demo")
     started = time.perf_counter()
-    index = build_demo_index(cache)
+    # The model first: a missing one is reported before the index is built.
     loaded = resolve_model(model, notice=out)
+    index = build_demo_index(cache)
     print(
         f"local index: {index.path} ({index.count()} passages from pydoc_data.topics)\n"
         f"model: {loaded.path} ({loaded.kind}); reranking the top {window} BM25 hits",

