@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from es_rerank.env import parse_bool
 from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
 __all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
@@ -54,15 +55,6 @@ class Settings:
             "max_text_chars": self.max_text_chars,
             "max_queue": self.max_queue,
         }
-
-
-def _bool(text: str) -> bool:
-    low = text.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
 
 
 def _int(text: str, *, least: int, most: int | None, allowed: str) -> int:
@@ -200,7 +192,7 @@ def add_serve_arguments(
         )
     var = _env_name("--protect-info")
     try:
-        protect = _bool(env.get(var, ""))
+        protect = parse_bool(env.get(var, ""))
     except ValueError as exc:
         parser.error(f"environment variable {var}: {exc}")
     parser.add_argument(

@@ -15,7 +15,7 @@ from es_rerank.elastic.bulk import bulk_index
 from es_rerank.elastic.connection import (
     add_connection_arguments,
     connection_from_args,
-    given_on_command_line,
+    refuse_cluster_flags,
 )
 from es_rerank.errors import ConfigurationError
 
@@ -52,10 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"--batch-size must be >= 1, got {args.batch_size}")
     mapping = resolve_mapping(args.mapping)  # a bad --mapping fails before anything is written
     if args.local is not None:
-        typed = given_on_command_line(args)
-        if typed or args.index:
-            other = ", ".join([*typed, *(["--index"] if args.index else [])])
-            raise ConfigurationError(f"give either --local PATH or a cluster ({other}), not both")
+        refuse_cluster_flags(args)
         result = LocalIndex(args.local, mapping=mapping).add(
             args.file, id_field=args.id_field, batch_size=args.batch_size
         )

@@ -12,7 +12,7 @@ from es_rerank.backends import Backend, InferenceRerankBackend
 from es_rerank.elastic.connection import (
     add_connection_arguments,
     connection_from_args,
-    given_on_command_line,
+    refuse_cluster_flags,
 )
 from es_rerank.errors import ConfigurationError
 from es_rerank.factories import make_reranker, open_backend, require_models
@@ -102,10 +102,7 @@ def _json_arg(name: str, text: str | None) -> Any:
 def open_search_backend(args: argparse.Namespace) -> Backend:
     """The backend the flags name: an existing local index, or an Elasticsearch index."""
     if args.local is not None:
-        typed = given_on_command_line(args)
-        if typed or args.index:
-            other = ", ".join([*typed, *(["--index"] if args.index else [])])
-            raise ConfigurationError(f"give either --local PATH or a cluster ({other}), not both")
+        refuse_cluster_flags(args)
         return open_backend(local=args.local)
     return open_backend(index=args.index, connection=connection_from_args(args))
 

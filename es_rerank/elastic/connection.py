@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from elasticsearch import Elasticsearch
 
+from es_rerank.env import parse_bool
 from es_rerank.errors import ConfigurationError
 from es_rerank.urls import check_http_url
 
@@ -42,7 +43,7 @@ __all__ = [
     "ConnectionOptions",
     "add_connection_arguments",
     "connection_from_args",
-    "given_on_command_line",
+    "refuse_cluster_flags",
 ]
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -75,12 +76,10 @@ def _flag(option: str) -> str:
 
 
 def _env_bool(name: str, text: str) -> bool:
-    low = text.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("", "0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {text!r}")
+    try:
+        return parse_bool(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -253,6 +252,13 @@ def connection_from_args(
     )
 
 
-def given_on_command_line(args: argparse.Namespace) -> list[str]:
-    """The connection flags the user typed (not those filled from the environment)."""
-    return [_FLAGS[name] for name in ENV_VARS if getattr(args, f"es_{name}", None)]
+def refuse_cluster_flags(args: argparse.Namespace, *, beside: str = "--local PATH") -> None:
+    """Raise :class:`ConfigurationError` when connection flags or ``--index`` were typed
+    beside ``beside`` (the environment's ``ES_*`` variables do not count)."""
+    typed = [_FLAGS[name] for name in ENV_VARS if getattr(args, f"es_{name}", None)]
+    if getattr(args, "index", None):
+        typed.append("--index")
+    if typed:
+        raise ConfigurationError(
+            f"give either {beside} or a cluster ({', '.join(typed)}), not both"
+        )

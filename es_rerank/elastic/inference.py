@@ -22,7 +22,6 @@ from elasticsearch import Elasticsearch
 
 from es_rerank.elastic.errors import translated
 from es_rerank.errors import (
-    AuthenticationError,
     AuthorizationError,
     ConfigurationError,
     ElasticsearchConflictError,
@@ -61,7 +60,7 @@ def _endpoint_hint(
     def hint(err: ElasticsearchError) -> str | None:
         if err.status is None or isinstance(err, LicenseError | NotElasticsearchError):
             return None  # no answer from ES, or not ES: the default hint says what to check
-        if isinstance(err, AuthenticationError | AuthorizationError):
+        if isinstance(err, AuthorizationError):
             return "managing inference endpoints needs the manage_inference cluster privilege"
         if isinstance(err, ElasticsearchConflictError):
             return (
