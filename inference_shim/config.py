@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from es_rerank.env import parse_bool
 from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
 __all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
@@ -56,38 +57,52 @@ class Settings:
         }
 
 
-def _bool(text: str) -> bool:
-    low = text.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
+def _int(text: str, *, least: int, most: int | None, allowed: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected {allowed}, got {text!r}") from None
+    if value < least or (most is not None and value > most):
+        raise ValueError(f"expected {allowed}, got {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError(f"must be > 0, got {value}")
-    return value
+    return _int(text, least=1, most=None, allowed="an integer > 0")
 
 
 def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError(f"must be 0..65535 (0: any free port), got {value}")
-    return value
+    return _int(text, least=0, most=65535, allowed="a port 0..65535 (0: any free port)")
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number > 0, got {text!r}") from None
     if not value > 0:
-        raise ValueError(f"must be > 0, got {value}")
+        raise ValueError(f"expected a number > 0, got {value}")
     return value
 
 
 def _mode(text: str) -> ScoreMode:
+    if text not in SCORE_MODES:
+        raise ValueError(f"choose one of {', '.join(SCORE_MODES)}, got {text!r}")
     return parse_mode(text, name="--score-mode")
+
+
+def _flag_type(conv: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``conv`` for argparse: its ``ValueError`` message becomes the error argparse prints
+    after the flag's name (instead of "invalid <function name> value")."""
+
+    def convert(text: str) -> Any:
+        try:
+            return conv(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = getattr(conv, "__name__", "value").lstrip("_")
+    return convert
 
 
 # flag, type, help. The dest and the environment variable follow from the flag name.
@@ -169,11 +184,15 @@ def add_serve_arguments(
         secret = dest == "api_key"  # never echo a key from the environment
         shown = "" if default is None or secret else f"; default {default}"
         parser.add_argument(
-            flag, dest=dest, type=conv, default=default, help=f"{text} [env {var}{shown}]"
+            flag,
+            dest=dest,
+            type=_flag_type(conv),
+            default=default,
+            help=f"{text} [env {var}{shown}]",
         )
     var = _env_name("--protect-info")
     try:
-        protect = _bool(env.get(var, ""))
+        protect = parse_bool(env.get(var, ""))
     except ValueError as exc:
         parser.error(f"environment variable {var}: {exc}")
     parser.add_argument(

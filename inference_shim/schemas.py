@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from es_rerank.version import package_version
 from es_rerank.wire import (
     CohereRerankRequest,
     CohereRerankResponse,
@@ -35,7 +36,6 @@ from es_rerank.wire import (
     TeiRerankResponse,
     WireModel,
 )
-from inference_shim import __version__
 
 __all__ = [
     "SCHEMAS",
@@ -146,7 +146,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "inference_shim",
-            "version": __version__,
+            "version": package_version(),
             "description": "Rerank inference endpoint for Elasticsearch.",
         },
         "paths": {

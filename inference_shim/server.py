@@ -32,6 +32,13 @@ def _busy(server: Any, engine: Engine) -> bool:
     return False
 
 
+def _loading_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Answers while the model loads (the real app replaces it before serving starts)."""
+    body = b'{"error": "the model is loading", "error_type": "Unhealthy"}'
+    start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+    return [body]
+
+
 def serve(settings: Settings) -> int:
     """Load the model, serve until SIGTERM/SIGINT, drain, return the exit status."""
     from waitress import create_server  # type: ignore[import-untyped]
@@ -47,11 +54,10 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    metrics = Metrics()
-    engine = build_engine(settings, metrics=metrics)
-    app = create_app(settings, engine=engine, metrics=metrics)
+    # Bind (and listen) before loading the model: a port in use fails at once, not after a
+    # minute of loading. Connections wait in the backlog until the loop starts below.
     server = create_server(
-        app,
+        _loading_app,
         host=settings.host,
         port=settings.port,
         threads=settings.threads or settings.max_queue + 4,
@@ -60,6 +66,14 @@ def serve(settings: Settings) -> int:
         max_request_body_size=max(settings.max_payload_bytes * 4, 64 * 1024 * 1024),
         ident="inference-shim",
     )
+    metrics = Metrics()
+    try:
+        engine = build_engine(settings, metrics=metrics)
+    except BaseException:
+        server.close()  # the model failed to load: give the port back
+        raise
+    app = create_app(settings, engine=engine, metrics=metrics)
+    server.application = app
     loop = threading.Thread(target=server.run, name="shim-http", daemon=True)
     loop.start()
     # The line tests and scripts wait for (the port is the real one when --port 0).

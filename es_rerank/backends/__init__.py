@@ -1,5 +1,7 @@
-"""First-stage executors: where a child retriever's hits come from."""
+"""First-stage executors: where a child retriever's hits come from, and the optional
+capabilities a backend may declare (running retrievers natively, serving inference
+rerankers)."""
 
-from es_rerank.backends.base import Backend, Hit
+from es_rerank.backends.base import Backend, Hit, Hits, InferenceRerankBackend, RetrieverBackend
 
-__all__ = ["Backend", "Hit"]
+__all__ = ["Backend", "Hit", "Hits", "InferenceRerankBackend", "RetrieverBackend"]

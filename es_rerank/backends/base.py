@@ -1,16 +1,38 @@
-"""The interface every first-stage backend implements.
+"""The extension points for where hits come from.
 
-A backend executes *leaf* retrievers only (a ``standard`` query, with filters already
-folded into it as ``bool.filter``). Composite retrievers (``rrf``,
-``text_similarity_reranker``) are run by :mod:`es_rerank.search` on top of it, so the
-reranking semantics live in one place whatever the backend.
+:class:`Backend` executes *leaf* retrievers only (a ``standard`` query, with filters
+already folded into it as ``bool.filter``); composite retrievers (``rrf``,
+``text_similarity_reranker``) are run by :func:`es_rerank.search` on top of it, so the
+reranking rules live in one place whatever the backend. Two optional capabilities are
+declared as runtime-checkable protocols:
+
+- :class:`RetrieverBackend` runs whole retrievers itself (Elasticsearch: ``mode="native"``);
+- :class:`InferenceRerankBackend` serves rerank inference endpoints by id (Elasticsearch's
+  ``_inference`` API), so external execution needs no reranker of its own.
+
+>>> class TwoDocs:
+...     def search_query(self, query, *, size):
+...         return Hits([Hit("a", 2.0), Hit("b", 1.0)][:size], total=2)
+>>> isinstance(TwoDocs(), Backend), isinstance(TwoDocs(), RetrieverBackend)
+(True, False)
+>>> hits = TwoDocs().search_query(None, size=1)
+>>> [h.id for h in hits], hits.total
+(['a'], 2)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from es_rerank.rerankers.base import Reranker
+    from es_rerank.results import SearchResult
+
+__all__ = ["Backend", "Hit", "Hits", "InferenceRerankBackend", "RetrieverBackend"]
+
+TotalRelation = Literal["eq", "gte"]
 
 
 @dataclass(frozen=True)
@@ -22,12 +44,63 @@ class Hit:
     source: Mapping[str, Any] = field(default_factory=dict)
 
 
+class Hits(list[Hit]):
+    """The top hits of a query, best first, and how many documents matched it in all:
+    ``total`` (exact when ``relation`` is ``"eq"``, a lower bound when ``"gte"``), as in
+    ES's ``hits.total``."""
+
+    def __init__(
+        self, hits: Iterable[Hit] = (), *, total: int | None = None, relation: TotalRelation = "eq"
+    ) -> None:
+        super().__init__(hits)
+        self.total = len(self) if total is None else total
+        self.relation: TotalRelation = relation
+
+    @classmethod
+    def of(cls, hits: Sequence[Hit]) -> Hits:
+        """``hits`` as :class:`Hits`; a plain sequence says only that at least that many
+        documents matched."""
+        if isinstance(hits, Hits):
+            return hits
+        return cls(hits, total=len(hits), relation="gte")
+
+
 @runtime_checkable
 class Backend(Protocol):
     """Runs an ES query DSL object and returns the top ``size`` hits, best first.
 
     ``query=None`` means ``match_all``. Hits with equal scores keep a stable order.
-    A construct the backend cannot execute raises ``ValueError`` naming it.
+    Return :class:`Hits` to report the total number of matches (a plain list is taken as
+    a lower bound). A construct the backend cannot execute raises ``ValueError`` naming it.
     """
 
-    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> list[Hit]: ...
+    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Sequence[Hit]: ...
+
+
+@runtime_checkable
+class RetrieverBackend(Backend, Protocol):
+    """A backend that runs whole retriever trees itself (``mode="native"``)."""
+
+    def supports_native(self) -> bool:
+        """Whether native execution works here (e.g. the cluster's license allows it)."""
+        ...
+
+    def search_retriever(
+        self,
+        retriever: Mapping[str, Any],
+        *,
+        size: int,
+        from_: int = 0,
+        source: bool | Sequence[str] = True,
+    ) -> SearchResult:
+        """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``."""
+        ...
+
+
+@runtime_checkable
+class InferenceRerankBackend(Backend, Protocol):
+    """A backend that serves rerank inference endpoints by id."""
+
+    def inference_reranker(self, inference_id: str) -> Reranker:
+        """A reranker calling endpoint ``inference_id``; fails when it does not exist."""
+        ...

@@ -9,14 +9,13 @@ mid-indexing leaves the index as of its last commit; re-adding is idempotent by 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sized
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sized
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
-from es_rerank.backends.base import Hit
+from es_rerank.backends.base import Hit, Hits
 from es_rerank.backends.local_mapping import (
     _ANALYZERS,
     _ID,
@@ -26,29 +25,51 @@ from es_rerank.backends.local_mapping import (
     build_analyzer,
 )
 from es_rerank.backends.local_query import QueryTranslator
+from es_rerank.documents import AddResult, Rejected, count_lines, read_jsonl, resolve_mapping
+from es_rerank.errors import ConfigurationError, LocalIndexError
 
-__all__ = ["AddResult", "LocalIndex", "Rejected"]
+__all__ = ["MAPPING_FILE", "AddResult", "LocalIndex", "Rejected", "check_index_path"]
 
-_MAPPING_FILE = "es_rerank_mapping.json"
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A document that was not indexed: where it came from, its id if known, and why."""
-
-    position: int  # 1-based line of a JSONL file, or index in the iterable
-    id: str | None
-    reason: str
+#: The file that marks a directory as an es-rerank local index (its mapping).
+MAPPING_FILE = "es_rerank_mapping.json"
 
 
-@dataclass
-class AddResult:
-    indexed: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
+def check_index_path(path: str | Path, *, create: bool) -> Path:
+    """``path`` if it holds a local index, or (with ``create``) may become one: absent or
+    an empty directory. A file, or a directory with other content, is refused, so that
+    nothing is ever written into a folder that is not an index.
+
+    >>> import tempfile
+    >>> check_index_path(tempfile.mkdtemp(), create=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    es_rerank.errors.LocalIndexError: ... is empty, not an es-rerank index; build one with ...
+    """
+    p = Path(path)
+    build = f"build one with `es-rerank index FILE.jsonl --local {p}`"
+    if p.is_dir():
+        if (p / MAPPING_FILE).is_file():
+            return p
+        if any(p.iterdir()):
+            raise LocalIndexError(
+                f"{p} is not an es-rerank index (no {MAPPING_FILE}) and not empty; refusing to "
+                "use it: give the directory of an index, or a new or empty one to create"
+            )
+        if not create:
+            raise LocalIndexError(f"{p} is empty, not an es-rerank index; {build}")
+        return p
+    if p.exists():
+        raise LocalIndexError(f"{p} is a file, not an es-rerank index directory")
+    if not create:
+        raise LocalIndexError(f"no es-rerank index at {p}; {build}")
+    return p
 
 
 class LocalIndex:
-    """A local index at ``path`` (created from ``mapping`` if absent, else reopened).
+    """A local index at ``path``: reopened when it is one; with ``create`` (the default),
+    created from ``mapping`` when ``path`` is absent or an empty directory. Anything else
+    (a file, a folder with other content) raises :class:`~es_rerank.errors.LocalIndexError`
+    before anything is written.
 
     >>> import tempfile
     >>> from es_rerank import LocalIndex
@@ -69,31 +90,39 @@ class LocalIndex:
         *,
         mapping: Mapping[str, Any] | str | Path | None = None,
         heap_size: int = 50_000_000,
+        create: bool = True,
     ) -> None:
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        stored = self.path / _MAPPING_FILE
+        self.path = check_index_path(path, create=create)
+        stored = self.path / MAPPING_FILE
         if stored.is_file():
             raw = json.loads(stored.read_text())
-            if mapping is not None and _resolve_mapping(mapping) != raw:
-                raise ValueError(
+            if mapping is not None and resolve_mapping(mapping) != raw:
+                raise LocalIndexError(
                     f"mapping: the index at {self.path} was created with a different mapping "
                     f"({stored}); use a new path or the same mapping"
                 )
         else:
-            raw = _resolve_mapping(mapping if mapping is not None else "passages")
+            raw = resolve_mapping(mapping if mapping is not None else "passages")
         self.mapping = LocalMapping(raw)
         self._schema = self.mapping.schema()
+        if not stored.is_file():
+            # The mapping file first: it is what marks the directory as an index.
+            self.path.mkdir(parents=True, exist_ok=True)
+            tmp = stored.with_suffix(".tmp")
+            tmp.write_text(json.dumps(raw, indent=2))
+            tmp.replace(stored)
         self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
         self._analyzers = {name: build_analyzer(name) for name in _ANALYZERS.values()}
         for name, analyzer in self._analyzers.items():
             self._index.register_tokenizer(name, analyzer)
-        if not stored.is_file():
-            tmp = stored.with_suffix(".tmp")
-            tmp.write_text(json.dumps(raw, indent=2))
-            tmp.replace(stored)
         self._translator = QueryTranslator(self.mapping, self._schema, self._analyzers)
         self._heap_size = heap_size
+
+    @classmethod
+    def open(cls, path: str | Path) -> LocalIndex:
+        """An existing index (never creates one): :class:`~es_rerank.errors.LocalIndexError`
+        when ``path`` is not an es-rerank index."""
+        return cls(path, create=False)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -114,21 +143,20 @@ class LocalIndex:
             return None
         return _source(searcher.doc(res[0][1]))
 
-    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> list[Hit]:
-        """Run an ES query DSL object; best first, equal scores in index order."""
+    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
+        """Run an ES query DSL object; best first, equal scores in index order, with the
+        exact number of matching documents as ``total``."""
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ValueError(f"size must be a non-negative integer, got {size!r}")
         q = self._translator.translate(query)
-        if size == 0:
-            return []
         searcher = self._searcher()
-        hits = searcher.search(q, limit=size).hits
-        ordered = sorted(hits, key=lambda h: (-h[0], h[1].segment_ord, h[1].doc))
+        found = searcher.search(q, limit=max(size, 1), count=True)
+        ordered = sorted(found.hits, key=lambda h: (-h[0], h[1].segment_ord, h[1].doc))
         out = []
-        for score, addr in ordered:
+        for score, addr in ordered[:size]:
             doc = searcher.doc(addr)
             out.append(Hit(id=str(doc.get_first(_ID)), score=float(score), source=_source(doc)))
-        return out
+        return Hits(out, total=int(found.count or 0))  # type: ignore[attr-defined]
 
     # -- writing ---------------------------------------------------------------------
 
@@ -151,11 +179,10 @@ class LocalIndex:
         if isinstance(docs, (str, Path)):
             path = Path(docs)
             if not path.is_file():
-                raise FileNotFoundError(f"no such JSONL file: {path}")
+                raise ConfigurationError(f"no such JSONL file: {path}")
             if total is None:
-                with path.open("rb") as fh:
-                    total = sum(1 for _ in fh)
-            items: Iterable[tuple[int, Any, str | None]] = _read_jsonl(path)
+                total = count_lines(path)
+            items: Iterable[tuple[int, Any, str | None]] = read_jsonl(path)
         else:
             if total is None and isinstance(docs, Sized):
                 total = len(docs)
@@ -166,7 +193,7 @@ class LocalIndex:
         writer = self._index.writer(heap_size=self._heap_size, num_threads=1)
         pending = 0
         try:
-            bar = tqdm(total=total, unit="doc", desc="indexing", disable=not progress)
+            bar = tqdm(total=total, unit="doc", desc="indexing", disable=None if progress else True)
             with bar:
                 for pos, doc, parse_error in items:
                     bar.update(1)
@@ -201,33 +228,6 @@ class LocalIndex:
     def add_jsonl(self, path: str | Path, **kwargs: Any) -> AddResult:
         """Same as :meth:`add` with a JSONL path."""
         return self.add(Path(path), **kwargs)
-
-
-def _resolve_mapping(mapping: Mapping[str, Any] | str | Path) -> dict[str, Any]:
-    if isinstance(mapping, Mapping):
-        return dict(json.loads(json.dumps(mapping)))
-    p = Path(mapping)
-    if p.suffix == ".json" and p.is_file():
-        data = json.loads(p.read_text())
-    else:
-        from es_rerank.resources import load_json_resource
-
-        data = load_json_resource(str(mapping))
-    if not isinstance(data, dict):
-        raise ValueError(f"mapping: {mapping} is not a JSON object")
-    return data
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                yield lineno, None, "empty line"
-                continue
-            try:
-                yield lineno, json.loads(line), None
-            except json.JSONDecodeError as exc:
-                yield lineno, None, f"invalid JSON: {exc}"
 
 
 def _source(doc: tantivy.Document) -> dict[str, Any]:

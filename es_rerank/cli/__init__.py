@@ -1,14 +1,29 @@
 """The ``es-rerank`` command. Each subcommand lives in its own module with a
-``register(subparsers)`` function that sets ``func`` on its parser."""
+``register(subparsers)`` function that sets ``func`` on its parser; :func:`main` is the one
+error boundary: any failure is one line on stderr and a non-zero exit (2 for a wrong
+argument, 1 for a failure while working), with the traceback only under ``--debug``."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
+from es_rerank.errors import (
+    ConfigurationError,
+    ElasticsearchError,
+    EsRerankError,
+    LocalIndexError,
+)
+from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
+from es_rerank.version import package_version
+
+__all__ = ["ArgumentParser", "build_parser", "error_line", "exit_code", "main"]
 
 # Subcommand modules, in the order ``--help`` lists them.
 _COMMANDS = [
@@ -21,24 +36,83 @@ _COMMANDS = [
     "es_rerank.cli.upload",
 ]
 
+#: Errors in what the user asked for (exit 2, like argparse's own); the rest exit 1. A plain
+#: ValueError is how the core refuses a bad argument value (it names the parameter); a model
+#: that cannot be loaded is the --model the user named; a missing file is the path they gave.
+USAGE_ERRORS = (
+    ConfigurationError,
+    LocalIndexError,
+    MissingExtraError,
+    ModelLoadError,
+    ValueError,
+    FileNotFoundError,
+)
+DEBUG_ENV = "ES_RERANK_DEBUG"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit 2.
+    Subcommand parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help=f"show the full traceback when something fails (env {DEBUG_ENV}=1)",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                _add_debug(sub, top=False)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="es-rerank",
         description="Cross-encoder re-ranking for Elasticsearch search.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(name).register(sub)
+    _add_debug(parser, top=True)
     return parser
+
+
+def error_line(exc: BaseException) -> str:
+    """``exc`` as one line: its message with whitespace folded; for an unexpected exception
+    (not one of ours, not a refused value), its type too, and how to see the traceback."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, EsRerankError | ValueError | FileNotFoundError):
+        return text
+    return f"{type(exc).__name__}: {text} (run with --debug for the traceback)"
+
+
+def exit_code(exc: BaseException) -> int:
+    """2 for a wrong argument, 1 for a failure while working (a cluster's refusal included)."""
+    if isinstance(exc, USAGE_ERRORS) and not isinstance(exc, ElasticsearchError):
+        return 2
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    prefix = f"es-rerank {args.command}"
     try:
         code: int = args.func(args)
-    except (ValueError, FileNotFoundError, ModelLoadError) as exc:
-        print(f"es-rerank {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"{prefix}: error: {error_line(exc)}", file=sys.stderr)
+        return exit_code(exc)
     return code

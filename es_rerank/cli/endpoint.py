@@ -7,17 +7,9 @@ import json
 import os
 from typing import Any
 
-from es_rerank.connection import add_connection_arguments, describe, es_client_from_args
-from es_rerank.endpoints import (
-    DEFAULT_MAX_WINDOW,
-    SERVICES,
-    create_endpoint,
-    delete_endpoint,
-    endpoint_body,
-    list_endpoints,
-    redact,
-    rerank,
-)
+from es_rerank.elastic.connection import add_connection_arguments, connection_from_args
+from es_rerank.elastic.endpoints import DEFAULT_MAX_WINDOW, SERVICES, endpoint_body, redact
+from es_rerank.elastic.inference import create_endpoint, delete_endpoint, list_endpoints, rerank
 
 SAMPLE_QUERY = "how many people live in berlin"
 SAMPLE_TEXTS = [
@@ -43,8 +35,9 @@ def register(sub: Any) -> None:
     c.add_argument("--service", choices=SERVICES, required=True)
     c.add_argument(
         "--url",
-        help="the shim as the ES nodes reach it; a URL without a path gets the service's route "
-        "(/rerank for hugging_face, /inference/rerank for custom, /v2/rerank for cohere)",
+        help="the shim as the ES nodes reach it, with http:// or https://; a URL without a path "
+        "gets the service's route (/rerank for hugging_face, /inference/rerank for custom, "
+        "/v2/rerank for cohere); a path is kept as given",
     )
     c.add_argument(
         "--api-key",
@@ -97,8 +90,9 @@ def _create(args: argparse.Namespace) -> int:
         num_threads=args.num_threads,
         max_window=args.max_window,
     )
-    client = es_client_from_args(args)
-    print(f"PUT _inference/rerank/{args.inference_id} on {describe(client)}")
+    connection = connection_from_args(args)
+    client = connection.client()
+    print(f"PUT _inference/rerank/{args.inference_id} on {connection.describe()}")
     print(json.dumps(redact(body), indent=2))
     resp = create_endpoint(client, inference_id=args.inference_id, body=body, timeout=args.timeout)
     print(f"created rerank endpoint [{resp.get('inference_id', args.inference_id)}]")
@@ -106,13 +100,15 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    delete_endpoint(es_client_from_args(args), inference_id=args.inference_id, force=args.force)
+    delete_endpoint(
+        connection_from_args(args).client(), inference_id=args.inference_id, force=args.force
+    )
     print(f"deleted rerank endpoint [{args.inference_id}]")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    endpoints = list_endpoints(es_client_from_args(args))
+    endpoints = list_endpoints(connection_from_args(args).client())
     if args.json:
         print(json.dumps(endpoints, indent=2))
         return 0
@@ -128,7 +124,7 @@ def _list(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     texts = args.texts or SAMPLE_TEXTS
     ranked = rerank(
-        es_client_from_args(args),
+        connection_from_args(args).client(),
         inference_id=args.inference_id,
         query=args.query,
         texts=texts,

@@ -12,16 +12,23 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from es_rerank.backends.base import Backend, Hit
 from es_rerank.backends.local import LocalIndex
+from es_rerank.cli.index import report
 from es_rerank.datasets import BeirDataset, load_beir
+from es_rerank.elastic.backend import ElasticsearchBackend
+from es_rerank.elastic.bulk import bulk_index
+from es_rerank.elastic.cluster import ensure_index
+from es_rerank.elastic.connection import add_connection_arguments, connection_from_args
+from es_rerank.errors import ConfigurationError
 from es_rerank.evaluation import evaluate
+from es_rerank.extras import require_extra
+from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.rerank_window import rerank_window, resolve_model
-from es_rerank.rerankers import CrossEncoderReranker
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -31,9 +38,9 @@ def register(sub: Any) -> None:
         "eval",
         help="evaluate BM25 vs reranked (NDCG@10, MRR@10, MAP) on a BEIR-layout dataset",
         description=(
-            "Indexes DIR/corpus.jsonl (locally, cached; or into --es-url/--index), runs every "
-            "judged query of DIR/qrels/test.tsv with BM25 (multi_match on title and text) and "
-            "reranked, and reports both."
+            "Indexes DIR/corpus.jsonl (into a local index cached under --out, or --local PATH; "
+            "or into --index NAME on a cluster), runs every judged query of DIR/qrels/test.tsv "
+            "with BM25 (multi_match on title and text) and reranked, and reports both."
         ),
     )
     p.add_argument("--dataset", type=Path, required=True, metavar="DIR")
@@ -45,36 +52,45 @@ def register(sub: Any) -> None:
     p.add_argument("--max-length", type=int, help="truncate pairs to N tokens (model's own)")
     p.add_argument("--limit-queries", type=int, help="only the first N judged queries")
     p.add_argument(
-        "--index",
-        metavar="PATH_OR_NAME",
-        help="local index dir (default: cached under --out), or ES index name with --es-url",
+        "--local", type=Path, metavar="PATH", help="local index dir (default: cached under --out)"
     )
-    p.add_argument("--es-url", metavar="URL", help="run the first stage on Elasticsearch")
+    p.add_argument(
+        "--index",
+        metavar="NAME",
+        help="run the first stage on this Elasticsearch index (filled from the corpus if absent)",
+    )
+    add_connection_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
+    # Everything the run needs is checked before any indexing or model loading.
+    require_extra("eval", "ir_measures", "matplotlib", feature="es-rerank eval")
+    require_models("es-rerank eval")
     if args.rank_window_size < 1:
-        raise ValueError(f"--rank-window-size must be >= 1, got {args.rank_window_size}")
+        raise ConfigurationError(f"--rank-window-size must be >= 1, got {args.rank_window_size}")
+    if args.local is not None and args.index:
+        raise ConfigurationError("give either --local PATH or --index NAME, not both")
+    if args.out.exists() and not args.out.is_dir():
+        raise ConfigurationError(f"--out {args.out} is a file; give a directory")
     data = load_beir(args.dataset)
     queries = dict(list(data.queries.items())[: args.limit_queries or None])
     qrels = {q: data.qrels[q] for q in queries}
-    args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     backend = _backend(args, data)
     index_s = time.perf_counter() - t0
     model = resolve_model(args.model, max_length=args.max_length)
     window = args.rank_window_size
 
-    first: dict[str, list[Hit]] = {}
+    first: dict[str, Sequence[Hit]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="BM25", unit="q"):
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
-    reranker = CrossEncoderReranker(model, batch_size=args.batch_size)
+    reranker = cross_encoder_reranker(model, batch_size=args.batch_size)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
@@ -102,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
         "rank_window_size": window,
         "first_stage": "multi_match(title, text) BM25 on "
-        + ("Elasticsearch" if args.es_url else "local tantivy index"),
+        + ("Elasticsearch" if args.index else "local tantivy index"),
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
@@ -111,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
     }
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=2))
     _plot(deltas, args.out / "ndcg10_change.png", title=f"{data.path.name}: reranked - BM25")
     _print_table(result)
@@ -129,13 +146,19 @@ def _cpus() -> int:
 
 
 def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
-    if args.es_url:
-        if not args.index:
-            raise ValueError("--es-url needs --index NAME")
-        return _EsBackend(args.es_url, args.index, data)
+    if args.index:
+        connection = connection_from_args(args)
+        if not connection.configured:
+            raise ConfigurationError(
+                "--index NAME runs on Elasticsearch: give --es-url URL (or ES_URL) / --cloud-id"
+            )
+        client = connection.client()
+        if ensure_index(client, args.index, "passages"):
+            report(bulk_index(client, args.index, data.corpus, batch_size=500))
+        return ElasticsearchBackend(client, args.index)
     stat = data.corpus.stat()
     key = f"{data.corpus.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-    path = args.index or args.out / (
+    path = args.local or args.out / (
         f"index-{data.path.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
     )
     index = LocalIndex(path, mapping="passages")
@@ -146,37 +169,6 @@ def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
         for r in result.rejected:
             print(f"rejected line {r.position} (id {r.id}): {r.reason}", file=sys.stderr)
     return index
-
-
-class _EsBackend:
-    """First stage on an Elasticsearch index (created and filled from the corpus if absent)."""
-
-    def __init__(self, url: str, index: str, data: BeirDataset) -> None:
-        from es_rerank.cli.index import index_elasticsearch, report
-        from es_rerank.connection import es_client
-
-        self._client = es_client(url=url)
-        self._index = index
-        if not self._client.indices.exists(index=index):
-            report(
-                index_elasticsearch(
-                    data.corpus,
-                    url=url,
-                    index=index,
-                    mapping="passages",
-                    id_field="_id",
-                    batch_size=500,
-                )
-            )
-
-    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> list[Hit]:
-        resp = self._client.search(
-            index=self._index, query=dict(query or {"match_all": {}}), size=size
-        )
-        return [
-            Hit(id=h["_id"], score=float(h["_score"] or 0.0), source=h.get("_source", {}))
-            for h in resp["hits"]["hits"]
-        ]
 
 
 def _print_table(result: dict[str, Any]) -> None:

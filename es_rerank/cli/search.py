@@ -4,16 +4,22 @@ natively or externally, printed as a ranked table (or ES-shaped JSON with ``--js
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
-from es_rerank.errors import EsRerankError
+from es_rerank.backends import Backend, InferenceRerankBackend
+from es_rerank.elastic.connection import (
+    add_connection_arguments,
+    connection_from_args,
+    refuse_cluster_flags,
+)
+from es_rerank.errors import ConfigurationError
+from es_rerank.factories import make_reranker, open_backend, require_models
+from es_rerank.results import SearchResult
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
-from es_rerank.search import SearchResult, field_text, search
+from es_rerank.rules import field_text
+from es_rerank.search import search
 
 _SNIPPET = 60
 
@@ -29,29 +35,10 @@ def register(sub: Any) -> None:
             "shim, or the cluster's _inference API)."
         ),
     )
-    where = p.add_argument_group("where to search (one of)")
-    where.add_argument("--local", metavar="PATH", help="an embedded local index directory")
-    where.add_argument(
-        "--es-url",
-        default=os.environ.get("ES_URL"),
-        help="Elasticsearch URL (default: $ES_URL)",
-    )
+    where = p.add_argument_group("where to search: --local PATH, or --index NAME on a cluster")
+    where.add_argument("--local", metavar="PATH", help="an es-rerank local index directory")
     where.add_argument("--index", help="index (or pattern) to search on Elasticsearch")
-    where.add_argument(
-        "--es-api-key",
-        default=os.environ.get("ES_API_KEY"),
-        help="Elasticsearch API key (default: $ES_API_KEY)",
-    )
-    where.add_argument(
-        "--es-username",
-        default=os.environ.get("ES_USERNAME"),
-        help="basic-auth user when no API key is given (default: $ES_USERNAME)",
-    )
-    where.add_argument(
-        "--es-password",
-        default=os.environ.get("ES_PASSWORD"),
-        help="basic-auth password (default: $ES_PASSWORD)",
-    )
+    add_connection_arguments(p)
     q = p.add_argument_group("the retriever")
     q.add_argument("--query", required=True, help="the search text: first stage and rerank query")
     q.add_argument("--field", default="text", help="field to match and rerank on (default: text)")
@@ -80,7 +67,10 @@ def register(sub: Any) -> None:
     r = p.add_argument_group("the reranker (at most one of --model / --shim-url)")
     r.add_argument("--model", help="local model directory or hub id (cross- or bi-encoder)")
     r.add_argument("--batch-size", type=int, default=32, help="model batch size (default: 32)")
-    r.add_argument("--shim-url", help="base URL of an inference shim")
+    r.add_argument(
+        "--shim-url",
+        help="the shim's base URL (http://HOST:PORT; it calls /inference/rerank there)",
+    )
     r.add_argument(
         "--shim-api-key",
         default=os.environ.get("SHIM_API_KEY"),
@@ -106,53 +96,15 @@ def _json_arg(name: str, text: str | None) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ValueError(f"{name} is not valid JSON: {exc}") from None
+        raise ConfigurationError(f"{name} is not valid JSON: {exc}") from None
 
 
-def open_backend(args: argparse.Namespace) -> Any:
-    """The backend the flags name: a local index or an Elasticsearch index."""
-    if args.local and args.es_url and args.index:
-        raise ValueError("give either --local PATH or --es-url/--index, not both")
-    if args.local:
-        path = Path(args.local)
-        if not path.exists():
-            raise FileNotFoundError(f"--local: no index at {path}")
-        try:
-            # imported by name: the local index is optional (tantivy) and loads slowly
-            local = importlib.import_module("es_rerank.backends.local")
-        except ImportError as exc:
-            raise ValueError(
-                f"--local needs the embedded local index (es_rerank.backends.local): {exc}"
-            ) from None
-        return local.LocalIndex(path)
-    if not args.es_url:
-        raise ValueError("give --local PATH, or --es-url URL (or $ES_URL) with --index")
-    if not args.index:
-        raise ValueError("--index is required with --es-url")
-    from es_rerank.backends.elasticsearch import ElasticsearchBackend
-    from es_rerank.connection import es_client
-
-    client = es_client(
-        url=args.es_url,
-        api_key=args.es_api_key,
-        username=args.es_username,
-        password=args.es_password,
-    )
-    return ElasticsearchBackend(client, args.index)
-
-
-def make_reranker(args: argparse.Namespace) -> Any:
-    if args.model and args.shim_url:
-        raise ValueError("give at most one of --model and --shim-url")
-    if args.model:
-        from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
-
-        return CrossEncoderReranker(args.model, batch_size=args.batch_size)
-    if args.shim_url:
-        from es_rerank.rerankers.shim import ShimReranker
-
-        return ShimReranker(args.shim_url, api_key=args.shim_api_key)
-    return None
+def open_search_backend(args: argparse.Namespace) -> Backend:
+    """The backend the flags name: an existing local index, or an Elasticsearch index."""
+    if args.local is not None:
+        refuse_cluster_flags(args)
+        return open_backend(local=args.local)
+    return open_backend(index=args.index, connection=connection_from_args(args))
 
 
 def build_retriever(args: argparse.Namespace) -> TextSimilarityReranker:
@@ -221,32 +173,40 @@ def print_table(result: SearchResult, field: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     for name in ("size", "from_", "batch_size"):
-        if getattr(args, name) < (1 if name == "batch_size" else 0):
+        least = 1 if name == "batch_size" else 0
+        if getattr(args, name) < least:
             flag = "--" + name.rstrip("_").replace("_", "-")
-            raise ValueError(f"{flag} must be >= {1 if name == 'batch_size' else 0}")
+            raise ConfigurationError(f"{flag} must be >= {least}")
+    if args.model and args.shim_url:
+        raise ConfigurationError("give at most one of --model and --shim-url")
+    if args.model:
+        require_models()
     retriever = build_retriever(args)
-    backend = open_backend(args)
-    reranker = make_reranker(args)
-    if reranker is None and not hasattr(backend, "inference_reranker") and args.mode != "native":
-        raise ValueError(
+    backend = open_search_backend(args)
+    reranker = make_reranker(
+        model=args.model,
+        shim_url=args.shim_url,
+        shim_api_key=args.shim_api_key,
+        batch_size=args.batch_size,
+    )
+    if (
+        reranker is None
+        and args.mode != "native"
+        and not isinstance(backend, InferenceRerankBackend)
+    ):
+        raise ConfigurationError(
             "a local index needs a reranker: --model PATH (a local model directory) or "
             "--shim-url URL"
         )
-    try:
-        result = search(
-            retriever,
-            backend=backend,
-            reranker=reranker,
-            size=args.size,
-            from_=args.from_,
-            mode=args.mode,
-            min_score_space=args.min_score_space,
-        )
-    except EsRerankError as exc:
-        if isinstance(exc, ValueError):
-            raise
-        print(f"es-rerank search: error: {exc}", file=sys.stderr)
-        return 1
+    result = search(
+        retriever,
+        backend=backend,
+        reranker=reranker,
+        size=args.size,
+        from_=args.from_,
+        mode=args.mode,
+        min_score_space=args.min_score_space,
+    )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

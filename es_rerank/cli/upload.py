@@ -4,12 +4,18 @@ it into Elasticsearch, start it and create its rerank endpoint (or only trace, o
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from typing import Any
 
-from es_rerank.connection import add_connection_arguments, describe, es_client_from_args
-from es_rerank.upload import CONFIG_FILE, trace_model, upload_model
+from es_rerank.elastic.connection import add_connection_arguments, connection_from_args
+from es_rerank.elastic.upload import (
+    CONFIG_FILE,
+    check_trace_dir,
+    require_eland,
+    trace_model,
+    upload_model,
+)
+from es_rerank.errors import ConfigurationError
 
 
 def register(sub: Any) -> None:
@@ -18,10 +24,13 @@ def register(sub: Any) -> None:
         help="trace a cross-encoder with eland and upload it into Elasticsearch",
         description="Trace a cross-encoder (local directory or hub id) to TorchScript for ES's "
         "text_similarity task with eland, upload it in 1 MB parts, and optionally start it and "
-        "create an elasticsearch-service rerank endpoint on it. --trace-only DIR needs no cluster.",
+        "create an elasticsearch-service rerank endpoint on it. --trace-only DIR needs no cluster. "
+        "eland_import_hub_model's spellings are accepted too (--hub-model-id, --url, -u, -p).",
     )
     p.add_argument(
         "--model",
+        "--hub-model-id",
+        dest="model",
         required=True,
         metavar="PATH_OR_HUB_ID",
         help="local model directory (used first) or a Hugging Face hub id",
@@ -48,12 +57,17 @@ def register(sub: Any) -> None:
         help=f"only trace: write traced_pytorch_model.pt, {CONFIG_FILE} and vocabulary.json "
         "to DIR; no cluster needed",
     )
-    add_connection_arguments(p)
+    add_connection_arguments(p, eland_aliases=True)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    require_eland()
+    for flag in ("num_allocations", "num_threads"):
+        if getattr(args, flag) < 1:
+            raise ConfigurationError(f"--{flag.replace('_', '-')} must be at least 1")
     if args.trace_only:
+        check_trace_dir(args.trace_only)
         traced = trace_model(args.model, args.trace_only, quantize=args.quantize)
         print(f"traced {args.model} into {traced.directory}")
         print(f"  model:  {traced.model_path}")
@@ -61,8 +75,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  vocab:  {traced.vocab_path}")
         print(f"  ES model id when uploaded: {args.es_model_id or traced.es_model_id}")
         return 0
-    client = es_client_from_args(args)
-    print(f"uploading {args.model} to {describe(client)}", file=sys.stderr)
+    client = connection_from_args(args).client()
     with tempfile.TemporaryDirectory(prefix="es-rerank-trace-") as work:
         model_id = upload_model(
             client,

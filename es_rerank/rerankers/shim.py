@@ -6,11 +6,13 @@ import email.utils
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from es_rerank.errors import RerankError
-from es_rerank.rerankers.es_inference import scores_from_rerank_response
+from es_rerank.errors import ConfigurationError, RerankError
+from es_rerank.rerankers.base import scores_from_rerank_response
+from es_rerank.urls import check_http_url, url_path
 
 __all__ = ["ShimReranker"]
 
@@ -46,6 +48,32 @@ def _error_text(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
+ROUTE = "/inference/rerank"
+
+
+def shim_endpoint(url: str, *, name: str = "url") -> str:
+    """The URL :class:`ShimReranker` posts to: a base URL gets the shim's ES-inference route
+    ``/inference/rerank``; a URL already ending in it is used as is; any other path (such
+    as the TEI route ``/rerank``) is refused rather than extended.
+
+    >>> shim_endpoint("http://shim:8080/")
+    'http://shim:8080/inference/rerank'
+    >>> shim_endpoint("http://gw/shim/inference/rerank")
+    'http://gw/shim/inference/rerank'
+    """
+    check_http_url(url, name=name)
+    path = url_path(url)
+    if not path:
+        return url.rstrip("/") + ROUTE
+    if path.endswith(ROUTE):
+        return url.rstrip("/")
+    raise ConfigurationError(
+        f"{name} {url!r} has the path {path!r}; the shim reranker calls the shim's "
+        f"Elasticsearch-inference route {ROUTE}: give the shim's base URL (e.g. "
+        f"{url[: len(url) - len(urlsplit(url).path)] or url}) or a URL ending in {ROUTE}"
+    )
+
+
 class ShimReranker:
     """Scores with the shim over HTTP: ``POST {url}/inference/rerank`` with
     ``{"query", "input", "top_n", "score_mode": "raw"}``, reading
@@ -72,21 +100,19 @@ class ShimReranker:
         max_batch: int | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"url must start with http:// or https://, got {url!r}")
+        self.endpoint = shim_endpoint(url)
         if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
+            raise ConfigurationError(f"retries must be an integer >= 0, got {retries!r}")
         if backoff < 0:
-            raise ValueError(f"backoff must be >= 0 seconds, got {backoff!r}")
+            raise ConfigurationError(f"backoff must be >= 0 seconds, got {backoff!r}")
         if max_batch is not None and (
             isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
         ):
-            raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
+            raise ConfigurationError(f"max_batch must be a positive integer, got {max_batch!r}")
         self.max_batch = max_batch
         self.url = url.rstrip("/")
-        self.endpoint = f"{self.url}/inference/rerank"
         self.retries = retries
         self.backoff = backoff
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}

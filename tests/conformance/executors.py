@@ -123,31 +123,23 @@ def shim_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[Execut
 
 
 def _es_client() -> Any:
-    url = os.environ.get("ES_URL")
-    if not url:
+    if not os.environ.get("ES_URL"):
         pytest.skip("ES_URL is not set: no Elasticsearch cluster to run against")
-    from elasticsearch import Elasticsearch
+    from es_rerank.elastic import ConnectionOptions
 
-    auth: dict[str, Any] = {}
-    if os.environ.get("ES_API_KEY"):
-        auth["api_key"] = os.environ["ES_API_KEY"]
-    elif os.environ.get("ES_USERNAME"):
-        auth["basic_auth"] = (os.environ["ES_USERNAME"], os.environ.get("ES_PASSWORD", ""))
-    return Elasticsearch(url, request_timeout=120, **auth)
+    return ConnectionOptions.resolve(request_timeout=120).client()
 
 
 @contextlib.contextmanager
 def _es_index(docs: list[dict[str, Any]]) -> Iterator[tuple[Any, str]]:
+    from es_rerank.elastic import bulk_index
+
     client = _es_client()
     name = f"es-rerank-conformance-{uuid.uuid4().hex[:12]}"
-    client.indices.create(index=name, settings={"number_of_shards": 1}, mappings=MAPPING)
+    mapping = {"settings": {"number_of_shards": 1}, "mappings": MAPPING}
     try:
-        ops: list[dict[str, Any]] = []
-        for doc in docs:
-            body = {k: v for k, v in doc.items() if k != "_id"}
-            ops += [{"index": {"_index": name, "_id": doc["_id"]}}, body]
-        if ops:
-            client.bulk(operations=ops, refresh="wait_for")
+        result = bulk_index(client, name, docs, mapping=mapping, progress=False)
+        assert not result.rejected, result.rejected
         yield client, name
     finally:
         client.indices.delete(index=name, ignore_unavailable=True)
@@ -155,7 +147,7 @@ def _es_index(docs: list[dict[str, Any]]) -> Iterator[tuple[Any, str]]:
 
 @contextlib.contextmanager
 def es_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
-    from es_rerank.backends.elasticsearch import ElasticsearchBackend
+    from es_rerank.elastic import ElasticsearchBackend
 
     with _es_index(docs) as (client, name):
         backend = ElasticsearchBackend(client, name)
@@ -172,7 +164,7 @@ def es_native(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRu
             "ES_RERANK_CONFORMANCE_INFERENCE_ID is not set to a template such as "
             "'conformance-{scorer}' naming rerank endpoints that apply tests/conformance/scorers"
         )
-    from es_rerank.backends.elasticsearch import ElasticsearchBackend
+    from es_rerank.elastic import ElasticsearchBackend
 
     with _es_index(docs) as (client, name):
         yield ExecutorRun(

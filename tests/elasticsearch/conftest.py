@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from elasticsearch import Elasticsearch
 
-from es_rerank.connection import es_client
+from es_rerank.elastic import ConnectionOptions
 
 ES_IMAGE = os.environ.get(
     "ES_RERANK_TEST_ES_IMAGE", "docker.elastic.co/elasticsearch/elasticsearch:9.1.0"
@@ -64,7 +64,7 @@ def _default_shim_host(es_url: str | None, in_docker: bool) -> str:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     if os.environ.get("ES_URL") or os.environ.get("ES_CLOUD_ID"):
-        client = es_client(request_timeout=120)
+        client = ConnectionOptions.resolve(request_timeout=120).client()
         client.info()  # ES_URL set but unreachable is a failure, not a skip
         shim_host = os.environ.get("ES_RERANK_SHIM_HOST") or _default_shim_host(
             os.environ.get("ES_URL"), in_docker=False

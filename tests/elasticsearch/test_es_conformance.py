@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import es_rerank
-from es_rerank.endpoints import create_endpoint, delete_endpoint, endpoint_body
+from es_rerank.elastic import create_endpoint, delete_endpoint, endpoint_body
 from tests.elasticsearch.conftest import Cluster
 from tests.elasticsearch.shim_process import ShimOnAllInterfaces
 

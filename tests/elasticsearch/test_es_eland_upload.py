@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from es_rerank.endpoints import delete_endpoint, rerank
+from es_rerank.elastic import delete_endpoint, rerank
+from es_rerank.elastic.upload import upload_model
 from es_rerank.models import load_model
-from es_rerank.upload import upload_model
 from tests.elasticsearch.conftest import Cluster
 
 pytestmark = pytest.mark.elasticsearch

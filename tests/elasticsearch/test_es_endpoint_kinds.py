@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from es_rerank.endpoints import (
-    EndpointError,
+from es_rerank.elastic import (
     create_endpoint,
     delete_endpoint,
     endpoint_body,
     list_endpoints,
     rerank,
 )
+from es_rerank.errors import ElasticsearchConflictError, ElasticsearchError
 from tests.elasticsearch.conftest import Cluster
 from tests.elasticsearch.es_scorers import word_overlap
 from tests.elasticsearch.shim_process import ShimOnAllInterfaces
@@ -62,7 +62,7 @@ def test_endpoint_kind_returns_the_scorer_scores(
         assert [r.index for r in ranked] == sorted(range(len(TEXTS)), key=lambda i: -expected[i])
         top2 = rerank(cluster.client, inference_id=inference_id, query=QUERY, texts=TEXTS, top_n=2)
         assert [r.index for r in top2] == [r.index for r in ranked[:2]]
-        with pytest.raises(EndpointError, match="already exists"):
+        with pytest.raises(ElasticsearchConflictError, match="already exists"):
             create_endpoint(cluster.client, inference_id=inference_id, body=body)
     finally:
         delete_endpoint(cluster.client, inference_id=inference_id)
@@ -72,8 +72,8 @@ def test_wrong_key_and_unreachable_url_are_explained(
     cluster: Cluster, shim: ShimOnAllInterfaces
 ) -> None:
     body = endpoint_body("hugging_face", url="http://127.0.0.1:9", api_key=KEY)
-    with pytest.raises(EndpointError, match="reachable from the Elasticsearch nodes"):
+    with pytest.raises(ElasticsearchError, match="reachable from the Elasticsearch nodes"):
         create_endpoint(cluster.client, inference_id=cluster.unique("es-rerank-nowhere"), body=body)
     body = endpoint_body("hugging_face", url=shim.url_for(cluster.shim_host), api_key="wrong")
-    with pytest.raises(EndpointError):
+    with pytest.raises(ElasticsearchError):
         create_endpoint(cluster.client, inference_id=cluster.unique("es-rerank-badkey"), body=body)

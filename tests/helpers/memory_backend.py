@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from es_rerank.backends.base import Hit
+from es_rerank.backends.base import Hit, Hits
 
 _TOKEN = re.compile(r"\w+")
 
@@ -68,7 +68,7 @@ class MemoryBackend:
             self.docs.append((doc_id, source))
         self.calls: list[tuple[Mapping[str, Any] | None, int]] = []
 
-    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> list[Hit]:
+    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
         self.calls.append((query, size))
         scored = []
         for position, (doc_id, source) in enumerate(self.docs):
@@ -76,7 +76,7 @@ class MemoryBackend:
             if score is not None:
                 scored.append((-score, position, Hit(doc_id, score, source)))
         scored.sort(key=lambda item: (item[0], item[1]))
-        return [hit for _, _, hit in scored[:size]]
+        return Hits([hit for _, _, hit in scored[:size]], total=len(scored))
 
     def _score(self, query: Mapping[str, Any], doc_id: str, doc: Mapping[str, Any]) -> float | None:
         if not isinstance(query, Mapping) or len(query) != 1:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from es_rerank.endpoints import endpoint_body
+from es_rerank.elastic import endpoint_body
 from tests.elasticsearch.es_scorers import word_overlap
 
 ShimProcess = pytest.importorskip(

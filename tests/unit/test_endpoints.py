@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from es_rerank.cli import main
-from es_rerank.connection import es_client
-from es_rerank.endpoints import DEFAULT_MAX_WINDOW, endpoint_body, redact
+from es_rerank.elastic import ConnectionOptions, endpoint_body, redact
+from es_rerank.elastic.endpoints import DEFAULT_MAX_WINDOW
 from es_rerank.resources import load_json_resource
 from tests.helpers.recording_es import RecordingES, recording_es
 
@@ -269,9 +269,10 @@ def test_refusals_are_explained(
         ["endpoint", "create", "x", "--service", "hugging_face",
          "--url", "http://localhost:8080", "--api-key", SECRET]
     )  # fmt: skip
-    assert code == 2
+    assert code == 1  # the cluster refused: not a usage error
     err = capsys.readouterr().err
     assert err.startswith("es-rerank endpoint: error: ")
+    assert err.count("\n") == 1
     for phrase in expected:
         assert phrase in err
     assert SECRET not in err
@@ -328,15 +329,13 @@ def test_unknown_endpoint_on_test(es: RecordingES, capsys: pytest.CaptureFixture
         (404, {"error": {"type": "resource_not_found_exception",
                          "reason": "Inference endpoint not found [nope]"}, "status": 404}),
     )  # fmt: skip
-    assert main(["endpoint", "test", "nope"]) == 2
+    assert main(["endpoint", "test", "nope"]) == 1
     assert "Inference endpoint not found [nope]" in capsys.readouterr().err
 
 
-def test_connection_needs_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ES_URL", raising=False)
-    monkeypatch.delenv("ES_CLOUD_ID", raising=False)
-    with pytest.raises(ValueError, match="--es-url URL or --cloud-id"):
-        es_client()
+def test_connection_needs_a_url() -> None:
+    with pytest.raises(ValueError, match=r"--es-url \(ES_URL\) or --cloud-id"):
+        ConnectionOptions.resolve(env={}).client()
 
 
 def test_api_key_and_basic_auth_reach_the_server(es: RecordingES) -> None:

@@ -136,7 +136,8 @@ def test_inference_reranker_unknown_endpoint_keeps_es_reason(cluster: Any) -> No
     _, _, client = cluster
     with pytest.raises(InferenceEndpointNotFoundError) as info:
         ElasticInferenceReranker(client, "nope").rerank("q", ["a"])
-    assert str(info.value) == "Inference endpoint not found [nope]"
+    assert info.value.reason == "Inference endpoint not found [nope]"
+    assert str(info.value).startswith("Inference endpoint not found [nope]; ")
     assert info.value.status == 404
 
 

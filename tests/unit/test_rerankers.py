@@ -162,7 +162,8 @@ def test_shim_unreachable_is_an_error(sleeps: list[float]) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"url": "localhost:8080"}, "url must start with"),
+        ({"url": "localhost:8080"}, "needs an http:// or https:// scheme"),
+        ({"url": "http://x:8080/rerank"}, "give the shim's base URL"),
         ({"url": "http://x", "timeout": 0}, "timeout must be > 0"),
         ({"url": "http://x", "retries": -1}, "retries must be an integer >= 0"),
         ({"url": "http://x", "backoff": -1.0}, "backoff must be >= 0"),

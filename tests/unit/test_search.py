@@ -17,7 +17,7 @@ from es_rerank import (
     TextSimilarityReranker,
     search,
 )
-from es_rerank.search import field_text
+from es_rerank.rules import field_text
 from tests.helpers.memory_backend import MemoryBackend
 
 DOCS = [{"_id": f"d{i}", "text": str(i), "tag": "a" if i % 2 else "b"} for i in range(1, 8)]
@@ -206,7 +206,8 @@ def test_result_to_dict_is_shaped_like_es_search() -> None:
     )
     body = result.to_dict()
     assert set(body) == {"took", "timed_out", "hits"}
-    assert body["hits"]["total"] == {"value": 2, "relation": "eq"}
+    # the child's total (match_all over 7 documents), as ES reports it: not the window
+    assert body["hits"]["total"] == {"value": 7, "relation": "eq"}
     assert body["hits"]["max_score"] == pytest.approx(3.0)
     assert body["hits"]["hits"] == [
         {"_id": "d2", "_score": pytest.approx(3.0), "_source": {"tag": "b"}},
@@ -252,3 +253,41 @@ def test_memory_backend_refuses_what_it_cannot_run() -> None:
 def test_memory_backend_filter_only_bool_scores_zero_like_es() -> None:
     hits = MemoryBackend(DOCS).search_query({"bool": {"filter": [{"term": {"tag": "b"}}]}}, size=9)
     assert [(h.id, h.score) for h in hits] == [("d2", 0.0), ("d4", 0.0), ("d6", 0.0)]
+
+
+def test_total_is_the_childs_total_not_the_window_or_the_kept_hits() -> None:
+    child = StandardRetriever(query={"match": {"text": "1 2 3 4 5"}}, filter={"term": {"tag": "a"}})
+    result = search(
+        spec(retriever=child, rank_window_size=2, min_score=2.5),
+        backend=MemoryBackend(DOCS),
+        reranker=Recorder(),
+        size=1,
+    )
+    # d1, d3, d5 match the filtered child; the window holds 2; min_score keeps only d3
+    assert [h.id for h in result.hits] == ["d3"]
+    assert (result.total, result.total_relation) == (3, "eq")
+
+
+def test_rrf_total_counts_documents_matching_any_child() -> None:
+    from es_rerank import RRFRetriever
+
+    rrf = RRFRetriever(
+        retrievers=[
+            StandardRetriever(query={"match": {"text": "1 2"}}),
+            StandardRetriever(query={"term": {"tag": "b"}}),
+        ],
+        rank_window_size=3,
+    )
+    result = search(spec(retriever=rrf, rank_window_size=3), backend=MemoryBackend(DOCS),
+                    reranker=Recorder(), size=3)  # fmt: skip
+    # d1, d2 match the first child; d2, d4, d6 the second: 4 distinct documents
+    assert (result.total, result.total_relation) == (4, "eq")
+
+
+def test_a_backend_without_totals_gives_a_lower_bound() -> None:
+    class PlainList:
+        def search_query(self, query: Any, *, size: int) -> list[es_rerank.Hit]:
+            return [es_rerank.Hit(d["_id"], 1.0, d) for d in DOCS][:size]
+
+    result = search(spec(rank_window_size=3), backend=PlainList(), reranker=Recorder(), size=2)
+    assert (result.total, result.total_relation) == (3, "gte")

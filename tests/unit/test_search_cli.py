@@ -218,8 +218,11 @@ def test_in_process_model(
     ("argv", "message"),
     [
         (["--query", "q"], "give --local PATH, or --es-url URL"),
-        (["--query", "q", "--es-url", "http://127.0.0.1:1"], "--index is required"),
-        (["--query", "q", "--local", "/nonexistent/index"], "no index at /nonexistent/index"),
+        (["--query", "q", "--es-url", "http://127.0.0.1:1"], "--index NAME is required"),
+        (
+            ["--query", "q", "--local", "/nonexistent/index"],
+            "no es-rerank index at /nonexistent/index",
+        ),
         (
             ["--query", "q", "--es-url", "http://127.0.0.1:1", "--index", "i", "--size", "20"],
             "requires [rank_window_size: 10] be greater than or equal to [size: 20]",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from es_rerank.cli import main
-from es_rerank.upload import es_model_id_for
+from es_rerank.elastic.upload import es_model_id_for
 from tests.helpers.recording_es import RecordingES, recording_es
 
 MODEL_ID = "tiny-ce"

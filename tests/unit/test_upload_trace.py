@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from es_rerank.cli import main
+from es_rerank.elastic.upload import CONFIG_FILE, UploadError, check_traceable, trace_model
 from es_rerank.models import load_model
-from es_rerank.upload import CONFIG_FILE, UploadError, check_traceable, trace_model
 
 QUERY = "how many people live in berlin"
 TEXTS = [
@@ -126,7 +126,7 @@ def test_missing_model_path_names_the_flag(
 def test_torch_pin_is_read_from_eland_metadata() -> None:
     from importlib import metadata
 
-    from es_rerank.upload import eland_torch_pin, torch_version_warning
+    from es_rerank.elastic.upload import eland_torch_pin, torch_version_warning
 
     pin = eland_torch_pin()
     assert pin is not None

@@ -6,7 +6,6 @@ start it, and create the ``elasticsearch``-service rerank endpoint for it.
 sends them to a cluster the way ``eland_import_hub_model`` does (config, 1 MB definition
 parts, vocabulary), and :func:`upload_model` does both.
 
->>> from es_rerank.upload import es_model_id_for
 >>> es_model_id_for("cross-encoder/ms-marco-MiniLM-L6-v2")
 'cross-encoder__ms-marco-minilm-l6-v2'
 """
@@ -22,18 +21,25 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import Elasticsearch
 
-from es_rerank.endpoints import create_endpoint, endpoint_body, explain_api_error
+from es_rerank.elastic.cluster import cluster_version
+from es_rerank.elastic.endpoints import endpoint_body
+from es_rerank.elastic.errors import translated
+from es_rerank.elastic.inference import create_endpoint
+from es_rerank.errors import UploadError
+from es_rerank.extras import require_extra
 from es_rerank.models import ModelLoadError, load_model
 
 __all__ = [
     "CONFIG_FILE",
     "TracedModel",
     "UploadError",
+    "check_trace_dir",
     "check_traceable",
     "eland_torch_pin",
     "es_model_id_for",
+    "require_eland",
     "torch_version_warning",
     "trace_model",
     "upload_model",
@@ -42,10 +48,6 @@ __all__ = [
 
 CONFIG_FILE = "es_model_config.json"
 Progress = Callable[[str], None]
-
-
-class UploadError(ValueError):
-    """A model cannot be traced or uploaded; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,21 @@ def torch_version_warning(local: str | None = None, pinned: str | None = None) -
     )
 
 
+def require_eland() -> None:
+    """Fail in one line, before any work, when the ``eland`` extra is missing."""
+    require_extra(
+        "eland", "eland", "torch", "transformers", feature="tracing a model for Elasticsearch"
+    )
+
+
+def check_trace_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` if it can receive a traced model: absent (it is created) or a directory."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UploadError(f"--trace-only {out}: that is a file; give a directory to write into")
+    return out
+
+
 def _resolve(model: str) -> Path:
     path = Path(model).expanduser()
     if path.is_dir():
@@ -163,6 +180,8 @@ def trace_model(
     Writes ``traced_pytorch_model.pt``, ``vocabulary.json`` and :data:`CONFIG_FILE` (the body
     of ``PUT _ml/trained_models/<id>``) into ``out_dir``. No cluster is needed.
     """
+    require_eland()
+    out = check_trace_dir(out_dir)
     say = _say(progress)
     try:
         path = _resolve(model)
@@ -172,7 +191,6 @@ def trace_model(
     warning = torch_version_warning()
     if warning:
         say(warning)
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     from eland.ml.pytorch.transformers import TransformerModel
@@ -209,18 +227,14 @@ def trace_model(
     return traced
 
 
-def _cluster_version(client: Elasticsearch) -> tuple[int, int, int]:
-    info = client.info()
-    number = str(info["version"]["number"])
-    if info["version"].get("build_flavor") == "serverless":
-        return (9, 0, 0)
-    parts = [int(m.group(0)) for p in number.split(".")[:3] if (m := re.match(r"\d+", p))]
-    version = [*parts, 0, 0, 0][:3]
+def _check_cluster(client: Elasticsearch) -> tuple[int, int, int]:
+    version = cluster_version(client)
     if version[0] < 9:
         raise UploadError(
-            f"the cluster runs Elasticsearch {number}; eland 9.x uploads only to 9.x clusters"
+            f"the cluster runs Elasticsearch {'.'.join(map(str, version))}; eland 9.x uploads "
+            "only to 9.x clusters"
         )
-    return (version[0], version[1], version[2])
+    return version
 
 
 def upload_traced(
@@ -237,14 +251,15 @@ def upload_traced(
 ) -> str:
     """Upload a traced model (config, definition in 1 MB parts, vocabulary); optionally start
     its deployment and create a rerank endpoint on it. Returns the ES model id."""
+    require_eland()
     from eland.ml.pytorch import PyTorchModel
 
     say = _say(progress)
     model_id = es_model_id or traced.es_model_id
     if create_endpoint_id and not start:
         raise UploadError("--create-endpoint needs --start: ES validates it against the deployment")
-    try:
-        _cluster_version(client)
+    _check_cluster(client)
+    with translated():
         ptm = PyTorchModel(client, model_id)
         exists = (
             client.options(ignore_status=404).ml.get_trained_models(model_id=model_id).meta.status
@@ -270,10 +285,6 @@ def upload_traced(
         if start:
             say("starting deployment (waits until started)")
             ptm.start()
-    except ApiError as exc:
-        raise UploadError(
-            str(explain_api_error(exc, inference_id=create_endpoint_id or model_id))
-        ) from None
     if create_endpoint_id:
         body = endpoint_body(
             "elasticsearch",
@@ -299,10 +310,9 @@ def upload_model(
     :func:`upload_traced`."""
     if kwargs.get("create_endpoint_id") and not kwargs.get("start"):
         raise UploadError("--create-endpoint needs --start: ES validates it against the deployment")
-    try:
-        version = _cluster_version(client)
-    except ApiError as exc:
-        raise UploadError(str(explain_api_error(exc, inference_id="-"))) from None
+    require_eland()
+    version = _check_cluster(client)
     progress = kwargs.get("progress", sys.stderr)
+    _say(progress)(f"uploading {model} to Elasticsearch {'.'.join(map(str, version))}")
     traced = trace_model(model, work_dir, quantize=quantize, es_version=version, progress=progress)
     return upload_traced(client, traced, **kwargs)

@@ -1,0 +1,108 @@
+"""An Elasticsearch index as a backend: leaf queries for external reranking, whole retrievers
+natively, and the cluster's rerank inference endpoints as rerankers. It implements
+:class:`~es_rerank.backends.Backend`, :class:`~es_rerank.backends.RetrieverBackend` and
+:class:`~es_rerank.backends.InferenceRerankBackend`.
+
+>>> from elasticsearch import Elasticsearch
+>>> from es_rerank.backends import InferenceRerankBackend, RetrieverBackend
+>>> backend = ElasticsearchBackend(Elasticsearch("http://localhost:9200"), "docs")
+>>> isinstance(backend, RetrieverBackend), isinstance(backend, InferenceRerankBackend)
+(True, True)
+>>> backend.search_query({"match": {"text": "moon"}}, size=10)  # doctest: +SKIP
+[Hit(id='3', score=2.1, source={...}), ...]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from elasticsearch import Elasticsearch
+
+from es_rerank.backends.base import Hits
+from es_rerank.elastic.cluster import license_type
+from es_rerank.elastic.errors import translated
+from es_rerank.elastic.inference import ElasticInferenceReranker, get_endpoint
+from es_rerank.elastic.responses import hits_from_response, result_from_response
+from es_rerank.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ElasticsearchNotFoundError,
+    ElasticsearchRequestError,
+)
+from es_rerank.results import SearchResult
+
+__all__ = ["NATIVE_LICENSES", "ElasticsearchBackend"]
+
+#: License types under which a self-managed cluster runs ``text_similarity_reranker``.
+NATIVE_LICENSES: Final = frozenset({"enterprise", "trial"})
+
+
+class ElasticsearchBackend:
+    """Runs leaf queries (for external reranking) and whole retrievers (native) on one
+    index or index pattern of ``client``."""
+
+    def __init__(self, client: Elasticsearch, index: str) -> None:
+        if not isinstance(index, str) or not index:
+            raise ConfigurationError("index must be a non-empty string (--index NAME)")
+        self.client = client
+        self.index = index
+        self._native: bool | None = None
+        self._known_endpoints: set[str] = set()
+
+    def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
+        with translated():
+            response = self.client.search(
+                index=self.index,
+                query=dict(query) if query is not None else {"match_all": {}},
+                size=size,
+            )
+        return hits_from_response(response.body)
+
+    def search_retriever(
+        self,
+        retriever: Mapping[str, Any],
+        *,
+        size: int,
+        from_: int = 0,
+        source: bool | Sequence[str] = True,
+    ) -> SearchResult:
+        """``_search`` with ``retriever=``: ES runs the whole tree."""
+        # ES takes a list of fields as _source too; the client's annotation is narrower.
+        src: Any = source if isinstance(source, bool) else list(source)
+        with translated():
+            response = self.client.search(
+                index=self.index, retriever=dict(retriever), size=size, from_=from_, source=src
+            )
+        return result_from_response(response.body, from_=from_)
+
+    def supports_native(self) -> bool:
+        """True when the cluster's license runs ``text_similarity_reranker`` (asked once)."""
+        if self._native is None:
+            try:
+                self._native = license_type(self.client) in NATIVE_LICENSES
+            except (
+                AuthenticationError,
+                AuthorizationError,
+                ElasticsearchNotFoundError,
+                ElasticsearchRequestError,
+            ):
+                # No license API for this user (or this deployment): don't guess native.
+                self._native = False
+        return self._native
+
+    def inference_reranker(self, inference_id: str) -> ElasticInferenceReranker:
+        """A reranker calling this cluster's ``_inference/rerank/<inference_id>``.
+
+        The endpoint is looked up first (once per id), so an unknown one fails with ES's
+        ``Inference endpoint not found [ID]`` even when the child matches nothing, as a
+        native search does.
+        """
+        if inference_id not in self._known_endpoints:
+            get_endpoint(self.client, inference_id)
+            self._known_endpoints.add(inference_id)
+        return ElasticInferenceReranker(self.client, inference_id)
+
+    def __repr__(self) -> str:
+        return f"ElasticsearchBackend(index={self.index!r})"

@@ -1,0 +1,260 @@
+"""Elasticsearch's ``text_similarity_reranker`` (and ``rrf``) rules as pure functions: no
+backend, no reranker, no I/O. The external executor (:mod:`es_rerank.external`) applies
+them around its backend and reranker calls; any other executor (async, chunked) can too.
+
+Per ``text_similarity_reranker`` node, in order:
+
+1. the child runs with the node's (and inherited) ``filter`` added as ``bool.filter``
+   (:func:`with_filters`) and its top ``rank_window_size`` hits are kept;
+2. ``field`` is read from each hit (:func:`field_text`: dotted paths, the first value of a
+   list, numbers and keywords as strings); hits without it are dropped
+   (:func:`rerank_candidates`);
+3. the reranker is called once with ``inference_text`` and those texts;
+4. hits whose RAW score is ``>= min_score`` are kept and scored ``normalize(raw)``; they
+   are sorted by score, descending, ties in the child's order (:func:`apply_rerank`);
+5. ``from``/``size`` page inside the window (:func:`page`).
+
+>>> child = [Ranked(Hit("a", 2.0, {"text": "x"})), Ranked(Hit("b", 1.0, {})),
+...          Ranked(Hit("c", 0.5, {"text": ["y", "z"]}))]
+>>> cands = rerank_candidates(child, "text")
+>>> [(c.position, c.text) for c in cands]
+[(1, 'x'), (3, 'y')]
+>>> ranked = apply_rerank(cands, [-1.0, 2.0], min_score=-2.0, limit=10)
+>>> [(r.hit.id, round(r.hit.score, 4), r.first_stage_rank) for r in ranked]
+[('c', 3.0, 3), ('a', 0.3679, 1)]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from es_rerank.backends.base import Hit
+from es_rerank.errors import RetrieverValidationError
+from es_rerank.retrievers import (
+    KnnRetriever,
+    Query,
+    Retriever,
+    RRFRetriever,
+    StandardRetriever,
+    TextSimilarityReranker,
+    filters_of,
+)
+from es_rerank.scores import min_score_to_raw, normalize
+
+__all__ = [
+    "NOT_WITH_RETRIEVER",
+    "Candidate",
+    "Ranked",
+    "apply_rerank",
+    "check_request",
+    "convert_min_scores",
+    "field_text",
+    "keep_child_order",
+    "knn_query",
+    "leaf_window",
+    "page",
+    "rerank_candidates",
+    "rrf_fuse",
+    "top_docs_query",
+    "with_filters",
+]
+
+#: Top-level search parameters a retriever cannot be combined with (ES rejects them).
+NOT_WITH_RETRIEVER = ("query", "knn", "sort", "rescore", "search_after", "terminate_after")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A hit at its place in a ranking; ``first_stage_rank`` is its 1-based position in
+    the child's ranking before the reranker that produced this one, when known."""
+
+    hit: Hit
+    first_stage_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A window hit that has the rerank field: its 1-based child position and its text."""
+
+    position: int
+    hit: Hit
+    text: str
+
+
+def field_text(source: Mapping[str, Any], path: str) -> str | None:
+    """The text ES would send for ``path``: the first value of a multi-valued field,
+    numbers and booleans as strings; ``None`` when missing.
+
+    >>> field_text({"a": {"b": ["x", "y"]}}, "a.b"), field_text({"n": 7}, "n")
+    ('x', '7')
+    >>> field_text({"t": "x"}, "missing") is None
+    True
+    """
+    value: Any = source
+    if isinstance(value, Mapping) and path in value:
+        value = value[path]
+    else:
+        for part in path.split("."):
+            while isinstance(value, list) and value:
+                value = value[0]
+            if not isinstance(value, Mapping) or part not in value:
+                return None
+            value = value[part]
+    while isinstance(value, list):
+        if not value:
+            return None
+        value = value[0]
+    if value is None or isinstance(value, Mapping):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def with_filters(query: Query | None, filters: Sequence[Query]) -> Query | None:
+    """``query`` with ``filters`` added as ``bool.filter`` (they narrow, never score).
+
+    >>> with_filters({"match": {"t": "x"}}, [{"term": {"lang": "en"}}])
+    {'bool': {'must': [{'match': {'t': 'x'}}], 'filter': [{'term': {'lang': 'en'}}]}}
+    """
+    if not filters:
+        return query
+    bool_query: dict[str, Any] = {"filter": list(filters)}
+    if query is not None:
+        bool_query = {"must": [dict(query)], **bool_query}
+    return {"bool": bool_query}
+
+
+def knn_query(node: KnnRetriever, filters: Sequence[Query]) -> Query:
+    """The ``knn`` query a knn retriever runs, with inherited ``filters``."""
+    body: dict[str, Any] = {"field": node.field, "k": node.k, "num_candidates": node.num_candidates}
+    if node.query_vector is not None:
+        body["query_vector"] = list(node.query_vector)
+    if node.query_vector_builder is not None:
+        body["query_vector_builder"] = dict(node.query_vector_builder)
+    all_filters = [*filters, *filters_of(node.filter)]
+    if all_filters:
+        body["filter"] = all_filters
+    if node.similarity is not None:
+        body["similarity"] = node.similarity
+    return {"knn": body}
+
+
+def top_docs_query(node: Retriever, filters: Sequence[Query] = ()) -> Query | None:
+    """The query whose matches ES counts in ``hits.total`` for ``node``: a leaf's own query;
+    a reranker's child's; an ``rrf``'s children's, combined with ``bool.should``."""
+    if isinstance(node, StandardRetriever):
+        return with_filters(node.query, [*filters, *filters_of(node.filter)])
+    if isinstance(node, KnnRetriever):
+        return knn_query(node, filters)
+    if isinstance(node, TextSimilarityReranker):
+        return top_docs_query(node.retriever, [*filters, *filters_of(node.filter)])
+    if isinstance(node, RRFRetriever):
+        inherited = [*filters, *filters_of(node.filter)]
+        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in node.retrievers]
+        return {"bool": {"should": should}}
+    raise ValueError(f"external execution does not support [{node.kind}] retrievers")
+
+
+def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[str, Any]) -> None:
+    """ES's checks on a retriever search: ``size``/``from`` >= 0, no top-level parameter
+    that cannot go with a retriever, and ``rank_window_size >= size``."""
+    for name, value in (("size", size), ("from_", from_)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RetrieverValidationError(name, f"[{name}] must be an integer >= 0, got {value!r}")
+    for key in extra:
+        if key in NOT_WITH_RETRIEVER:
+            raise RetrieverValidationError(key, f"cannot specify [retriever] and [{key}]")
+        raise TypeError(f"search() got an unexpected keyword argument {key!r}")
+    if isinstance(retriever, TextSimilarityReranker | RRFRetriever):
+        window = retriever.effective_rank_window_size
+        if window < size:
+            raise RetrieverValidationError(
+                "rank_window_size",
+                f"[{retriever.kind}] requires [rank_window_size: {window}] be greater than "
+                f"or equal to [size: {size}]",
+            )
+
+
+def leaf_window(retriever: Retriever, size: int, from_: int) -> int:
+    """How many hits the top node must produce: its window, or ``from + size`` for a leaf."""
+    if isinstance(retriever, TextSimilarityReranker | RRFRetriever):
+        return retriever.effective_rank_window_size
+    return from_ + size
+
+
+def convert_min_scores(node: Retriever) -> Retriever:
+    """Every reranker's ``min_score`` from normalized units into raw ones."""
+    if isinstance(node, TextSimilarityReranker):
+        raw = None if node.min_score is None else min_score_to_raw(node.min_score)
+        return dataclasses.replace(
+            node, retriever=convert_min_scores(node.retriever), min_score=raw
+        )
+    if isinstance(node, RRFRetriever):
+        return dataclasses.replace(
+            node, retrievers=[convert_min_scores(c) for c in node.retrievers]
+        )
+    return node
+
+
+def rerank_candidates(child: Sequence[Ranked], field: str) -> list[Candidate]:
+    """The window's hits that have ``field``, with their text and 1-based child position;
+    hits without it are dropped (never sent, never returned)."""
+    out: list[Candidate] = []
+    for position, ranked in enumerate(child, start=1):
+        text = field_text(ranked.hit.source, field)
+        if text is not None:
+            out.append(Candidate(position, ranked.hit, text))
+    return out
+
+
+def apply_rerank(
+    candidates: Sequence[Candidate],
+    raw_scores: Sequence[float],
+    *,
+    min_score: float | None,
+    limit: int,
+) -> list[Ranked]:
+    """Keep candidates whose raw score is ``>= min_score``, score them ``normalize(raw)``,
+    sort descending with ties in the child's order, and keep the first ``limit``."""
+    if len(raw_scores) != len(candidates):
+        raise ValueError(f"{len(raw_scores)} scores for {len(candidates)} candidates")
+    kept = [
+        (normalize(score), c.position, c.hit)
+        for c, score in zip(candidates, raw_scores, strict=True)
+        if min_score is None or score >= min_score
+    ]
+    kept.sort(key=lambda item: (-item[0], item[1]))
+    return [
+        Ranked(Hit(hit.id, score, hit.source), position) for score, position, hit in kept[:limit]
+    ]
+
+
+def keep_child_order(child: Sequence[Ranked], limit: int) -> list[Ranked]:
+    """``allow_rerank_failures``: the child's order and scores, unnormalized and unfiltered."""
+    return [Ranked(r.hit, position) for position, r in enumerate(child[:limit], start=1)]
+
+
+def rrf_fuse(
+    rankings: Sequence[Sequence[Ranked]], *, rank_constant: int, limit: int
+) -> list[Ranked]:
+    """Reciprocal rank fusion: ``sum(1 / (rank_constant + rank))`` over the rankings a
+    document appears in; ties keep first-seen order."""
+    scores: dict[str, float] = {}
+    first: dict[str, Hit] = {}
+    for ranking in rankings:
+        for rank, ranked in enumerate(ranking, start=1):
+            hid = ranked.hit.id
+            scores[hid] = scores.get(hid, 0.0) + 1.0 / (rank_constant + rank)
+            first.setdefault(hid, ranked.hit)
+    # dicts keep first-seen order, so the stable sort breaks ties by it
+    order = sorted(scores, key=lambda hid: -scores[hid])
+    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in order[:limit]]
+
+
+def page(ranked: Sequence[Ranked], from_: int, size: int) -> list[Ranked]:
+    """``from``/``size`` inside the ranked window."""
+    return list(ranked[from_ : from_ + size])
