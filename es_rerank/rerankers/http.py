@@ -22,7 +22,7 @@ from es_rerank.rerankers.formats import check_format, rerank_endpoint
 from es_rerank.rerankers.retry import DEFAULT_RETRY_ON_STATUS, RequestFailed, RetryPolicy
 from es_rerank.wire import WireError
 
-__all__ = ["SCORE_SCALES", "HttpReranker", "ScoreScale", "logit"]
+__all__ = ["SCORE_SCALES", "HttpReranker", "HttpRerankerBase", "ScoreScale", "logit"]
 
 ScoreScale = Literal["raw", "sigmoid"]
 SCORE_SCALES: tuple[str, ...] = get_args(ScoreScale)
@@ -61,7 +61,123 @@ def _error_text(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
-class HttpReranker:
+class HttpRerankerBase:
+    """What the synchronous :class:`HttpReranker` and the asynchronous
+    :class:`es_rerank.asyncio.AsyncHttpReranker` share: the checked settings, the request
+    bodies, the retry policy, and the reading of answers and failures. Only the sending
+    differs (an ``httpx.Client`` or an ``httpx.AsyncClient``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        format: str = "es",
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        retry_on_timeout: bool = False,
+        retry_on_status: Collection[int] = DEFAULT_RETRY_ON_STATUS,
+        max_batch: int | None = None,
+        score_scale: str = "raw",
+        transport: Any = None,
+    ) -> None:
+        self.wire = check_format(format)
+        self.format = self.wire.name
+        self.endpoint = rerank_endpoint(self.format, url)
+        self.url = url.rstrip("/")
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
+        if max_batch is not None and (
+            isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
+        ):
+            raise ConfigurationError(f"max_batch must be a positive integer, got {max_batch!r}")
+        if score_scale not in SCORE_SCALES:
+            raise ConfigurationError(
+                f"score_scale must be one of {', '.join(SCORE_SCALES)}, got {score_scale!r}"
+            )
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise ConfigurationError(f"model must be a non-empty string, got {model!r}")
+        self.retry = RetryPolicy(
+            retries=retries,
+            backoff=backoff,
+            retry_on_timeout=retry_on_timeout,
+            retry_on_status=retry_on_status,
+        )
+        self.model = model
+        self.timeout = float(timeout)
+        self.max_batch = max_batch if max_batch is not None else self.wire.max_batch
+        self.score_scale = score_scale
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._open(transport)
+
+    def _open(self, transport: Any) -> None:
+        """Create the HTTP client (with ``transport``, an httpx transport, when given)."""
+        raise NotImplementedError
+
+    @property
+    def _name(self) -> str:
+        return f"{self.format} reranker at {self.endpoint}"
+
+    def _batches(self, texts: Sequence[str]) -> list[Sequence[str]]:
+        """``texts`` cut into requests of at most ``max_batch`` texts (none when empty)."""
+        step = self.max_batch or len(texts) or 1
+        return [texts[start : start + step] for start in range(0, len(texts), step)]
+
+    def _payload(self, query: str, texts: Sequence[str]) -> dict[str, Any]:
+        try:
+            return self.wire.payload(query, texts, self.model)
+        except WireError as exc:
+            raise RerankError(f"cannot send to the {self._name}: {exc.message}") from None
+
+    def _answer(self, response: httpx.Response, attempts: int, n: int) -> list[float]:
+        """The ``n`` scores in ``response``, else a :class:`RerankError` saying why."""
+        if response.status_code != 200:
+            raise RerankError(
+                f"{self._name} answered HTTP {response.status_code} after {attempts} "
+                f"attempt(s): {_error_text(response)}"
+            )
+        return self._scores(response, n)
+
+    def _failure(self, exc: RequestFailed) -> RerankError:
+        message = f"{self._name} failed after {exc.attempts} attempt(s): {exc}"
+        if exc.timed_out_reading and not self.retry.retry_on_timeout:
+            message += (
+                f" (no answer within {self.timeout:g} s; a read timeout is not retried, since "
+                "the server may still be computing: raise the timeout, send fewer texts, or "
+                "pass retry_on_timeout=True)"
+            )
+        return RerankError(message)
+
+    def _scores(self, response: httpx.Response, n: int) -> list[float]:
+        try:
+            body: Any = response.json()
+        except ValueError:
+            raise RerankError(f"{self._name} answered non-JSON: {response.text[:200]!r}") from None
+        try:
+            ranking = self.wire.ranking(body)
+        except WireError as exc:
+            raise RerankError(
+                f"{self._name} answered a body that is not a rerank answer in the "
+                f"{self.wire.title} format: {exc.message}"
+            ) from None
+        scores = scores_in_input_order(ranking, n)
+        if self.score_scale == "sigmoid":
+            try:
+                scores = [logit(p) for p in scores]
+            except ValueError as exc:
+                raise RerankError(
+                    f"{self._name}: score_scale='sigmoid' but the server returned a score "
+                    f"outside [0, 1] ({exc}); its scores are raw: use score_scale='raw'"
+                ) from None
+        return check_scores(scores, n)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint!r}, format={self.format!r})"
+
+
+class HttpReranker(HttpRerankerBase):
     """Scores with a rerank server over HTTP; raw scores in input order, one per text.
 
     ``format`` is ``"es"`` (the shim's Elasticsearch-inference route), ``"tei"`` (Text
@@ -91,54 +207,8 @@ class HttpReranker:
     scores) is a :class:`~es_rerank.errors.RerankError`, never a partial result.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        format: str = "es",
-        model: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 30.0,
-        retries: int = 3,
-        backoff: float = 0.5,
-        retry_on_timeout: bool = False,
-        retry_on_status: Collection[int] = DEFAULT_RETRY_ON_STATUS,
-        max_batch: int | None = None,
-        score_scale: str = "raw",
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.wire = check_format(format)
-        self.format = self.wire.name
-        self.endpoint = rerank_endpoint(self.format, url)
-        self.url = url.rstrip("/")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
-        if max_batch is not None and (
-            isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
-        ):
-            raise ConfigurationError(f"max_batch must be a positive integer, got {max_batch!r}")
-        if score_scale not in SCORE_SCALES:
-            raise ConfigurationError(
-                f"score_scale must be one of {', '.join(SCORE_SCALES)}, got {score_scale!r}"
-            )
-        if model is not None and (not isinstance(model, str) or not model.strip()):
-            raise ConfigurationError(f"model must be a non-empty string, got {model!r}")
-        self.retry = RetryPolicy(
-            retries=retries,
-            backoff=backoff,
-            retry_on_timeout=retry_on_timeout,
-            retry_on_status=retry_on_status,
-        )
-        self.model = model
-        self.timeout = float(timeout)
-        self.max_batch = max_batch if max_batch is not None else self.wire.max_batch
-        self.score_scale = score_scale
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=self.timeout, headers=headers, transport=transport)
-
-    @property
-    def _name(self) -> str:
-        return f"{self.format} reranker at {self.endpoint}"
+    def _open(self, transport: httpx.BaseTransport | None) -> None:
+        self._client = httpx.Client(timeout=self.timeout, headers=self.headers, transport=transport)
 
     def close(self) -> None:
         self._client.close()
@@ -150,64 +220,17 @@ class HttpReranker:
         self.close()
 
     def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
-        if not texts:
-            return []
-        step = self.max_batch or len(texts)
         scores: list[float] = []
-        for start in range(0, len(texts), step):
-            scores.extend(self._post(query, texts[start : start + step]))
+        for batch in self._batches(texts):
+            scores.extend(self._post(query, batch))
         return scores
 
     def _post(self, query: str, texts: Sequence[str]) -> list[float]:
-        try:
-            payload = self.wire.payload(query, texts, self.model)
-        except WireError as exc:
-            raise RerankError(f"cannot send to the {self._name}: {exc.message}") from None
+        payload = self._payload(query, texts)
         try:
             response, attempts = self.retry.send(
                 lambda: self._client.post(self.endpoint, json=payload)
             )
         except RequestFailed as exc:
-            raise RerankError(self._failure(exc)) from exc.error
-        if response.status_code != 200:
-            raise RerankError(
-                f"{self._name} answered HTTP {response.status_code} after {attempts} "
-                f"attempt(s): {_error_text(response)}"
-            )
-        return self._scores(response, len(texts))
-
-    def _failure(self, exc: RequestFailed) -> str:
-        message = f"{self._name} failed after {exc.attempts} attempt(s): {exc}"
-        if exc.timed_out_reading and not self.retry.retry_on_timeout:
-            message += (
-                f" (no answer within {self.timeout:g} s; a read timeout is not retried, since "
-                "the server may still be computing: raise the timeout, send fewer texts, or "
-                "pass retry_on_timeout=True)"
-            )
-        return message
-
-    def _scores(self, response: httpx.Response, n: int) -> list[float]:
-        try:
-            body: Any = response.json()
-        except ValueError:
-            raise RerankError(f"{self._name} answered non-JSON: {response.text[:200]!r}") from None
-        try:
-            ranking = self.wire.ranking(body)
-        except WireError as exc:
-            raise RerankError(
-                f"{self._name} answered a body that is not a rerank answer in the "
-                f"{self.wire.title} format: {exc.message}"
-            ) from None
-        scores = scores_in_input_order(ranking, n)
-        if self.score_scale == "sigmoid":
-            try:
-                scores = [logit(p) for p in scores]
-            except ValueError as exc:
-                raise RerankError(
-                    f"{self._name}: score_scale='sigmoid' but the server returned a score "
-                    f"outside [0, 1] ({exc}); its scores are raw: use score_scale='raw'"
-                ) from None
-        return check_scores(scores, n)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.endpoint!r}, format={self.format!r})"
+            raise self._failure(exc) from exc.error
+        return self._answer(response, attempts, len(texts))

@@ -25,9 +25,10 @@ The wait before attempt ``n + 1`` is the server's ``Retry-After`` when it sends 
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,10 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)  # looked up at call time, so tests can record the waits
+
+
+async def _async_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)  # looked up at call time, so tests can record the waits
 
 
 @dataclass(frozen=True)
@@ -147,18 +152,28 @@ class RetryPolicy:
         """Call ``request`` until it gives an answer not worth retrying or the attempts run
         out; returns the answer and the number of attempts. A failure with no answer is
         raised as :class:`RequestFailed`, which carries the attempts made."""
-        attempts = 0
+        retrying = tenacity.Retrying(sleep=_sleep, **self.tenacity_arguments())
+        try:
+            response = retrying(request)
+        except httpx.HTTPError as exc:
+            raise RequestFailed(exc, retrying.statistics["attempt_number"]) from exc
+        return response, retrying.statistics["attempt_number"]
 
-        def attempt() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            return request()
+    async def send_async(
+        self, request: Callable[[], Awaitable[httpx.Response]]
+    ) -> tuple[httpx.Response, int]:
+        """:meth:`send` for a coroutine function (an ``httpx.AsyncClient`` call): the same
+        policy, waiting with ``asyncio.sleep``."""
+        retrying = tenacity.AsyncRetrying(sleep=_async_sleep, **self.tenacity_arguments())
+
+        async def attempt() -> httpx.Response:  # a coroutine function, so tenacity awaits it
+            return await request()
 
         try:
-            response = tenacity.Retrying(sleep=_sleep, **self.tenacity_arguments())(attempt)
+            response: httpx.Response = await retrying(attempt)
         except httpx.HTTPError as exc:
-            raise RequestFailed(exc, attempts) from exc
-        return response, attempts
+            raise RequestFailed(exc, retrying.statistics["attempt_number"]) from exc
+        return response, retrying.statistics["attempt_number"]
 
 
 class RequestFailed(RerankError):
