@@ -51,8 +51,9 @@ def _terms(query: str) -> set[str]:
 
 def snippet(text: str, query: str, width: int = 100) -> str:
     """The sentence of ``text`` with the most distinct query words (the first on a tie; the
-    start of the text when none has any), on one line of at most ``width`` characters; a
-    long sentence is shown from a little before its first query word, from a word start."""
+    start of the text when none has any), and the text after it, on one line of at most
+    ``width`` characters; a sentence longer than that is shown from a little before its
+    first query word, from a word start."""
     flat = " ".join(_RULE.sub(". ", text).split()).removeprefix(". ")
     terms = _terms(query)
     sentences = [s for s in _SENTENCE_END.split(flat) if s.strip(". ")] or [flat]
@@ -63,8 +64,13 @@ def snippet(text: str, query: str, width: int = 100) -> str:
     best = max(range(len(sentences)), key=lambda i: (hits(sentences[i]), -i))
     if hits(sentences[best]) == 0:
         return one_line(flat, width)
+    # a short sentence (a heading) goes on with the ones after it, up to the width
     chosen = sentences[best]
-    if len(chosen) > width:
+    for following in sentences[best + 1 :]:
+        if len(chosen) >= width:
+            break
+        chosen += " " + following
+    if len(sentences[best]) > width:
         first = min(
             (m.start() for m in _WORD.finditer(chosen) if _stem(m.group().lower()) in terms),
             default=0,

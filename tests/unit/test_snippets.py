@@ -16,6 +16,15 @@ def test_the_sentence_sharing_most_query_words_is_shown() -> None:
     shown = snippet(PASSAGE, "raise a different exception", 200)
     assert shown == (
         'A later clause may re-raise an exception, or raise a different one with "raise X from Y".'
+        " Nothing else here."
+    )
+
+
+def test_a_short_sentence_goes_on_with_the_next_up_to_the_width() -> None:
+    text = "Context Managers. A context manager defines the runtime context. Unrelated."
+    assert (
+        snippet(text, "context managers", 50)
+        == "Context Managers. A context manager defines the..."
     )
 
 
