@@ -109,19 +109,7 @@ def make_reranker(
     """A reranker from at most one of ``model`` (a local directory or hub id, loaded in
     process), ``shim_url`` (the shim's base URL) and ``rerank_url`` (a rerank server speaking
     ``rerank_format``: ``tei``, ``cohere`` or ``es``); ``None`` when none is given."""
-    given = [
-        flag
-        for flag, value in (
-            ("--model", model),
-            ("--shim-url", shim_url),
-            ("--rerank-url", rerank_url),
-        )
-        if value is not None
-    ]
-    if len(given) > 1:
-        raise ConfigurationError(
-            f"give at most one of --model, --shim-url and --rerank-url (got {' and '.join(given)})"
-        )
+    check_one_reranker(model=model, shim_url=shim_url, rerank_url=rerank_url)
     if shim_url is not None:
         shim_endpoint(shim_url, name="--shim-url")
         return ShimReranker(shim_url, api_key=shim_api_key, timeout=timeout)
