@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from es_rerank.extras import MissingExtraError
     from es_rerank.models import ModelLoadError
 
     try:
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from inference_shim.server import serve
 
         return serve(settings)
-    except (ValueError, ModelLoadError) as exc:
+    except (ValueError, ModelLoadError, MissingExtraError) as exc:
         print(f"inference-shim {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

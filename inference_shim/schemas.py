@@ -176,12 +176,19 @@ SCHEMAS: dict[str, Schema] = {
         "properties": {
             "model_id": {"type": "string"},
             "kind": {"type": "string", "enum": ["cross-encoder", "bi-encoder", "scorer"]},
-            "backend": {"type": "string"},
+            "backend": {"type": "string", "description": "the model runtime (as runtime)"},
+            "runtime": {"type": "string", "enum": ["torch", "onnx", "openvino", "python"]},
+            "dtype": {"type": "string", "enum": ["fp32", "bf16", "fp16", "int8", "n/a"]},
             "device": {"type": "string"},
             "max_input_length": {"type": ["integer", "null"]},
             "score_mode": {"type": "string", "enum": list(SCORE_MODES)},
             "version": {"type": "string"},
             "limits": {"type": "object"},
+            "selection": {
+                "type": "object",
+                "description": "with --runtime auto: the chosen runtime and dtype and what "
+                "was measured for every candidate on the calibration set",
+            },
         },
     },
 }

@@ -1,0 +1,133 @@
+"""ONNX Runtime: fp32, and int8 with dynamic quantization (u8/s8 matrix products that use
+AVX-512 VNNI where the CPU has it).
+
+The model is exported with optimum's ONNX exporter and quantized with optimum's
+``ORTQuantizer`` (onnxruntime.quantization underneath); both results are cached
+(:mod:`es_rerank.runtime.cache`), so only the first start pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from es_rerank.extras import require_extra
+from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores, pad_batch
+from es_rerank.runtime.cache import cache_root, cached_build, entry_key, library_versions
+from es_rerank.runtime.hardware import cpu_supports_vnni, default_threads
+from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime
+
+__all__ = ["ONNX_LIBRARIES", "OnnxRuntime", "export_onnx"]
+
+ONNX_LIBRARIES = ("optimum", "optimum-onnx", "onnx", "onnxruntime", "torch", "transformers")
+_FILE = {"fp32": "model.onnx", "int8": "model_quantized.onnx"}
+
+
+def _require() -> None:
+    require_extra("onnx", "onnxruntime", "optimum", feature="runtime onnx")
+
+
+def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = None) -> Path:
+    """The cached ONNX export of ``path`` for ``dtype`` (built on first use)."""
+    _require()
+    root = cache or cache_root()
+    versions = library_versions(ONNX_LIBRARIES)
+
+    def build_fp32(out: Path) -> None:
+        from optimum.exporters.onnx import main_export
+
+        main_export(str(path), output=out, task="text-classification", device="cpu")
+
+    fp32, _ = cached_build(
+        root,
+        entry_key(digest, "onnx", "fp32", versions),
+        build_fp32,
+        describe={
+            "model": str(path),
+            "digest": digest,
+            "runtime": "onnx",
+            "dtype": "fp32",
+            **versions,
+        },
+    )
+    if dtype == "fp32":
+        return fp32
+
+    def build_int8(out: Path) -> None:
+        from optimum.onnxruntime import ORTQuantizer
+        from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
+        isa = (
+            AutoQuantizationConfig.avx512_vnni
+            if cpu_supports_vnni()
+            else AutoQuantizationConfig.avx2
+        )
+        config = isa(is_static=False, per_channel=False)
+        ORTQuantizer.from_pretrained(fp32, file_name=_FILE["fp32"]).quantize(
+            save_dir=out, quantization_config=config
+        )
+
+    int8, _ = cached_build(
+        root,
+        entry_key(digest, "onnx", "int8", {**versions, "vnni": str(cpu_supports_vnni())}),
+        build_int8,
+        describe={
+            "model": str(path),
+            "digest": digest,
+            "runtime": "onnx",
+            "dtype": "int8",
+            **versions,
+        },
+    )
+    return int8
+
+
+class OnnxRuntime(TokenizedRuntime):
+    """A cross-encoder exported to ONNX, run by onnxruntime's CPU execution provider."""
+
+    runtime = "onnx"
+    kind = "cross-encoder"
+    device = "cpu"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str,
+        digest: str,
+        dtype: str = "fp32",
+        max_length: int | None = None,
+        threads: int | None = None,
+        cache: Path | None = None,
+    ) -> None:
+        if dtype not in _FILE:
+            raise RuntimeUnavailableError(
+                f"dtype {dtype}: runtime onnx runs fp32 or int8 (bf16: runtime openvino or torch)"
+            )
+        _require()
+        import onnxruntime as ort
+
+        self.name = name
+        self.dtype = dtype
+        self.tokenizer = PairTokenizer.from_dir(path, name=name, max_length=max_length)
+        self.max_length: int | None = self.tokenizer.max_length
+        self.entry = export_onnx(path, dtype, digest=digest, cache=cache)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session: Any = ort.InferenceSession(
+            str(self.entry / _FILE[dtype]), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def forward(self, pairs: Sequence[Pair]) -> Scores:
+        ids, mask, types = pad_batch(pairs, pad_id=self.tokenizer.pad_id)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        (logits,) = self._session.run(
+            ["logits"], {k: v for k, v in feed.items() if k in self._inputs}
+        )
+        return np.asarray(logits, dtype=np.float32)[:, 0].copy()
