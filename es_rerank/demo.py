@@ -117,16 +117,21 @@ def run_demo(
     show: int = 5,
     cache: Path | None = None,
     out: TextIO = sys.stdout,
+    **runtime: Any,
 ) -> int:
+    """Print BM25 and reranked results side by side; ``runtime`` holds
+    :class:`CrossEncoderReranker` keywords (``runtime``, ``dtype``, ``max_batch_tokens``)."""
     started = time.perf_counter()
     index = build_demo_index(cache)
     loaded = resolve_model(model, notice=out)
+    reranker = CrossEncoderReranker(loaded, **runtime)
+    info = reranker.info
     print(
         f"local index: {index.path} ({index.count()} passages from pydoc_data.topics)\n"
-        f"model: {loaded.path} ({loaded.kind}); reranking the top {window} BM25 hits",
+        f"model: {loaded.path} ({loaded.kind}, runtime {info['runtime']} {info['dtype']}); "
+        f"reranking the top {window} BM25 hits",
         file=out,
     )
-    reranker = CrossEncoderReranker(loaded)
     for q in queries:
         hits = index.search_query(first_stage_query(q), size=window)
         ranked = rerank_window(

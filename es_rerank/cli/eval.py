@@ -22,6 +22,7 @@ from es_rerank.datasets import BeirDataset, load_beir
 from es_rerank.evaluation import evaluate
 from es_rerank.rerank_window import rerank_window, resolve_model
 from es_rerank.rerankers import CrossEncoderReranker
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -50,6 +51,7 @@ def register(sub: Any) -> None:
         help="local index dir (default: cached under --out), or ES index name with --es-url",
     )
     p.add_argument("--es-url", metavar="URL", help="run the first stage on Elasticsearch")
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -65,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     backend = _backend(args, data)
     index_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
     model = resolve_model(args.model, max_length=args.max_length)
+    reranker = CrossEncoderReranker(model, batch_size=args.batch_size, **runtime_kwargs(args))
+    load_s = time.perf_counter() - t0
     window = args.rank_window_size
 
     first: dict[str, list[Hit]] = {}
@@ -74,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
-    reranker = CrossEncoderReranker(model, batch_size=args.batch_size)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
@@ -99,14 +103,21 @@ def run(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {
         "dataset": str(data.path),
         "queries": len(queries),
-        "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
+        "model": {
+            "path": model.path,
+            "kind": model.kind,
+            "max_length": reranker.runtime.max_length,
+            "runtime": reranker.info["runtime"],
+            "dtype": reranker.info["dtype"],
+            **({"selection": reranker.info["selection"]} if "selection" in reranker.info else {}),
+        },
         "rank_window_size": window,
         "first_stage": "multi_match(title, text) BM25 on "
         + ("Elasticsearch" if args.es_url else "local tantivy index"),
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
-        "seconds": {"index": index_s, "bm25": bm25_s, "rerank": rerank_s},
+        "seconds": {"index": index_s, "model_load": load_s, "bm25": bm25_s, "rerank": rerank_s},
         "pairs_scored": n_pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
@@ -184,7 +195,8 @@ def _print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
     )
-    print(f"model: {result['model']['path']} ({result['model']['kind']})")
+    mod = result["model"]
+    print(f"model: {mod['path']} ({mod['kind']}, runtime {mod['runtime']} {mod['dtype']})")
     print(f"  {'metric':<10} {'BM25':>8} {'reranked':>9} {'change':>8}")
     for name in METRICS:
         b, r = m["bm25"][name], m["reranked"][name]
@@ -193,7 +205,7 @@ def _print_table(result: dict[str, Any]) -> None:
     print(f"  per-query NDCG@10: {w} wins, {t} ties, {lo} losses")
     s = result["seconds"]
     print(
-        f"  time: index {s['index']:.1f}s, BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
+        f"  time: index {s['index']:.1f}s, model load {s['model_load']:.1f}s, BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
         f"({result['pairs_scored']} pairs)"
     )
 

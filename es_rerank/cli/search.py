@@ -13,6 +13,7 @@ from typing import Any
 
 from es_rerank.errors import EsRerankError
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 from es_rerank.search import SearchResult, field_text, search
 
 _SNIPPET = 60
@@ -97,6 +98,7 @@ def register(sub: Any) -> None:
         help="auto: native when the cluster can and no --model/--shim-url is given",
     )
     p.add_argument("--json", action="store_true", help="print an ES-shaped _search response")
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -147,7 +149,7 @@ def make_reranker(args: argparse.Namespace) -> Any:
     if args.model:
         from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
 
-        return CrossEncoderReranker(args.model, batch_size=args.batch_size)
+        return CrossEncoderReranker(args.model, batch_size=args.batch_size, **runtime_kwargs(args))
     if args.shim_url:
         from es_rerank.rerankers.shim import ShimReranker
 
