@@ -205,7 +205,8 @@ def _print_table(result: dict[str, Any]) -> None:
     print(f"  per-query NDCG@10: {w} wins, {t} ties, {lo} losses")
     s = result["seconds"]
     print(
-        f"  time: index {s['index']:.1f}s, model load {s['model_load']:.1f}s, BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
+        f"  time: index {s['index']:.1f}s, model load {s['model_load']:.1f}s, "
+        f"BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
         f"({result['pairs_scored']} pairs)"
     )
 
