@@ -34,6 +34,7 @@ from es_rerank.retrievers import (
     TextSimilarityReranker,
     retriever_from_dict,
 )
+from es_rerank.runtime import ModelRuntime, RuntimeUnavailableError, load_runtime
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 from es_rerank.search import SearchHit, SearchResult, search
 from es_rerank.upload import UploadError
@@ -53,12 +54,14 @@ __all__ = [
     "KnnRetriever",
     "LicenseError",
     "LocalIndex",
+    "ModelRuntime",
     "RRFRetriever",
     "RerankError",
     "Reranker",
     "RerankerNotConfiguredError",
     "Retriever",
     "RetrieverValidationError",
+    "RuntimeUnavailableError",
     "SearchHit",
     "SearchResult",
     "ShimReranker",
@@ -67,6 +70,7 @@ __all__ = [
     "UploadError",
     "denormalize",
     "evaluate",
+    "load_runtime",
     "min_score_to_raw",
     "normalize",
     "retriever_from_dict",

@@ -24,7 +24,14 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["cache_root", "cached_build", "entry_key", "library_versions", "model_digest"]
+__all__ = [
+    "cache_root",
+    "cached_build",
+    "entry_key",
+    "library_versions",
+    "model_digest",
+    "model_entry",
+]
 
 # Bumped when the layout of an entry changes.
 _FORMAT = 1
@@ -98,3 +105,29 @@ def cached_build(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return entry, False
+
+
+def model_entry(
+    path: Path,
+    *,
+    digest: str,
+    runtime: str,
+    dtype: str,
+    versions: dict[str, str],
+    build: Callable[[Path], None],
+    cache: Path | None = None,
+) -> Path:
+    """The cache entry of ``path`` on ``runtime``/``dtype``, built by ``build`` when absent."""
+    entry, _ = cached_build(
+        cache or cache_root(),
+        entry_key(digest, runtime, dtype, versions),
+        build,
+        describe={
+            "model": str(path),
+            "digest": digest,
+            "runtime": runtime,
+            "dtype": dtype,
+            **versions,
+        },
+    )
+    return entry

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from es_rerank.extras import require_extra
-from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores, pad_batch
-from es_rerank.runtime.cache import cache_root, cached_build, entry_key, library_versions
+from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
+from es_rerank.runtime.cache import library_versions, model_entry
 from es_rerank.runtime.hardware import cpu_supports_vnni, default_threads
 from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime
 
@@ -33,7 +33,6 @@ def _require() -> None:
 def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = None) -> Path:
     """The cached ONNX export of ``path`` for ``dtype`` (built on first use)."""
     _require()
-    root = cache or cache_root()
     versions = library_versions(ONNX_LIBRARIES)
 
     def build_fp32(out: Path) -> None:
@@ -41,17 +40,14 @@ def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = Non
 
         main_export(str(path), output=out, task="text-classification", device="cpu")
 
-    fp32, _ = cached_build(
-        root,
-        entry_key(digest, "onnx", "fp32", versions),
-        build_fp32,
-        describe={
-            "model": str(path),
-            "digest": digest,
-            "runtime": "onnx",
-            "dtype": "fp32",
-            **versions,
-        },
+    fp32 = model_entry(
+        path,
+        digest=digest,
+        runtime="onnx",
+        dtype="fp32",
+        versions=versions,
+        build=build_fp32,
+        cache=cache,
     )
     if dtype == "fp32":
         return fp32
@@ -70,17 +66,14 @@ def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = Non
             save_dir=out, quantization_config=config
         )
 
-    int8, _ = cached_build(
-        root,
-        entry_key(digest, "onnx", "int8", {**versions, "vnni": str(cpu_supports_vnni())}),
-        build_int8,
-        describe={
-            "model": str(path),
-            "digest": digest,
-            "runtime": "onnx",
-            "dtype": "int8",
-            **versions,
-        },
+    int8 = model_entry(
+        path,
+        digest=digest,
+        runtime="onnx",
+        dtype="int8",
+        versions={**versions, "vnni": str(cpu_supports_vnni())},
+        build=build_int8,
+        cache=cache,
     )
     return int8
 
@@ -125,9 +118,5 @@ class OnnxRuntime(TokenizedRuntime):
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def forward(self, pairs: Sequence[Pair]) -> Scores:
-        ids, mask, types = pad_batch(pairs, pad_id=self.tokenizer.pad_id)
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        (logits,) = self._session.run(
-            ["logits"], {k: v for k, v in feed.items() if k in self._inputs}
-        )
+        (logits,) = self._session.run(["logits"], self.feed(pairs, self._inputs))
         return np.asarray(logits, dtype=np.float32)[:, 0].copy()

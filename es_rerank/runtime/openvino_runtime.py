@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from es_rerank.extras import require_extra
-from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores, pad_batch
-from es_rerank.runtime.cache import cache_root, cached_build, entry_key, library_versions
+from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
+from es_rerank.runtime.cache import library_versions, model_entry
 from es_rerank.runtime.hardware import cpu_supports_bf16, default_threads
-from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime
+from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, model_feed
 
 __all__ = ["OPENVINO_LIBRARIES", "OpenVINORuntime", "export_openvino"]
 
@@ -38,7 +38,6 @@ def export_openvino(
     """The cached OpenVINO IR of ``path``: fp32 weights (fp32 and bf16 run these), or the
     int8 model NNCF quantized on the shipped calibration set."""
     _require()
-    root = cache or cache_root()
     versions = library_versions(OPENVINO_LIBRARIES)
 
     def build_fp32(out: Path) -> None:
@@ -46,17 +45,14 @@ def export_openvino(
 
         main_export(str(path), output=out, task="text-classification", compression_option="fp32")
 
-    fp32, _ = cached_build(
-        root,
-        entry_key(digest, "openvino", "fp32", versions),
-        build_fp32,
-        describe={
-            "model": str(path),
-            "digest": digest,
-            "runtime": "openvino",
-            "dtype": "fp32",
-            **versions,
-        },
+    fp32 = model_entry(
+        path,
+        digest=digest,
+        runtime="openvino",
+        dtype="fp32",
+        versions=versions,
+        build=build_fp32,
+        cache=cache,
     )
     if dtype != "int8":
         return fp32
@@ -68,15 +64,15 @@ def export_openvino(
         from es_rerank.runtime.batching import plan_batches
         from es_rerank.runtime.calibration import calibration_pairs
 
-        pairs = [p for q, texts in calibration_pairs() for p in tokenizer(q, texts)]
-        feeds: list[dict[str, Any]] = []
-        for batch in plan_batches([p.length for p in pairs], max_batch_tokens=_CALIBRATION_BUDGET):
-            ids, mask, types = pad_batch([pairs[i] for i in batch], pad_id=tokenizer.pad_id)
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if tokenizer.uses_types:
-                feed["token_type_ids"] = types
-            feeds.append(feed)
         model = ov.Core().read_model(fp32 / _XML)
+        names = {next(iter(i.get_names())) for i in model.inputs}
+        pairs = [p for q, texts in calibration_pairs() for p in tokenizer(q, texts)]
+        feeds = [
+            model_feed([pairs[i] for i in batch], pad_id=tokenizer.pad_id, inputs=names)
+            for batch in plan_batches(
+                [p.length for p in pairs], max_batch_tokens=_CALIBRATION_BUDGET
+            )
+        ]
         quantized = nncf.quantize(
             model,
             nncf.Dataset(feeds),
@@ -85,17 +81,14 @@ def export_openvino(
         )
         ov.save_model(quantized, out / _XML)
 
-    int8, _ = cached_build(
-        root,
-        entry_key(digest, "openvino", "int8", versions),
-        build_int8,
-        describe={
-            "model": str(path),
-            "digest": digest,
-            "runtime": "openvino",
-            "dtype": "int8",
-            **versions,
-        },
+    int8 = model_entry(
+        path,
+        digest=digest,
+        runtime="openvino",
+        dtype="int8",
+        versions=versions,
+        build=build_int8,
+        cache=cache,
     )
     return int8
 
@@ -150,8 +143,6 @@ class OpenVINORuntime(TokenizedRuntime):
         self._request: Any = self._compiled.create_infer_request()
 
     def forward(self, pairs: Sequence[Pair]) -> Scores:
-        ids, mask, types = pad_batch(pairs, pad_id=self.tokenizer.pad_id)
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        self._request.infer({k: v for k, v in feed.items() if k in self._inputs})
+        self._request.infer(self.feed(pairs, self._inputs))
         logits = self._request.get_output_tensor(0).data
         return np.asarray(logits, dtype=np.float32)[:, 0].copy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,16 @@ from es_rerank.runtime.base import (
     Pair,
     RuntimeUnavailableError,
     Scores,
+    pad_batch,
 )
 
-__all__ = ["PairTokenizer", "TokenizedRuntime", "check_single_output", "position_limit"]
+__all__ = [
+    "PairTokenizer",
+    "TokenizedRuntime",
+    "check_single_output",
+    "model_feed",
+    "position_limit",
+]
 
 # Tokenizers without a configured limit report a huge sentinel instead.
 _NO_LIMIT = 1_000_000
@@ -138,3 +145,13 @@ class TokenizedRuntime:
 
     def forward(self, pairs: Sequence[Pair]) -> Scores:
         raise NotImplementedError
+
+    def feed(self, pairs: Sequence[Pair], inputs: Collection[str]) -> dict[str, Any]:
+        return model_feed(pairs, pad_id=self.tokenizer.pad_id, inputs=inputs)
+
+
+def model_feed(pairs: Sequence[Pair], *, pad_id: int, inputs: Collection[str]) -> dict[str, Any]:
+    """A padded batch as the model's named inputs (those of ``inputs`` it takes)."""
+    ids, mask, types = pad_batch(pairs, pad_id=pad_id)
+    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    return {k: v for k, v in feed.items() if k in inputs}

@@ -182,3 +182,27 @@ def test_openvino_int8_is_calibrated_and_cached(spread_model: Path, runtime_cach
     xml = (entry / "openvino_model.xml").read_text()
     assert "FakeQuantize" in xml or "i8" in xml  # quantized, not the fp32 graph
     assert json.loads((entry / "entry.json").read_text())["nncf"]
+
+
+def test_auto_on_cuda_weighs_fp16_and_bf16_against_fp32_torch() -> None:
+    from es_rerank.runtime.auto import candidates
+
+    assert candidates("cuda") == [("torch", "fp32"), ("torch", "fp16"), ("torch", "bf16")]
+    assert candidates("cuda:1", "fp16") == [("torch", "fp32"), ("torch", "fp16")]
+    cpu = candidates("cpu")
+    assert cpu[0] == ("torch", "fp32") and ("torch", "fp16") not in cpu
+
+
+def test_fp16_is_accepted_for_cuda_and_refused_for_a_cpu_model(spread_model: Path) -> None:
+    """Without a GPU the CUDA fp16 path is checked up to the device: fp16 and bf16 pass the
+    check for CUDA devices, and a model that sits on the CPU is refused fp16."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from es_rerank.runtime.torch_runtime import TorchRuntime, check_torch_dtype
+
+    check_torch_dtype("fp16", "cuda")
+    check_torch_dtype("bf16", "cuda:0")
+    model = AutoModelForSequenceClassification.from_pretrained(spread_model)
+    tokenizer = AutoTokenizer.from_pretrained(spread_model)
+    with pytest.raises(RuntimeUnavailableError, match="fp16 needs a CUDA device"):
+        TorchRuntime(model, tokenizer, name="m", dtype="fp16")
