@@ -8,6 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
 
 # Subcommand modules, in the order ``--help`` lists them.
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except (ValueError, FileNotFoundError, ModelLoadError) as exc:
+    except (ValueError, FileNotFoundError, ModelLoadError, MissingExtraError) as exc:
         print(f"es-rerank {args.command}: error: {exc}", file=sys.stderr)
         return 2
     return code

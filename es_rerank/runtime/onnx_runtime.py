@@ -38,7 +38,13 @@ def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = Non
     def build_fp32(out: Path) -> None:
         from optimum.exporters.onnx import main_export
 
-        main_export(str(path), output=out, task="text-classification", device="cpu")
+        main_export(
+            str(path),
+            output=out,
+            task="text-classification",
+            device="cpu",
+            library_name="transformers",  # a sentence-transformers CrossEncoder directory too
+        )
 
     fp32 = model_entry(
         path,
@@ -61,7 +67,8 @@ def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = Non
             if cpu_supports_vnni()
             else AutoQuantizationConfig.avx2
         )
-        config = isa(is_static=False, per_channel=False)
+        # per-channel weight scales: per-tensor ones cost real rankings too much accuracy
+        config = isa(is_static=False, per_channel=True)
         ORTQuantizer.from_pretrained(fp32, file_name=_FILE["fp32"]).quantize(
             save_dir=out, quantization_config=config
         )
@@ -71,7 +78,7 @@ def export_onnx(path: Path, dtype: str, *, digest: str, cache: Path | None = Non
         digest=digest,
         runtime="onnx",
         dtype="int8",
-        versions={**versions, "vnni": str(cpu_supports_vnni())},
+        versions={**versions, "vnni": str(cpu_supports_vnni()), "per_channel": "True"},
         build=build_int8,
         cache=cache,
     )

@@ -43,7 +43,13 @@ def export_openvino(
     def build_fp32(out: Path) -> None:
         from optimum.exporters.openvino import main_export
 
-        main_export(str(path), output=out, task="text-classification", compression_option="fp32")
+        main_export(
+            str(path),
+            output=out,
+            task="text-classification",
+            compression_option="fp32",
+            library_name="transformers",  # a sentence-transformers CrossEncoder directory too
+        )
 
     fp32 = model_entry(
         path,
