@@ -41,6 +41,7 @@ from es_rerank.retrievers import (
     TextSimilarityReranker,
     retriever_from_dict,
 )
+from es_rerank.runtime import ModelRuntime, RuntimeUnavailableError, load_runtime
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 from es_rerank.search import search
 from es_rerank.version import package_version
@@ -73,6 +74,7 @@ __all__ = [
     "LocalIndexError",
     "MissingExtraError",
     "ModelLoadError",
+    "ModelRuntime",
     "NotElasticsearchError",
     "RRFRetriever",
     "RerankError",
@@ -81,6 +83,7 @@ __all__ = [
     "Retriever",
     "RetrieverBackend",
     "RetrieverValidationError",
+    "RuntimeUnavailableError",
     "SearchHit",
     "SearchResult",
     "ShimReranker",
@@ -91,6 +94,7 @@ __all__ = [
     "denormalize",
     "document_score",
     "evaluate",
+    "load_runtime",
     "min_score_to_raw",
     "normalize",
     "retriever_from_dict",

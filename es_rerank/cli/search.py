@@ -19,6 +19,7 @@ from es_rerank.factories import make_reranker, open_backend, require_models
 from es_rerank.results import SearchResult
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
 from es_rerank.rules import field_text
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 from es_rerank.search import search
 
 _SNIPPET = 60
@@ -87,6 +88,7 @@ def register(sub: Any) -> None:
         help="auto: native when the cluster can and no --model/--shim-url is given",
     )
     p.add_argument("--json", action="store_true", help="print an ES-shaped _search response")
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -188,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         shim_url=args.shim_url,
         shim_api_key=args.shim_api_key,
         batch_size=args.batch_size,
+        **runtime_kwargs(args),
     )
     if (
         reranker is None
