@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ def _decision_file(
 def choose_runtime(
     path: Path,
     *,
+    build: Callable[..., ModelRuntime],
     name: str,
     dtype: str | None = None,
     device: str | None = None,
@@ -137,9 +139,10 @@ def choose_runtime(
     cache: Path | None = None,
 ) -> ModelRuntime:
     """The fastest runtime that agrees with fp32 torch on the calibration set; the returned
-    runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured."""
+    runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured.
+    ``build(path, runtime=..., dtype=..., **options)`` makes one candidate (the loader's,
+    passed in so that this module does not import the loader)."""
     from es_rerank.runtime.calibration import calibration_pairs
-    from es_rerank.runtime.loader import build
     from es_rerank.runtime.torch_runtime import resolve_device
 
     dev = resolve_device(device)

@@ -70,6 +70,7 @@ def load_runtime(
 
         return choose_runtime(
             path,
+            build=build,
             name=name,
             dtype=dtype,
             device=device,
