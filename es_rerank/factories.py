@@ -105,10 +105,14 @@ def make_reranker(
     timeout: float = 30.0,
     batch_size: int = 32,
     max_length: int | None = None,
+    runtime: str = "torch",
+    dtype: str | None = None,
+    max_batch_tokens: int | None = None,
 ) -> Reranker | None:
     """A reranker from at most one of ``model`` (a local directory or hub id, loaded in
-    process), ``shim_url`` (the shim's base URL) and ``rerank_url`` (a rerank server speaking
-    ``rerank_format``: ``tei``, ``cohere`` or ``es``); ``None`` when none is given."""
+    process on ``runtime``/``dtype``), ``shim_url`` (the shim's base URL) and ``rerank_url``
+    (a rerank server speaking ``rerank_format``: ``tei``, ``cohere`` or ``es``); ``None``
+    when none is given."""
     check_one_reranker(model=model, shim_url=shim_url, rerank_url=rerank_url)
     if shim_url is not None:
         shim_endpoint(shim_url, name="--shim-url")
@@ -129,16 +133,39 @@ def make_reranker(
         )
     if model is None:
         return None
-    return cross_encoder_reranker(model, batch_size=batch_size, max_length=max_length)
+    return cross_encoder_reranker(
+        model,
+        batch_size=batch_size,
+        max_length=max_length,
+        runtime=runtime,
+        dtype=dtype,
+        max_batch_tokens=max_batch_tokens,
+    )
 
 
 def cross_encoder_reranker(
-    model: str | Path | LoadedModel, *, batch_size: int = 32, max_length: int | None = None
+    model: str | Path | LoadedModel,
+    *,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    runtime: str = "torch",
+    dtype: str | None = None,
+    max_batch_tokens: int | None = None,
 ) -> CrossEncoderReranker:
-    """An in-process reranker for ``model`` (a directory, a hub id, or a loaded model)."""
+    """An in-process reranker for ``model`` (a directory, a hub id, or a loaded model) on
+    ``runtime`` (torch, onnx, openvino or auto) in ``dtype``; ``max_batch_tokens`` bounds
+    the padded tokens of one forward pass (default: the runtime's)."""
     if isinstance(batch_size, bool) or batch_size < 1:
         raise ConfigurationError(f"--batch-size must be >= 1, got {batch_size}")
     require_models()
     from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
+    from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS
 
-    return CrossEncoderReranker(model, batch_size=batch_size, max_length=max_length)
+    return CrossEncoderReranker(
+        model,
+        batch_size=batch_size,
+        max_length=max_length,
+        runtime=runtime,
+        dtype=dtype,
+        max_batch_tokens=max_batch_tokens or DEFAULT_MAX_BATCH_TOKENS,
+    )

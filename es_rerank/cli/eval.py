@@ -29,6 +29,7 @@ from es_rerank.evaluation import evaluate
 from es_rerank.extras import require_extra
 from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.rerank_window import rerank_window, resolve_model
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -60,6 +61,7 @@ def register(sub: Any) -> None:
         help="run the first stage on this Elasticsearch index (filled from the corpus if absent)",
     )
     add_connection_arguments(p)
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -81,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     backend = _backend(args, data)
     index_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
     model = resolve_model(args.model, max_length=args.max_length)
+    reranker = cross_encoder_reranker(model, batch_size=args.batch_size, **runtime_kwargs(args))
+    load_s = time.perf_counter() - t0
     window = args.rank_window_size
 
     first: dict[str, Sequence[Hit]] = {}
@@ -90,7 +95,6 @@ def run(args: argparse.Namespace) -> int:
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
-    reranker = cross_encoder_reranker(model, batch_size=args.batch_size)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
@@ -115,14 +119,21 @@ def run(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {
         "dataset": str(data.path),
         "queries": len(queries),
-        "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
+        "model": {
+            "path": model.path,
+            "kind": model.kind,
+            "max_length": reranker.runtime.max_length,
+            "runtime": reranker.info["runtime"],
+            "dtype": reranker.info["dtype"],
+            **({"selection": reranker.info["selection"]} if "selection" in reranker.info else {}),
+        },
         "rank_window_size": window,
         "first_stage": "multi_match(title, text) BM25 on "
         + ("Elasticsearch" if args.index else "local tantivy index"),
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
-        "seconds": {"index": index_s, "bm25": bm25_s, "rerank": rerank_s},
+        "seconds": {"index": index_s, "model_load": load_s, "bm25": bm25_s, "rerank": rerank_s},
         "pairs_scored": n_pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
@@ -176,7 +187,8 @@ def _print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
     )
-    print(f"model: {result['model']['path']} ({result['model']['kind']})")
+    mod = result["model"]
+    print(f"model: {mod['path']} ({mod['kind']}, runtime {mod['runtime']} {mod['dtype']})")
     print(f"  {'metric':<10} {'BM25':>8} {'reranked':>9} {'change':>8}")
     for name in METRICS:
         b, r = m["bm25"][name], m["reranked"][name]
@@ -185,7 +197,8 @@ def _print_table(result: dict[str, Any]) -> None:
     print(f"  per-query NDCG@10: {w} wins, {t} ties, {lo} losses")
     s = result["seconds"]
     print(
-        f"  time: index {s['index']:.1f}s, BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
+        f"  time: index {s['index']:.1f}s, model load {s['model_load']:.1f}s, "
+        f"BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
         f"({result['pairs_scored']} pairs)"
     )
 

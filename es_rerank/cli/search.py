@@ -20,6 +20,7 @@ from es_rerank.rerankers import FORMAT_NAMES, SCORE_SCALES
 from es_rerank.results import SearchResult
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
 from es_rerank.rules import field_text
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 from es_rerank.search import search
 
 _SNIPPET = 60
@@ -125,6 +126,7 @@ def register(sub: Any) -> None:
         help="auto: native when the cluster can and no --model/--shim-url is given",
     )
     p.add_argument("--json", action="store_true", help="print an ES-shaped _search response")
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -237,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
         score_scale=args.rerank_score_scale or "raw",
         timeout=args.rerank_timeout,
         batch_size=args.batch_size,
+        **runtime_kwargs(args),
     )
     if (
         reranker is None
