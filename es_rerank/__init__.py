@@ -31,7 +31,7 @@ from es_rerank.errors import (
 from es_rerank.evaluation import Evaluation, evaluate
 from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
-from es_rerank.rerankers import CrossEncoderReranker, Reranker, ShimReranker
+from es_rerank.rerankers import CrossEncoderReranker, HttpReranker, Reranker, ShimReranker
 from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retrievers import (
     KnnRetriever,
@@ -66,6 +66,7 @@ __all__ = [
     "Evaluation",
     "Hit",
     "Hits",
+    "HttpReranker",
     "InferenceEndpointNotFoundError",
     "InferenceRerankBackend",
     "KnnRetriever",

@@ -21,6 +21,7 @@ from es_rerank.backends.local import LocalIndex
 from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.rerank_window import rerank_window, resolve_model
 from es_rerank.results import SearchHit
+from es_rerank.snippets import snippet
 
 __all__ = ["DEMO_QUERIES", "build_demo_index", "demo_cache_dir", "pydoc_passages", "run_demo"]
 
@@ -32,6 +33,7 @@ DEMO_QUERIES = (
 )
 
 _WORDS_PER_PASSAGE = 120
+_SNIPPET_WIDTH = 94  # with its 6-column indent, a 100-column line
 
 
 def demo_cache_dir() -> Path:
@@ -140,12 +142,16 @@ def run_demo(
             reranker, q, backend=index, first_stage=first_stage_query(q), window=window
         )
         print(f"\nquery: {q}", file=out)
-        _print_side_by_side(hits[:show], ranked[:show], out)
+        _print_side_by_side(hits[:show], ranked[:show], q, out)
     print(f"\ndone in {time.perf_counter() - started:.1f}s", file=out)
     return 0
 
 
-def _print_side_by_side(first: Sequence[Any], ranked: Sequence[SearchHit], out: TextIO) -> None:
+def _print_side_by_side(
+    first: Sequence[Any], ranked: Sequence[SearchHit], query: str, out: TextIO
+) -> None:
+    """BM25 and reranked order in two columns; under each reranked hit, a one-line snippet
+    of its passage (the sentence closest to the query), so a person can judge the order."""
     w = 38
     print(f"  {'#':>2}  {'BM25 (first stage)':<{w}}  {'reranked':<{w}}", file=out)
     for i in range(max(len(first), len(ranked))):
@@ -155,3 +161,6 @@ def _print_side_by_side(first: Sequence[Any], ranked: Sequence[SearchHit], out: 
             r = ranked[i]
             right = f"{r.score:7.3f}  {r.id}  (was #{r.first_stage_rank})"
         print(f"  {i + 1:>2}  {left[:w]:<{w}}  {right}", file=out)
+        if i < len(ranked):
+            text = str(ranked[i].source.get("text", ""))
+            print(f"      {snippet(text, query, _SNIPPET_WIDTH)}", file=out)

@@ -1,6 +1,7 @@
 """Building the objects a search needs from plain options: the backend (a local index or an
-Elasticsearch index) and the reranker (an in-process model or the shim). The command line
-and applications use the same functions, so they check the same things the same way.
+Elasticsearch index) and the reranker (an in-process model, the shim, or another rerank
+server over HTTP). The command line and applications use the same functions, so they check
+the same things the same way.
 
 >>> import tempfile
 >>> from es_rerank.errors import LocalIndexError
@@ -11,6 +12,8 @@ and applications use the same functions, so they check the same things the same 
 True
 >>> make_reranker(shim_url="http://localhost:8080")
 ShimReranker('http://localhost:8080')
+>>> make_reranker(rerank_url="http://tei:8080", rerank_format="tei")
+HttpReranker('http://tei:8080/rerank', format='tei')
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from es_rerank.elastic.connection import ConnectionOptions
 from es_rerank.errors import ConfigurationError
 from es_rerank.extras import require_extra
 from es_rerank.rerankers.base import Reranker
+from es_rerank.rerankers.formats import check_format, rerank_endpoint
+from es_rerank.rerankers.http import HttpReranker
 from es_rerank.rerankers.shim import ShimReranker, shim_endpoint
 
 if TYPE_CHECKING:
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODEL_MODULES",
+    "check_one_reranker",
     "cross_encoder_reranker",
     "make_reranker",
     "open_backend",
@@ -69,11 +75,34 @@ def open_backend(
     return ElasticsearchBackend(connection.client(), index)
 
 
+def check_one_reranker(*, model: object, shim_url: object, rerank_url: object) -> None:
+    """At most one way to rerank may be given."""
+    given = [
+        flag
+        for flag, value in (
+            ("--model", model),
+            ("--shim-url", shim_url),
+            ("--rerank-url", rerank_url),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise ConfigurationError(
+            f"give at most one of --model, --shim-url and --rerank-url (got {' and '.join(given)})"
+        )
+
+
 def make_reranker(
     *,
     model: str | Path | LoadedModel | None = None,
     shim_url: str | None = None,
     shim_api_key: str | None = None,
+    rerank_url: str | None = None,
+    rerank_format: str = "es",
+    rerank_api_key: str | None = None,
+    rerank_model: str | None = None,
+    score_scale: str = "raw",
+    timeout: float = 30.0,
     batch_size: int = 32,
     max_length: int | None = None,
     runtime: str = "torch",
@@ -81,13 +110,27 @@ def make_reranker(
     max_batch_tokens: int | None = None,
 ) -> Reranker | None:
     """A reranker from at most one of ``model`` (a local directory or hub id, loaded in
-    process on ``runtime``/``dtype``) and ``shim_url`` (the shim's base URL); ``None`` when
-    neither is given."""
-    if model is not None and shim_url is not None:
-        raise ConfigurationError("give at most one of --model and --shim-url")
+    process on ``runtime``/``dtype``), ``shim_url`` (the shim's base URL) and ``rerank_url``
+    (a rerank server speaking ``rerank_format``: ``tei``, ``cohere`` or ``es``); ``None``
+    when none is given."""
+    check_one_reranker(model=model, shim_url=shim_url, rerank_url=rerank_url)
     if shim_url is not None:
         shim_endpoint(shim_url, name="--shim-url")
-        return ShimReranker(shim_url, api_key=shim_api_key)
+        return ShimReranker(shim_url, api_key=shim_api_key, timeout=timeout)
+    if rerank_url is not None:
+        rerank_endpoint(
+            check_format(rerank_format, name="--rerank-format").name,
+            rerank_url,
+            name="--rerank-url",
+        )
+        return HttpReranker(
+            rerank_url,
+            format=rerank_format,
+            model=rerank_model,
+            api_key=rerank_api_key,
+            score_scale=score_scale,
+            timeout=timeout,
+        )
     if model is None:
         return None
     return cross_encoder_reranker(

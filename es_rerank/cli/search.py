@@ -15,7 +15,8 @@ from es_rerank.elastic.connection import (
     refuse_cluster_flags,
 )
 from es_rerank.errors import ConfigurationError
-from es_rerank.factories import make_reranker, open_backend, require_models
+from es_rerank.factories import check_one_reranker, make_reranker, open_backend, require_models
+from es_rerank.rerankers import FORMAT_NAMES, SCORE_SCALES
 from es_rerank.results import SearchResult
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
 from es_rerank.rules import field_text
@@ -65,7 +66,7 @@ def register(sub: Any) -> None:
     )
     q.add_argument("--size", type=int, default=10, help="hits to return (default: 10)")
     q.add_argument("--from", dest="from_", type=int, default=0, help="hits to skip (default: 0)")
-    r = p.add_argument_group("the reranker (at most one of --model / --shim-url)")
+    r = p.add_argument_group("the reranker (at most one of --model / --shim-url / --rerank-url)")
     r.add_argument("--model", help="local model directory or hub id (cross- or bi-encoder)")
     r.add_argument("--batch-size", type=int, default=32, help="model batch size (default: 32)")
     r.add_argument(
@@ -76,6 +77,43 @@ def register(sub: Any) -> None:
         "--shim-api-key",
         default=os.environ.get("SHIM_API_KEY"),
         help="bearer key for the shim (default: $SHIM_API_KEY)",
+    )
+    r.add_argument(
+        "--rerank-url",
+        metavar="URL",
+        help="a rerank server you run (TEI, Infinity, Cohere's API, the shim): its base URL, "
+        "which gets the format's route, or the URL of its rerank route",
+    )
+    r.add_argument(
+        "--rerank-format",
+        choices=FORMAT_NAMES,
+        help="the --rerank-url's format: tei (POST /rerank, raw logits asked for), cohere "
+        "(/v2/rerank; v1, Infinity's /rerank), es (the shim's /inference/rerank) (default: es)",
+    )
+    r.add_argument(
+        "--rerank-api-key",
+        metavar="KEY",
+        default=os.environ.get("RERANK_API_KEY"),
+        help="bearer key for --rerank-url (default: $RERANK_API_KEY)",
+    )
+    r.add_argument(
+        "--rerank-model",
+        metavar="NAME",
+        help="model name sent in the cohere format (Cohere's API needs one)",
+    )
+    r.add_argument(
+        "--rerank-score-scale",
+        choices=SCORE_SCALES,
+        help="sigmoid: the server's scores are probabilities (Cohere, Infinity), turned back "
+        "into logits before --min-score and normalization; raw: used as returned (default)",
+    )
+    r.add_argument(
+        "--rerank-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="seconds to wait for --rerank-url or --shim-url; a read timeout is not retried, "
+        "the server may still be computing (default: 30)",
     )
     r.add_argument(
         "--inference-id",
@@ -179,8 +217,13 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, name) < least:
             flag = "--" + name.rstrip("_").replace("_", "-")
             raise ConfigurationError(f"{flag} must be >= {least}")
-    if args.model and args.shim_url:
-        raise ConfigurationError("give at most one of --model and --shim-url")
+    check_one_reranker(model=args.model, shim_url=args.shim_url, rerank_url=args.rerank_url)
+    if args.rerank_url is None:
+        for flag in ("rerank_format", "rerank_model", "rerank_score_scale"):
+            if getattr(args, flag) is not None:
+                raise ConfigurationError(f"--{flag.replace('_', '-')} needs --rerank-url")
+    if not args.rerank_timeout > 0:
+        raise ConfigurationError(f"--rerank-timeout must be > 0 seconds, got {args.rerank_timeout}")
     if args.model:
         require_models()
     retriever = build_retriever(args)
@@ -189,6 +232,12 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         shim_url=args.shim_url,
         shim_api_key=args.shim_api_key,
+        rerank_url=args.rerank_url,
+        rerank_format=args.rerank_format or "es",
+        rerank_api_key=args.rerank_api_key,
+        rerank_model=args.rerank_model,
+        score_scale=args.rerank_score_scale or "raw",
+        timeout=args.rerank_timeout,
         batch_size=args.batch_size,
         **runtime_kwargs(args),
     )
@@ -198,8 +247,8 @@ def run(args: argparse.Namespace) -> int:
         and not isinstance(backend, InferenceRerankBackend)
     ):
         raise ConfigurationError(
-            "a local index needs a reranker: --model PATH (a local model directory) or "
-            "--shim-url URL"
+            "a local index needs a reranker: --model PATH (a local model directory), "
+            "--shim-url URL or --rerank-url URL"
         )
     result = search(
         retriever,

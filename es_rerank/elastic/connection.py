@@ -31,7 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from elasticsearch import Elasticsearch
+from elastic_transport import HttpxAsyncHttpNode
+from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from es_rerank.env import parse_bool
 from es_rerank.errors import ConfigurationError
@@ -154,8 +155,7 @@ class ConnectionOptions:
         if self.ca_certs and not os.path.isfile(self.ca_certs):
             raise ConfigurationError(f"{_flag('ca_certs')}: no such file {self.ca_certs!r}")
 
-    def client(self) -> Elasticsearch:
-        """An ``Elasticsearch`` client for these options (no request is made yet)."""
+    def _client_kwargs(self) -> dict[str, Any]:
         self.check()
         kwargs: dict[str, Any] = {"request_timeout": self.request_timeout}
         if self.cloud_id:
@@ -171,9 +171,23 @@ class ConnectionOptions:
         if self.insecure:
             kwargs["verify_certs"] = False
             kwargs["ssl_show_warn"] = False
+        return kwargs
+
+    def client(self) -> Elasticsearch:
+        """An ``Elasticsearch`` client for these options (no request is made yet)."""
+        kwargs = self._client_kwargs()
         try:
             return Elasticsearch(**kwargs)
         except ValueError as exc:  # e.g. a malformed cloud id
+            raise ConfigurationError(f"{_flag('cloud_id')}: {exc}") from None
+
+    def async_client(self) -> AsyncElasticsearch:
+        """An ``AsyncElasticsearch`` client for these options, over httpx (no extra
+        package needed), for :class:`es_rerank.asyncio.AsyncElasticsearchBackend`."""
+        kwargs = self._client_kwargs()
+        try:
+            return AsyncElasticsearch(**kwargs, node_class=HttpxAsyncHttpNode)
+        except ValueError as exc:
             raise ConfigurationError(f"{_flag('cloud_id')}: {exc}") from None
 
     def describe(self) -> str:

@@ -27,10 +27,13 @@ from es_rerank.errors import (
     ElasticsearchConflictError,
     ElasticsearchError,
     ElasticsearchRequestError,
+    EsRerankError,
     LicenseError,
     NotElasticsearchError,
+    RerankError,
 )
 from es_rerank.rerankers.base import scores_from_rerank_response
+from es_rerank.wire import InferenceRerankRequest, InferenceRerankResponse, WireError, validate
 
 __all__ = [
     "ElasticInferenceReranker",
@@ -102,6 +105,28 @@ def _check_id(inference_id: str) -> str:
     return inference_id
 
 
+def _request(
+    query: str,
+    texts: Sequence[str],
+    *,
+    top_n: int | None = None,
+    return_documents: bool | None = None,
+    error: type[EsRerankError] = ConfigurationError,
+) -> dict[str, Any]:
+    """The ``POST _inference/rerank`` body, checked against the declared
+    :class:`~es_rerank.wire.InferenceRerankRequest` before it is sent (an empty query, no
+    texts, a bad ``top_n`` or a lone surrogate fail here as ``error``, naming the field)."""
+    body: dict[str, Any] = {"query": query, "input": list(texts)}
+    if top_n is not None:
+        body["top_n"] = top_n
+    if return_documents is not None:
+        body["return_documents"] = return_documents
+    try:
+        return validate(InferenceRerankRequest, body).model_dump(mode="json", exclude_none=True)
+    except WireError as exc:
+        raise error(f"rerank request: {exc.message}") from None
+
+
 def create_endpoint(
     client: Elasticsearch,
     *,
@@ -152,22 +177,14 @@ def rerank(
 ) -> list[RankedText]:
     """``POST _inference/rerank/<inference_id>``: raw scores, best first, as ES returns them
     (no normalization: that happens only inside the retriever)."""
-    if not query:
-        raise ConfigurationError("query must not be empty")
-    if not texts:
-        raise ConfigurationError("texts must not be empty")
+    body = _request(query, texts, top_n=top_n, return_documents=return_documents)
     with translated(_endpoint_hint(_check_id(inference_id), None)):
-        resp = client.inference.rerank(
-            inference_id=inference_id,
-            query=query,
-            input=list(texts),
-            top_n=top_n,
-            return_documents=return_documents,
-        )
-    return [
-        RankedText(index=int(r["index"]), score=float(r["relevance_score"]), text=r.get("text"))
-        for r in resp.body.get("rerank", [])
-    ]
+        resp = client.inference.rerank(inference_id=inference_id, **body)
+    try:
+        answer = validate(InferenceRerankResponse, resp.body)
+    except WireError as exc:
+        raise ElasticsearchError(f"unexpected rerank response: {exc.message}") from None
+    return [RankedText(index=r.index, score=r.relevance_score, text=r.text) for r in answer.rerank]
 
 
 class ElasticInferenceReranker:
@@ -186,10 +203,9 @@ class ElasticInferenceReranker:
     def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
+        body = _request(query, texts, error=RerankError)
         with translated():
-            response = self.client.inference.rerank(
-                inference_id=self.inference_id, query=query, input=list(texts)
-            )
+            response = self.client.inference.rerank(inference_id=self.inference_id, **body)
         return scores_from_rerank_response(response.body, len(texts))
 
     def __repr__(self) -> str:

@@ -13,10 +13,12 @@ Reranker input document count and returned score count mismatch: [2] vs [1]
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from es_rerank.errors import RerankError
+from es_rerank.rerankers.formats import FORMATS
+from es_rerank.wire import WireError
 
 __all__ = [
     "FunctionReranker",
@@ -25,6 +27,7 @@ __all__ = [
     "as_reranker",
     "check_scores",
     "scores_from_rerank_response",
+    "scores_in_input_order",
 ]
 
 RerankFunction = Callable[[str, Sequence[str]], Sequence[float]]
@@ -79,31 +82,39 @@ def check_scores(scores: Sequence[float], expected: int) -> list[float]:
     return values
 
 
-def scores_from_rerank_response(body: Mapping[str, Any], n_inputs: int) -> list[float]:
-    """Map an ES-inference rerank answer ``{"rerank": [{"index", "relevance_score"}]}`` (any
-    order; what ``POST _inference/rerank`` and the shim's ``/inference/rerank`` return) back
-    to input order.
+def scores_in_input_order(ranking: Iterable[tuple[int, float]], n_inputs: int) -> list[float]:
+    """``(input index, score)`` pairs in any order (as rerank servers answer, best first)
+    back to input order: every index exactly once, else :class:`RerankError`.
+
+    >>> scores_in_input_order([(1, 2.0), (0, -1.0)], 2)
+    [-1.0, 2.0]
+    """
+    scores: list[float | None] = [None] * n_inputs
+    seen = 0
+    for index, score in ranking:
+        if not 0 <= index < n_inputs or scores[index] is not None:
+            raise RerankError(f"rerank result index {index} is out of range or repeated")
+        scores[index] = score
+        seen += 1
+    if seen != n_inputs:
+        raise RerankError(
+            "Reranker input document count and returned score count mismatch: "
+            f"[{n_inputs}] vs [{seen}]"
+        )
+    return check_scores([s for s in scores if s is not None], n_inputs)
+
+
+def scores_from_rerank_response(body: Any, n_inputs: int) -> list[float]:
+    """An Elasticsearch-inference rerank answer ``{"rerank": [{"index", "relevance_score"}]}``
+    (what ``POST _inference/rerank`` and the shim's ``/inference/rerank`` return), read with
+    its declared wire model, back in input order.
 
     >>> scores_from_rerank_response({"rerank": [{"index": 1, "relevance_score": 2.0},
     ...                                         {"index": 0, "relevance_score": -1.0}]}, 2)
     [-1.0, 2.0]
     """
-    items = body.get("rerank") if isinstance(body, Mapping) else None
-    if not isinstance(items, list):
-        raise RerankError(f"rerank response has no [rerank] list: {str(body)[:200]}")
-    scores: list[float | None] = [None] * n_inputs
-    for item in items:
-        try:
-            index = int(item["index"])
-            score = float(item["relevance_score"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RerankError(f"malformed rerank result {item!r}") from exc
-        if not 0 <= index < n_inputs or scores[index] is not None:
-            raise RerankError(f"rerank result index {index} is out of range or repeated")
-        scores[index] = score
-    if len(items) != n_inputs:
-        raise RerankError(
-            "Reranker input document count and returned score count mismatch: "
-            f"[{n_inputs}] vs [{len(items)}]"
-        )
-    return check_scores([s for s in scores if s is not None], n_inputs)
+    try:
+        ranking = FORMATS["es"].ranking(body)
+    except WireError as exc:
+        raise RerankError(f"malformed rerank response: {exc.message}") from None
+    return scores_in_input_order(ranking, n_inputs)

@@ -11,17 +11,27 @@ manager yielding an ExecutorRun``; register more with :func:`register_executor`.
   ``ES_RERANK_CONFORMANCE_INFERENCE_ID``, a template such as ``conformance-{scorer}`` naming
   one rerank endpoint per rule in :mod:`tests.conformance.scorers` (e.g. the shim serving
   ``--scorer tests.conformance.scorers:score_is_text``).
+
+The ``async-*`` executors run the same cases through ``await es_rerank.asyncio.search``:
+
+- ``async-memory-external``: an async in-memory backend, async scoring functions;
+- ``async-local-external``: the (synchronous) ``LocalIndex`` with async scoring functions;
+- ``async-shim-external``: the async in-memory backend scored through the real shim by
+  ``AsyncHttpReranker`` (httpx);
+- ``async-es-external`` / ``async-es-native``: ``AsyncElasticsearchBackend`` over
+  ``AsyncElasticsearch`` (httpx), as ``es-external`` / ``es-native`` (same variables).
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import importlib.util
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from es_rerank.backends.base import Backend
+from es_rerank.backends.base import Hit
 from es_rerank.rerankers.base import Reranker, as_reranker
 from tests.conformance.scorers import SCORERS
 from tests.helpers.memory_backend import MemoryBackend
@@ -50,11 +60,15 @@ MAPPING: dict[str, Any] = {
 
 @dataclass
 class ExecutorRun:
-    backend: Backend
+    backend: Any  # a Backend, or an async backend when ``asynchronous``
     mode: str
     #: scorer name -> inference_id this executor reaches it under
     endpoint: Callable[[str], str]
-    reranker: Mapping[str, Reranker] | None
+    reranker: Mapping[str, Any] | None
+    #: run through ``await es_rerank.asyncio.search``
+    asynchronous: bool = False
+    #: closes async clients, on the loop that used them
+    aclose: Callable[[], Awaitable[None]] | None = None
 
 
 ExecutorFactory = Callable[[list[dict[str, Any]], Path], AbstractContextManager[ExecutorRun]]
@@ -172,8 +186,98 @@ def es_native(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRu
         )
 
 
+class AsyncMemoryBackend:
+    """The in-memory backend with ``async def search_query`` (it yields to the loop once)."""
+
+    def __init__(self, docs: list[dict[str, Any]]) -> None:
+        self.inner = MemoryBackend(docs)
+
+    async def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Sequence[Hit]:
+        await asyncio.sleep(0)
+        return self.inner.search_query(query, size=size)
+
+
+def _async_scorer(fn: Callable[[str, Sequence[str]], Sequence[float]]) -> Any:
+    async def score(query: str, texts: Sequence[str]) -> Sequence[float]:
+        await asyncio.sleep(0)
+        return fn(query, texts)
+
+    return score
+
+
+def _async_rerankers() -> dict[str, Any]:
+    return {_endpoint(name): _async_scorer(fn) for name, fn in SCORERS.items()}
+
+
+@contextlib.contextmanager
+def async_memory_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    yield ExecutorRun(
+        AsyncMemoryBackend(docs), "external", _endpoint, _async_rerankers(), asynchronous=True
+    )
+
+
+@contextlib.contextmanager
+def async_local_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    with local_external(docs, tmp_path) as run:
+        yield ExecutorRun(run.backend, "external", _endpoint, _async_rerankers(), asynchronous=True)
+
+
+@contextlib.contextmanager
+def async_shim_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    if importlib.util.find_spec("inference_shim.app") is None:
+        pytest.skip("inference_shim.app (the rerank shim) is not in this checkout")
+    from es_rerank.asyncio import AsyncHttpReranker
+
+    rerankers = {
+        _endpoint(name): AsyncHttpReranker(_shim_url(name), format="es", retries=0, timeout=30)
+        for name in SCORERS
+    }
+
+    async def aclose() -> None:
+        for reranker in rerankers.values():
+            await reranker.aclose()
+
+    yield ExecutorRun(
+        AsyncMemoryBackend(docs),
+        "external",
+        _endpoint,
+        rerankers,
+        asynchronous=True,
+        aclose=aclose,
+    )
+
+
+def _async_es(name: str) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    from es_rerank.asyncio import AsyncElasticsearchBackend
+    from es_rerank.elastic import ConnectionOptions
+
+    async_client = ConnectionOptions.resolve(request_timeout=120).async_client()
+    return AsyncElasticsearchBackend(async_client, name), async_client.close
+
+
+@contextlib.contextmanager
+def async_es_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    with es_external(docs, tmp_path) as run:
+        backend, aclose = _async_es(run.backend.index)
+        yield ExecutorRun(
+            backend, "external", _endpoint, _async_rerankers(), asynchronous=True, aclose=aclose
+        )
+
+
+@contextlib.contextmanager
+def async_es_native(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
+    with es_native(docs, tmp_path) as run:
+        backend, aclose = _async_es(run.backend.index)
+        yield ExecutorRun(backend, "native", run.endpoint, None, asynchronous=True, aclose=aclose)
+
+
 register_executor("memory-external", memory_external)
 register_executor("local-external", local_external)
 register_executor("shim-external", shim_external)
 register_executor("es-external", es_external)
 register_executor("es-native", es_native)
+register_executor("async-memory-external", async_memory_external)
+register_executor("async-local-external", async_local_external)
+register_executor("async-shim-external", async_shim_external)
+register_executor("async-es-external", async_es_external)
+register_executor("async-es-native", async_es_native)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import es_rerank
+import es_rerank.asyncio
+from es_rerank.errors import RetrieverValidationError
 from tests.conformance.cases import CASES, Case
 from tests.conformance.executors import EXECUTORS
 
@@ -32,16 +36,33 @@ def test_case(case: Case, executor: str, tmp_path: Path) -> None:
     with EXECUTORS[executor](case.docs, tmp_path) as run:
         retriever = _bind_endpoints(case.retriever, run.endpoint)
 
+        arguments: dict[str, Any] = {
+            "backend": run.backend,
+            "reranker": run.reranker,
+            "size": case.size,
+            "from_": case.from_,
+            "mode": run.mode,
+            "min_score_space": case.min_score_space,
+        }
+
         def go() -> es_rerank.SearchResult:
-            return es_rerank.search(
-                retriever,
-                backend=run.backend,
-                reranker=run.reranker,
-                size=case.size,
-                from_=case.from_,
-                mode=run.mode,  # type: ignore[arg-type]
-                min_score_space=case.min_score_space,  # type: ignore[arg-type]
-            )
+            if not run.asynchronous:
+                return es_rerank.search(retriever, **arguments)
+
+            async def awaited() -> es_rerank.SearchResult:
+                try:
+                    return await es_rerank.asyncio.search(retriever, **arguments)
+                finally:
+                    if run.aclose is not None:
+                        await run.aclose()
+
+            return asyncio.run(awaited())
+
+        if run.asynchronous and run.mode != "native" and "chunk_rescorer" in json.dumps(retriever):
+            # es_rerank.asyncio runs chunk_rescorer natively only, and says so
+            with pytest.raises(RetrieverValidationError, match=r"es_rerank\.asyncio"):
+                go()
+            return
 
         if case.error is not None:
             with pytest.raises(case.error) as info:

@@ -22,6 +22,7 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    drop: bool = False  # close the connection without answering (a server that died)
 
 
 @dataclass
@@ -65,6 +66,9 @@ class RecordingServer:
                 reply = outer.handler(rec)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 data = b"" if reply.body is None else json.dumps(reply.body).encode()
                 try:
                     self.send_response(reply.status)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,17 @@ def test_demo_prints_first_stage_and_reranked_side_by_side(
     )
     text = out.getvalue()
     assert "BM25 (first stage)" in text and "reranked" in text and f"query: {q}" in text
-    rows = [line for line in text.splitlines() if "(was #" in line]
+    lines = text.splitlines()
+    rows = [i for i, line in enumerate(lines) if "(was #" in line]
     assert len(rows) == 5
+    # under each reranked hit: one line of its own passage, the sentence nearest the query
+    passages = {p["_id"]: p["text"] for p in pydoc_passages()}
+    for i in rows:
+        hit_id = lines[i].split("(was #")[0].split()[-1]
+        shown = lines[i + 1]
+        assert shown.startswith("      ") and len(shown) <= 100
+        words = re.findall(r"\w+", shown)[1:-1]  # the ends may be cut words
+        assert words and set(words) <= set(re.findall(r"\w+", passages[hit_id]))
     # the index is built once: a second build reuses the same files
     stamp = tmp_path / "demo-index" / "corpus.sha256"
     before = stamp.stat().st_mtime_ns
@@ -46,7 +56,12 @@ def test_without_hub_the_packaged_bi_encoder_is_used_with_a_notice(
     notice = io.StringIO()
     model = resolve_model(None, notice=notice)
     assert model.kind == "bi-encoder"
-    assert "notice:" in notice.getvalue() and "ms-marco-MiniLM-L6-v2" in notice.getvalue()
+    lines = notice.getvalue().splitlines()
+    assert len(lines) == 2 and all(line.startswith("notice: ") for line in lines)
+    assert "ms-marco-MiniLM-L6-v2 is not cached here (HF_HUB_OFFLINE is set)" in lines[0]
+    assert "--model PATH" in lines[1]
+    # a sentence of our own, not the hub's exception text
+    assert "Error" not in notice.getvalue() and "Tried" not in notice.getvalue()
 
 
 def test_an_explicit_model_that_fails_is_an_error_not_a_fallback(

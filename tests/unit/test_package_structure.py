@@ -34,6 +34,7 @@ PUBLIC_API = [
     "Evaluation",
     "Hit",
     "Hits",
+    "HttpReranker",
     "InferenceEndpointNotFoundError",
     "InferenceRerankBackend",
     "KnnRetriever",

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import email.utils
 import time
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-import es_rerank.rerankers.shim as shim_module
 from es_rerank import CrossEncoderReranker, Reranker, RerankError, ShimReranker
 from es_rerank.models import ModelLoadError, load_model
 from tests.helpers.recording_server import Recorded, RecordingServer, Reply, serve
@@ -44,15 +41,6 @@ class Script:
                     return Reply(200, _score(rec.body).body, delay_s=reply.delay_s)
                 return reply
         return _score(rec.body)
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """Records the waits ShimReranker asks for instead of sleeping."""
-    waits: list[float] = []
-    fake = types.SimpleNamespace(sleep=waits.append, time=time.time)
-    monkeypatch.setattr(shim_module, "time", fake)
-    yield waits
 
 
 def test_shim_scores_in_input_order_and_sends_the_es_inference_body() -> None:
@@ -131,15 +119,20 @@ def test_shim_client_errors_are_not_retried() -> None:
     assert len(server.requests) == 1
 
 
-def test_shim_timeout_is_an_error() -> None:
+def test_shim_read_timeout_is_an_error_and_not_retried_by_default(sleeps: list[float]) -> None:
+    # The server got the request and may still be computing it: a second copy would only
+    # queue behind the first.
     with serve(Script(Reply(200, delay_s=1.0))) as server, pytest.raises(RerankError) as info:
-        ShimReranker(server.url, timeout=0.2, retries=0).rerank("q", ["ab"])
-    assert "ReadTimeout" in str(info.value)
+        ShimReranker(server.url, timeout=0.2, retries=3).rerank("q", ["ab"])
+    assert "failed after 1 attempt(s): ReadTimeout" in str(info.value)
+    assert "a read timeout is not retried" in str(info.value)
+    assert len(server.requests) == 1 and sleeps == []
 
 
-def test_shim_timeout_then_success_is_retried(sleeps: list[float]) -> None:
+def test_shim_read_timeout_is_retried_when_asked(sleeps: list[float]) -> None:
     with serve(Script(Reply(200, delay_s=1.0))) as server:
-        assert ShimReranker(server.url, timeout=0.3, retries=1).rerank("q", ["ab"]) == [2.0]
+        reranker = ShimReranker(server.url, timeout=0.3, retries=1, retry_on_timeout=True)
+        assert reranker.rerank("q", ["ab"]) == [2.0]
     assert len(server.requests) == 2
 
 
@@ -163,7 +156,7 @@ def test_shim_unreachable_is_an_error(sleeps: list[float]) -> None:
     ("kwargs", "message"),
     [
         ({"url": "localhost:8080"}, "needs an http:// or https:// scheme"),
-        ({"url": "http://x:8080/rerank"}, "give the shim's base URL"),
+        ({"url": "http://x:8080/rerank"}, "give the server's base URL"),
         ({"url": "http://x", "timeout": 0}, "timeout must be > 0"),
         ({"url": "http://x", "retries": -1}, "retries must be an integer >= 0"),
         ({"url": "http://x", "backoff": -1.0}, "backoff must be >= 0"),

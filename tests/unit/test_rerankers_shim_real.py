@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from es_rerank import RerankError, ShimReranker
+from tests.helpers.shim_app import serve_shim
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("inference_shim.app") is None,
@@ -20,21 +20,8 @@ KEY = "conformance-key"
 
 @pytest.fixture(scope="module")
 def shim_url() -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    from inference_shim.app import create_app
-    from inference_shim.config import Settings
-    from inference_shim.loading import build_engine
-
-    settings = Settings(scorer="tests.conformance.scorers:score_is_text", api_key=KEY)
-    engine = build_engine(settings)
-    server = make_server("127.0.0.1", 0, create_app(settings, engine=engine), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        engine.close()
+    with serve_shim(scorer="tests.conformance.scorers:score_is_text", api_key=KEY) as url:
+        yield url
 
 
 def test_raw_scores_in_input_order_from_the_real_shim(shim_url: str) -> None:

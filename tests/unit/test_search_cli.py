@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from es_rerank import normalize
 from es_rerank.cli import main
 from tests.helpers.recording_server import Recorded, RecordingServer, Reply, serve
 
@@ -99,6 +100,30 @@ def test_table_over_es_with_the_shim(servers: Any, capsys: pytest.CaptureFixture
     assert "Eclipses" in out[2]
     assert out[-1].startswith("2 hit(s) of 3 · mode external")
     assert sh.requests[0].body["input"][0] == "the moon hides the sun"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "route"), [("tei", ""), ("cohere", "/v1/rerank"), ("cohere", ""), ("es", "")]
+)
+def test_rerank_url_in_each_format_reaches_the_real_shim(
+    servers: Any, capsys: pytest.CaptureFixture[str], fmt: str, route: str
+) -> None:
+    from tests.helpers.shim_app import serve_shim
+
+    _, es, _ = servers
+    with serve_shim(scorer="tests.shim.scorers:overlap", api_key="k") as shim_url:
+        argv = ["search", "--es-url", es.url, "--index", "docs", "--query", "eclipse", "--json"]
+        argv += ["--rerank-url", shim_url + route, "--rerank-format", fmt, "--rerank-api-key", "k"]
+        assert main(argv) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]["hits"]
+    # overlap: query words found minus len/1000; normalized as Elasticsearch does
+    expected = {
+        i: (1.0 if "eclipse" in s["text"] else 0.0) - len(s["text"]) / 1000 for i, s in DOCS
+    }
+    assert [h["_id"] for h in hits] == ["d3", "d2", "d1"]
+    assert [h["_score"] for h in hits] == pytest.approx(
+        [normalize(expected[h["_id"]]) for h in hits]
+    )
 
 
 def test_json_output_is_es_shaped(servers: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -214,6 +239,9 @@ def test_in_process_model(
     assert sorted(h["_id"] for h in body["hits"]["hits"]) == ["d1", "d2", "d3"]
 
 
+ON_A_CLUSTER = ["--query", "q", "--es-url", "http://127.0.0.1:1", "--index", "i"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -248,11 +276,27 @@ def test_in_process_model(
                 "--shim-url",
                 "http://x",
             ],
-            "at most one of --model and --shim-url",
+            "at most one of --model, --shim-url and --rerank-url (got --model and --shim-url)",
         ),
         (
             ["--query", "q", "--es-url", "http://127.0.0.1:1", "--index", "i", "--size", "-1"],
             "--size must be >= 0",
+        ),
+        (
+            [*ON_A_CLUSTER, "--shim-url", "http://x", "--rerank-url", "http://y"],
+            "at most one of --model, --shim-url and --rerank-url (got --shim-url and --rerank-url)",
+        ),
+        (
+            [*ON_A_CLUSTER, "--rerank-format", "tei"],
+            "--rerank-format needs --rerank-url",
+        ),
+        (
+            [*ON_A_CLUSTER, "--rerank-url", "http://y/v2/rerank", "--rerank-format", "tei"],
+            "--rerank-url 'http://y/v2/rerank' ends in /v2/rerank, a route of the cohere format",
+        ),
+        (
+            [*ON_A_CLUSTER, "--rerank-url", "http://y", "--rerank-timeout", "0"],
+            "--rerank-timeout must be > 0 seconds",
         ),
     ],
 )
