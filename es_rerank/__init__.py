@@ -29,6 +29,7 @@ from es_rerank.errors import (
     UploadError,
 )
 from es_rerank.evaluation import Evaluation, evaluate
+from es_rerank.explain import HitExplanation, RerankExplanation
 from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
 from es_rerank.rerankers import CrossEncoderReranker, Reranker, ShimReranker
@@ -64,6 +65,7 @@ __all__ = [
     "EsRerankError",
     "Evaluation",
     "Hit",
+    "HitExplanation",
     "Hits",
     "InferenceEndpointNotFoundError",
     "InferenceRerankBackend",
@@ -76,6 +78,7 @@ __all__ = [
     "NotElasticsearchError",
     "RRFRetriever",
     "RerankError",
+    "RerankExplanation",
     "Reranker",
     "RerankerNotConfiguredError",
     "Retriever",
