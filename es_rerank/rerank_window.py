@@ -68,13 +68,16 @@ def rerank_window(
     first_stage: Mapping[str, Any],
     field: str = "text",
     window: int = 100,
+    chunk_rescorer: Mapping[str, Any] | None = None,
 ) -> list[SearchHit]:
     """Rerank the top ``window`` first-stage hits with ES's ``text_similarity_reranker``
-    semantics (run externally by :func:`es_rerank.search`); the whole window, best first."""
+    semantics (run externally by :func:`es_rerank.search`); the whole window, best first.
+    ``chunk_rescorer`` (ES's JSON) scores each hit by its best chunks."""
     spec = TextSimilarityReranker(
         retriever=StandardRetriever(query=dict(first_stage)),
         field=field,
         inference_text=query_text,
         rank_window_size=window,
+        chunk_rescorer=chunk_rescorer,
     )
     return search(spec, backend=backend, reranker=reranker, size=window, mode="external").hits

@@ -18,6 +18,7 @@ from typing import Any
 
 from es_rerank.backends.base import Backend, Hit
 from es_rerank.backends.local import LocalIndex
+from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.cli.index import report
 from es_rerank.datasets import BeirDataset, load_beir
 from es_rerank.elastic.backend import ElasticsearchBackend
@@ -29,6 +30,7 @@ from es_rerank.evaluation import evaluate
 from es_rerank.extras import require_extra
 from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.rerank_window import rerank_window, resolve_model
+from es_rerank.rerankers.base import Reranker
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -51,6 +53,12 @@ def register(sub: Any) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="model batch size (32)")
     p.add_argument("--max-length", type=int, help="truncate pairs to N tokens (model's own)")
     p.add_argument("--limit-queries", type=int, help="only the first N judged queries")
+    p.add_argument(
+        "--chunk-rescorer",
+        metavar="JSON",
+        help='rerank each document by its best chunks (ES 9.2+ chunk_rescorer), e.g. {"size": '
+        '1, "chunking_settings": {"max_chunk_size": 100}}; {} for the defaults',
+    )
     p.add_argument(
         "--local", type=Path, metavar="PATH", help="local index dir (default: cached under --out)"
     )
@@ -75,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError("give either --local PATH or --index NAME, not both")
     if args.out.exists() and not args.out.is_dir():
         raise ConfigurationError(f"--out {args.out} is a file; give a directory")
+    chunk_rescorer = _chunk_rescorer(args.chunk_rescorer)
     data = load_beir(args.dataset)
     queries = dict(list(data.queries.items())[: args.limit_queries or None])
     qrels = {q: data.qrels[q] for q in queries}
@@ -90,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
-    reranker = cross_encoder_reranker(model, batch_size=args.batch_size)
+    reranker = _Counting(cross_encoder_reranker(model, batch_size=args.batch_size))
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
@@ -101,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             first_stage=first_stage_query(text),
             field=args.field,
             window=window,
+            chunk_rescorer=None if chunk_rescorer is None else chunk_rescorer.to_dict(),
         )
         reranked[qid] = [r.id for r in ranked]
     rerank_s = time.perf_counter() - t0
@@ -111,19 +121,19 @@ def run(args: argparse.Namespace) -> int:
     deltas = {q: ev_rr.per_query["ndcg@10"][q] - ev_bm25.per_query["ndcg@10"][q] for q in queries}
     wins = sum(d > 1e-9 for d in deltas.values())
     losses = sum(d < -1e-9 for d in deltas.values())
-    n_pairs = sum(len(h) for h in first.values())
     result: dict[str, Any] = {
         "dataset": str(data.path),
         "queries": len(queries),
         "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
         "rank_window_size": window,
+        "chunk_rescorer": None if chunk_rescorer is None else chunk_rescorer.to_dict(),
         "first_stage": "multi_match(title, text) BM25 on "
         + ("Elasticsearch" if args.index else "local tantivy index"),
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
         "seconds": {"index": index_s, "bm25": bm25_s, "rerank": rerank_s},
-        "pairs_scored": n_pairs,
+        "pairs_scored": reranker.pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
     }
@@ -133,6 +143,28 @@ def run(args: argparse.Namespace) -> int:
     _print_table(result)
     print(f"wrote {args.out / 'results.json'} and {args.out / 'ndcg10_change.png'}")
     return 0
+
+
+class _Counting:
+    """A reranker that counts the (query, text) pairs it scores."""
+
+    def __init__(self, inner: Reranker) -> None:
+        self.inner = inner
+        self.pairs = 0
+
+    def rerank(self, query: str, texts: Sequence[str]) -> Sequence[float]:
+        self.pairs += len(texts)
+        return self.inner.rerank(query, texts)
+
+
+def _chunk_rescorer(text: str | None) -> ChunkRescorer | None:
+    if text is None:
+        return None
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"--chunk-rescorer is not valid JSON: {exc}") from None
+    return ChunkRescorer.from_dict(body)
 
 
 def first_stage_query(text: str) -> dict[str, Any]:
@@ -177,6 +209,8 @@ def _print_table(result: dict[str, Any]) -> None:
         f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
     )
     print(f"model: {result['model']['path']} ({result['model']['kind']})")
+    if result["chunk_rescorer"] is not None:
+        print(f"chunk_rescorer: {json.dumps(result['chunk_rescorer'])}")
     print(f"  {'metric':<10} {'BM25':>8} {'reranked':>9} {'change':>8}")
     for name in METRICS:
         b, r = m["bm25"][name], m["reranked"][name]

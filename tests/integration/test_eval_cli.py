@@ -73,3 +73,48 @@ def test_cranfield_bm25_is_in_the_standard_range(shared_dir: Path) -> None:
     ev = evaluate(run, data.qrels)
     assert len(ev.per_query["ndcg@10"]) == 225
     assert 0.30 <= ev.aggregate["ndcg@10"] <= 0.43
+
+
+def test_eval_with_chunk_rescorer_sends_best_chunks(
+    tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from es_rerank.chunking import ChunkRescorer, best_chunks
+
+    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    body = {
+        "size": 2,
+        "chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 1},
+    }
+    # a long abstract: several 10-word chunks, of which at most 2 go per document
+    long_text = " ".join(["the lift of a swept wing at low speed and high angle"] * 4)
+    with (ds / "corpus.jsonl").open("a") as fh:
+        fh.write(json.dumps({"_id": "d5", "title": "long wing", "text": long_text}) + "\n")
+    argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
+    assert main([*argv, "--rank-window-size", "3", "--chunk-rescorer", json.dumps(body)]) == 0
+    printed = capsys.readouterr().out
+    rescorer = ChunkRescorer.from_dict(body)
+    assert f"chunk_rescorer: {json.dumps(rescorer.to_dict())}" in printed
+    result = json.loads((out / "results.json").read_text())
+    assert result["chunk_rescorer"] == rescorer.to_dict()
+    # pairs scored = the chunks sent for every windowed document that has text
+    index = LocalIndex(next(p for p in out.iterdir() if p.name.startswith("index-ds-")))
+    data = load_beir(ds)
+    expected = documents = 0
+    for text in data.queries.values():
+        for hit in index.search_query(first_stage_query(text), size=3):
+            if hit.source.get("text"):
+                documents += 1
+                expected += len(best_chunks(hit.source["text"], text, rescorer))
+    assert result["pairs_scored"] == expected > documents  # d5 sent two chunks
+
+
+def test_eval_refuses_bad_chunk_rescorer_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    argv = ["eval", "--dataset", str(ds), "--out", str(out)]
+    assert main([*argv, "--chunk-rescorer", '{"size": 0}']) == 2
+    assert "size must be greater than 0, was: 0" in capsys.readouterr().err
+    assert main([*argv, "--chunk-rescorer", "[1"]) == 2
+    assert "--chunk-rescorer is not valid JSON" in capsys.readouterr().err
+    assert not out.exists()
