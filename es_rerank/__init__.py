@@ -7,6 +7,7 @@
 
 from es_rerank.backends import Backend, Hit, Hits, InferenceRerankBackend, RetrieverBackend
 from es_rerank.backends.local import LocalIndex
+from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
 from es_rerank.chunking import Chunk, ChunkRescorer, best_chunks, document_score
 from es_rerank.elastic import ConnectionOptions, ElasticInferenceReranker, ElasticsearchBackend
 from es_rerank.errors import (
@@ -50,6 +51,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "Backend",
+    "Calibration",
     "Chunk",
     "ChunkRescorer",
     "ConfigurationError",
@@ -89,8 +91,10 @@ __all__ = [
     "ShimReranker",
     "StandardRetriever",
     "TextSimilarityReranker",
+    "ThresholdPoint",
     "UploadError",
     "best_chunks",
+    "calibrate",
     "denormalize",
     "document_score",
     "evaluate",

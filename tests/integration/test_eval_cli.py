@@ -10,32 +10,13 @@ from es_rerank import LocalIndex, evaluate
 from es_rerank.cli import main
 from es_rerank.cli.eval import first_stage_query
 from es_rerank.datasets import load_beir
-
-
-def _tiny_beir(root: Path) -> Path:
-    (root / "qrels").mkdir(parents=True)
-    docs = [
-        ("d1", "wing lift", "the lift of a swept wing at low speed"),
-        ("d2", "heat transfer", "heat transfer in a hypersonic boundary layer"),
-        ("d3", "shock waves", "shock waves on a wing at high mach number"),
-        ("d4", "empty", ""),
-    ]
-    with (root / "corpus.jsonl").open("w") as fh:
-        for i, t, x in docs:
-            fh.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
-    (root / "queries.jsonl").write_text(
-        '{"_id": "1", "text": "wing lift"}\n{"_id": "2", "text": "boundary layer heat"}\n'
-    )
-    (root / "qrels" / "test.tsv").write_text(
-        "query-id\tcorpus-id\tscore\n1\td1\t2\n1\td3\t1\n2\td2\t1\n"
-    )
-    return root
+from tests.helpers.tiny_beir import write_tiny_beir
 
 
 def test_eval_writes_table_json_and_plot(
     tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
     argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
     assert main([*argv, "--rank-window-size", "3"]) == 0
     printed = capsys.readouterr().out
@@ -55,7 +36,7 @@ def test_eval_writes_table_json_and_plot(
 
 
 def test_eval_rejects_bad_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ds = _tiny_beir(tmp_path / "ds")
+    ds = write_tiny_beir(tmp_path / "ds")
     assert main(["eval", "--dataset", str(ds), "--rank-window-size", "0"]) == 2
     assert "--rank-window-size" in capsys.readouterr().err
 
@@ -80,7 +61,7 @@ def test_eval_with_chunk_rescorer_sends_best_chunks(
 ) -> None:
     from es_rerank.chunking import ChunkRescorer, best_chunks
 
-    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
     body = {
         "size": 2,
         "chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 1},
@@ -111,7 +92,7 @@ def test_eval_with_chunk_rescorer_sends_best_chunks(
 def test_eval_refuses_bad_chunk_rescorer_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
     argv = ["eval", "--dataset", str(ds), "--out", str(out)]
     assert main([*argv, "--chunk-rescorer", '{"size": 0}']) == 2
     assert "size must be greater than 0, was: 0" in capsys.readouterr().err
