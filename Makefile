@@ -42,10 +42,14 @@ demo: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Shim throughput against sentence-transformers, side by side (a few minutes on 2 cores).
+# Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput), and
+# each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality).
+# Both by default; about 15 minutes on 2 cores (the first run also exports the models).
+BENCH ?= all
 .PHONY: bench
 bench: $(STAMP)
-	$(BIN)/python bench/shim_throughput.py
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = throughput ]; then $(BIN)/python bench/shim_throughput.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
 # docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`

@@ -43,6 +43,7 @@ from es_rerank.retrievers import (
     TextSimilarityReranker,
     retriever_from_dict,
 )
+from es_rerank.runtime import ModelRuntime, RuntimeUnavailableError, load_runtime
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 from es_rerank.search import search
 from es_rerank.version import package_version
@@ -77,6 +78,7 @@ __all__ = [
     "LocalIndexError",
     "MissingExtraError",
     "ModelLoadError",
+    "ModelRuntime",
     "NotElasticsearchError",
     "RRFRetriever",
     "RerankError",
@@ -86,6 +88,7 @@ __all__ = [
     "Retriever",
     "RetrieverBackend",
     "RetrieverValidationError",
+    "RuntimeUnavailableError",
     "SearchHit",
     "SearchResult",
     "ShimReranker",
@@ -98,6 +101,7 @@ __all__ = [
     "denormalize",
     "document_score",
     "evaluate",
+    "load_runtime",
     "min_score_to_raw",
     "normalize",
     "retriever_from_dict",

@@ -117,18 +117,23 @@ def run_demo(
     show: int = 5,
     cache: Path | None = None,
     out: TextIO = sys.stdout,
+    **runtime: Any,
 ) -> int:
+    """Print BM25 and reranked results side by side; ``runtime`` holds
+    :class:`CrossEncoderReranker` keywords (``runtime``, ``dtype``, ``max_batch_tokens``)."""
     require_models("the demo")
     started = time.perf_counter()
     # The model first: a missing one is reported before the index is built.
     loaded = resolve_model(model, notice=out)
+    reranker = cross_encoder_reranker(loaded, **runtime)
+    info = reranker.info
     index = build_demo_index(cache)
     print(
         f"local index: {index.path} ({index.count()} passages from pydoc_data.topics)\n"
-        f"model: {loaded.path} ({loaded.kind}); reranking the top {window} BM25 hits",
+        f"model: {loaded.path} ({loaded.kind}, runtime {info['runtime']} {info['dtype']}); "
+        f"reranking the top {window} BM25 hits",
         file=out,
     )
-    reranker = cross_encoder_reranker(loaded)
     for q in queries:
         hits = index.search_query(first_stage_query(q), size=window)
         ranked = rerank_window(

@@ -11,6 +11,7 @@ Every error the package raises derives from :class:`EsRerankError`::
     ├── LocalIndexError (ValueError)             a path that is not (or cannot be) a local index
     ├── MissingExtraError (ImportError)          an optional extra is not installed
     ├── ModelLoadError (RuntimeError)            a model could not be loaded
+    ├── RuntimeUnavailableError (ValueError)     a runtime/dtype cannot serve the model here
     ├── RerankError (RuntimeError)               a reranker failed or miscounted its scores
     ├── UploadError (ValueError)                 a model cannot be traced or uploaded
     └── ElasticsearchError                       talking to a cluster failed (.status, .reason)
@@ -24,8 +25,9 @@ Every error the package raises derives from :class:`EsRerankError`::
         │   └── InferenceEndpointNotFoundError   ``Inference endpoint not found [ID]``
         └── ElasticsearchConflictError           409, or ``... already exists``
 
-(``MissingExtraError`` is defined in :mod:`es_rerank.extras` and ``ModelLoadError`` in
-:mod:`es_rerank.models`, beside the code that raises them.)
+(``MissingExtraError`` is defined in :mod:`es_rerank.extras`, ``ModelLoadError`` in
+:mod:`es_rerank.models` and ``RuntimeUnavailableError`` in :mod:`es_rerank.runtime.base`,
+beside the code that raises them.)
 
 >>> err = RetrieverValidationError("size", "[size] must be an integer >= 0, got -1")
 >>> isinstance(err, ValueError), isinstance(err, EsRerankError), err.param

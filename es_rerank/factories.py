@@ -76,9 +76,13 @@ def make_reranker(
     shim_api_key: str | None = None,
     batch_size: int = 32,
     max_length: int | None = None,
+    runtime: str = "torch",
+    dtype: str | None = None,
+    max_batch_tokens: int | None = None,
 ) -> Reranker | None:
     """A reranker from at most one of ``model`` (a local directory or hub id, loaded in
-    process) and ``shim_url`` (the shim's base URL); ``None`` when neither is given."""
+    process on ``runtime``/``dtype``) and ``shim_url`` (the shim's base URL); ``None`` when
+    neither is given."""
     if model is not None and shim_url is not None:
         raise ConfigurationError("give at most one of --model and --shim-url")
     if shim_url is not None:
@@ -86,16 +90,39 @@ def make_reranker(
         return ShimReranker(shim_url, api_key=shim_api_key)
     if model is None:
         return None
-    return cross_encoder_reranker(model, batch_size=batch_size, max_length=max_length)
+    return cross_encoder_reranker(
+        model,
+        batch_size=batch_size,
+        max_length=max_length,
+        runtime=runtime,
+        dtype=dtype,
+        max_batch_tokens=max_batch_tokens,
+    )
 
 
 def cross_encoder_reranker(
-    model: str | Path | LoadedModel, *, batch_size: int = 32, max_length: int | None = None
+    model: str | Path | LoadedModel,
+    *,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    runtime: str = "torch",
+    dtype: str | None = None,
+    max_batch_tokens: int | None = None,
 ) -> CrossEncoderReranker:
-    """An in-process reranker for ``model`` (a directory, a hub id, or a loaded model)."""
+    """An in-process reranker for ``model`` (a directory, a hub id, or a loaded model) on
+    ``runtime`` (torch, onnx, openvino or auto) in ``dtype``; ``max_batch_tokens`` bounds
+    the padded tokens of one forward pass (default: the runtime's)."""
     if isinstance(batch_size, bool) or batch_size < 1:
         raise ConfigurationError(f"--batch-size must be >= 1, got {batch_size}")
     require_models()
     from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
+    from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS
 
-    return CrossEncoderReranker(model, batch_size=batch_size, max_length=max_length)
+    return CrossEncoderReranker(
+        model,
+        batch_size=batch_size,
+        max_length=max_length,
+        runtime=runtime,
+        dtype=dtype,
+        max_batch_tokens=max_batch_tokens or DEFAULT_MAX_BATCH_TOKENS,
+    )

@@ -33,7 +33,9 @@ __all__ = [
     "ModelKind",
     "ModelLoadError",
     "load_model",
+    "model_kind",
     "packaged_bi_encoder_path",
+    "resolve_model_path",
 ]
 
 DEFAULT_HUB_MODEL = "cross-encoder/ms-marco-MiniLM-L6-v2"
@@ -116,6 +118,11 @@ def _read_local(path: Path) -> tuple[dict[str, Any], bool]:
     return config, has_pooling
 
 
+def model_kind(path: Path) -> ModelKind:
+    """Whether the model directory holds a cross-encoder or a bi-encoder."""
+    return detect_kind(*_read_local(path))
+
+
 def _fetch_hub(name: str, *, local_files_only: bool) -> Path:
     from huggingface_hub import snapshot_download
 
@@ -126,16 +133,9 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1
 
 
-def load_model(
-    name_or_path: str | os.PathLike[str],
-    *,
-    device: str | None = None,
-    max_length: int | None = None,
-) -> LoadedModel:
-    """Load a cross-encoder or bi-encoder from a local directory or a hub id.
-
-    Raises :class:`ModelLoadError` saying what was tried and how to pass a local path.
-    """
+def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """The local directory of a model: the path itself, or a hub id's snapshot (the local
+    cache first, then the hub). Raises :class:`ModelLoadError` saying what was tried."""
     name = str(name_or_path)
     tried: list[str] = []
     path = Path(name).expanduser()
@@ -164,6 +164,21 @@ def load_model(
                 "(or model=PATH in Python)."
             )
         path = resolved
+    return path
+
+
+def load_model(
+    name_or_path: str | os.PathLike[str],
+    *,
+    device: str | None = None,
+    max_length: int | None = None,
+) -> LoadedModel:
+    """Load a cross-encoder or bi-encoder from a local directory or a hub id.
+
+    Raises :class:`ModelLoadError` saying what was tried and how to pass a local path.
+    """
+    name = str(name_or_path)
+    path = resolve_model_path(name)
     config, has_pooling = _read_local(path)
     kind = detect_kind(config, has_pooling)
     try:

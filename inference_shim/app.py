@@ -1,8 +1,9 @@
 """The Flask application: rerank routes in the TEI, Cohere and Elasticsearch inference
 formats, score conversion, health, info, metrics and the OpenAPI document.
 
->>> from inference_shim.runner import Engine, FunctionBackend
->>> engine = Engine(FunctionBackend(lambda q, ts: [float(len(t)) for t in ts], name="len"))
+>>> from es_rerank.runtime import FunctionRuntime
+>>> from inference_shim.runner import Engine
+>>> engine = Engine(FunctionRuntime(lambda q, ts: [float(len(t)) for t in ts], name="len"))
 >>> engine.start()
 >>> client = create_app(Settings(scorer="len"), engine=engine).test_client()
 >>> client.post("/rerank", json={"query": "q", "texts": ["ab", "abc"]}).get_json()
@@ -261,11 +262,14 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
                 "model_id": i.model_id,
                 "kind": i.kind,
                 "backend": i.backend,
+                "runtime": i.backend,
+                "dtype": i.dtype,
                 "device": i.device,
                 "max_input_length": i.max_input_length,
                 "score_mode": settings.score_mode,
                 "version": __version__,
                 "limits": {**settings.public_limits(), "max_input_length": i.max_input_length},
+                **({"selection": i.selection} if i.selection is not None else {}),
             }
         )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from es_rerank.env import parse_bool
+from es_rerank.runtime.base import DTYPES, RUNTIMES
 from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
 __all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
@@ -40,6 +41,8 @@ class Settings:
     max_text_chars: int = 20_000
     max_queue: int = 64
     device: str | None = None
+    runtime: str = "torch"
+    dtype: str | None = None
     score_mode: ScoreMode = "raw"
     threads: int | None = None
     torch_threads: int | None = None
@@ -83,6 +86,18 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise ValueError(f"expected a number > 0, got {value}")
     return value
+
+
+def _runtime(text: str) -> str:
+    if text not in (*RUNTIMES, "auto"):
+        raise ValueError(f"must be one of {', '.join((*RUNTIMES, 'auto'))}, got {text!r}")
+    return text
+
+
+def _dtype(text: str) -> str:
+    if text not in DTYPES:
+        raise ValueError(f"must be one of {', '.join(DTYPES)}, got {text!r}")
+    return text
 
 
 def _mode(text: str) -> ScoreMode:
@@ -141,6 +156,19 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
     ),
     ("--device", str, "torch device: cpu, cuda, cuda:1 (default: cuda when available)"),
     (
+        "--runtime",
+        _runtime,
+        "model runtime: " + " | ".join((*RUNTIMES, "auto")) + " (auto: score the shipped "
+        "calibration set with each runtime that installs, keep those agreeing with fp32, "
+        "take the fastest; the choice is cached)",
+    ),
+    (
+        "--dtype",
+        _dtype,
+        "fp32 (default) | bf16 (torch, openvino; CPUs with bf16) | int8 (onnx, openvino) | "
+        "fp16 (torch on CUDA); with --runtime auto it narrows the choice",
+    ),
+    (
         "--score-mode",
         _mode,
         "default score for every route: "
@@ -153,7 +181,11 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         "HTTP worker threads (default: --max-queue + 4, so a full "
         "queue is answered with 429 rather than left waiting)",
     ),
-    ("--torch-threads", _positive_int, "intra-op threads of the model (default: CPU count)"),
+    (
+        "--torch-threads",
+        _positive_int,
+        "intra-op threads of the model runtime (default: CPU count)",
+    ),
     (
         "--drain-timeout",
         _positive_float,

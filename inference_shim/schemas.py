@@ -19,7 +19,7 @@ import json
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from es_rerank.version import package_version
@@ -60,12 +60,19 @@ class Info(BaseModel):
 
     model_id: str
     kind: Literal["cross-encoder", "bi-encoder", "scorer"]
-    backend: str
+    backend: str = Field(description="the model runtime (as runtime)")
+    runtime: Literal["torch", "onnx", "openvino", "python"] | None = None
+    dtype: Literal["fp32", "bf16", "fp16", "int8", "n/a"] | None = None
     device: str
     max_input_length: int | None
     score_mode: ScoreMode
     version: str
     limits: dict[str, int | None]
+    selection: dict[str, Any] | None = Field(
+        default=None,
+        description="with --runtime auto: the chosen runtime and dtype and what was measured "
+        "for every candidate on the calibration set",
+    )
 
 
 _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [

@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
-from es_rerank.cli.eval import add_run_arguments, first_stage_query, prepare_run
+from es_rerank.cli.eval import (
+    add_run_arguments,
+    first_stage_query,
+    model_info,
+    model_line,
+    prepare_run,
+)
 from es_rerank.errors import ConfigurationError
-from es_rerank.factories import cross_encoder_reranker
 from es_rerank.rerank_window import window_raw_scores, window_reranker
 
 #: Stands for the user's query in the printed retriever JSON.
@@ -64,12 +69,11 @@ def run(args: argparse.Namespace) -> int:
     if args.rows < 2:
         raise ConfigurationError(f"--rows must be >= 2, got {args.rows}")
     prep = prepare_run(args, "es-rerank calibrate")
-    reranker = cross_encoder_reranker(prep.model, batch_size=args.batch_size)
     scores: dict[str, dict[str, float]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(prep.queries.items(), desc="rerank", unit="q"):
         scores[qid] = window_raw_scores(
-            reranker,
+            prep.reranker,
             text,
             backend=prep.backend,
             first_stage=first_stage_query(text),
@@ -88,11 +92,11 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
         "dataset": str(prep.data.path),
-        "model": {"path": prep.model.path, "kind": prep.model.kind},
+        "model": model_info(prep),
         "rank_window_size": args.rank_window_size,
         "field": args.field,
         "chunk_rescorer": prep.chunk_rescorer_json,
-        "seconds": {"index": prep.index_s, "rerank": rerank_s},
+        "seconds": {"index": prep.index_s, "model_load": prep.load_s, "rerank": rerank_s},
         "target_precision": target,
         "chosen": None if chosen is None else chosen.to_dict(),
         "retriever": None if chosen is None else _retriever(args, prep.chunk_rescorer_json, chosen),
@@ -106,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         f"{cal.scored} documents scored, {cal.relevant} judged relevant (grade >= "
         f"{cal.relevance}); rerank {rerank_s:.1f}s"
     )
-    print(f"model: {prep.model.path} ({prep.model.kind})")
+    print(model_line(result["model"]))
     print(table(cal, rows=args.rows))
     if target is not None:
         if chosen is None:

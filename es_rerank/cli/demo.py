@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from es_rerank.demo import DEMO_QUERIES, run_demo
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 
 
 def register(sub: Any) -> None:
@@ -27,6 +28,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--cache", type=Path, help="cache dir (default: $ES_RERANK_CACHE or ~/.cache/es-rerank)"
     )
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -39,4 +41,5 @@ def run(args: argparse.Namespace) -> int:
         window=args.window,
         show=args.show,
         cache=args.cache,
+        **runtime_kwargs(args),
     )

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from es_rerank.backends.base import Backend, Hit
 from es_rerank.backends.local import LocalIndex
@@ -33,6 +33,10 @@ from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.models import LoadedModel
 from es_rerank.rerank_window import rerank_window, resolve_model
 from es_rerank.rerankers.base import Reranker
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
+
+if TYPE_CHECKING:
+    from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -76,6 +80,7 @@ def add_run_arguments(p: argparse.ArgumentParser, *, out: str) -> None:
         help="run the first stage on this Elasticsearch index (filled from the corpus if absent)",
     )
     add_connection_arguments(p)
+    add_runtime_arguments(p)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ class Run:
     backend: Backend
     index_s: float
     model: LoadedModel
+    reranker: CrossEncoderReranker
+    load_s: float
     chunk_rescorer: ChunkRescorer | None
 
     @property
@@ -118,8 +125,11 @@ def prepare_run(args: argparse.Namespace, feature: str) -> Run:
     t0 = time.perf_counter()
     backend = _backend(args, data)
     index_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
     model = resolve_model(args.model, max_length=args.max_length)
-    return Run(data, queries, qrels, backend, index_s, model, chunk_rescorer)
+    reranker = cross_encoder_reranker(model, batch_size=args.batch_size, **runtime_kwargs(args))
+    load_s = time.perf_counter() - t0
+    return Run(data, queries, qrels, backend, index_s, model, reranker, load_s, chunk_rescorer)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     prep = prepare_run(args, "es-rerank eval")
     data, queries, qrels = prep.data, prep.queries, prep.qrels
-    backend, model = prep.backend, prep.model
+    backend = prep.backend
     window = args.rank_window_size
 
     first: dict[str, Sequence[Hit]] = {}
@@ -136,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
-    reranker = _Counting(cross_encoder_reranker(model, batch_size=args.batch_size))
+    reranker = _Counting(prep.reranker)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
@@ -161,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {
         "dataset": str(data.path),
         "queries": len(queries),
-        "model": {"path": model.path, "kind": model.kind, "max_length": model.max_length},
+        "model": model_info(prep),
         "rank_window_size": window,
         "chunk_rescorer": prep.chunk_rescorer_json,
         "first_stage": "multi_match(title, text) BM25 on "
@@ -169,7 +179,12 @@ def run(args: argparse.Namespace) -> int:
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
-        "seconds": {"index": prep.index_s, "bm25": bm25_s, "rerank": rerank_s},
+        "seconds": {
+            "index": prep.index_s,
+            "model_load": prep.load_s,
+            "bm25": bm25_s,
+            "rerank": rerank_s,
+        },
         "pairs_scored": reranker.pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
@@ -202,6 +217,23 @@ def _chunk_rescorer(text: str | None) -> ChunkRescorer | None:
     except ValueError as exc:
         raise ConfigurationError(f"--chunk-rescorer is not valid JSON: {exc}") from None
     return ChunkRescorer.from_dict(body)
+
+
+def model_info(prep: Run) -> dict[str, Any]:
+    """The model as the reports record it: path, kind, max length, runtime and dtype."""
+    info = prep.reranker.info
+    return {
+        "path": prep.model.path,
+        "kind": prep.model.kind,
+        "max_length": prep.reranker.runtime.max_length,
+        "runtime": info["runtime"],
+        "dtype": info["dtype"],
+        **({"selection": info["selection"]} if "selection" in info else {}),
+    }
+
+
+def model_line(model: dict[str, Any]) -> str:
+    return f"model: {model['path']} ({model['kind']}, runtime {model['runtime']} {model['dtype']})"
 
 
 def first_stage_query(text: str) -> dict[str, Any]:
@@ -245,7 +277,7 @@ def _print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
     )
-    print(f"model: {result['model']['path']} ({result['model']['kind']})")
+    print(model_line(result["model"]))
     if result["chunk_rescorer"] is not None:
         print(f"chunk_rescorer: {json.dumps(result['chunk_rescorer'])}")
     print(f"  {'metric':<10} {'BM25':>8} {'reranked':>9} {'change':>8}")
@@ -256,7 +288,8 @@ def _print_table(result: dict[str, Any]) -> None:
     print(f"  per-query NDCG@10: {w} wins, {t} ties, {lo} losses")
     s = result["seconds"]
     print(
-        f"  time: index {s['index']:.1f}s, BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
+        f"  time: index {s['index']:.1f}s, model load {s['model_load']:.1f}s, "
+        f"BM25 {s['bm25']:.2f}s, rerank {s['rerank']:.1f}s "
         f"({result['pairs_scored']} pairs)"
     )
 

@@ -20,6 +20,7 @@ from es_rerank.factories import make_reranker, open_backend, require_models
 from es_rerank.results import SearchResult
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker, filters_of
 from es_rerank.rules import field_text
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 from es_rerank.search import search
 
 _SNIPPET = 60
@@ -101,6 +102,7 @@ def register(sub: Any) -> None:
         "chunks sent, raw and normalized score, min_score verdict, final rank (dropped hits "
         "too; with --json under a top-level 'explain' key)",
     )
+    add_runtime_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -203,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         shim_url=args.shim_url,
         shim_api_key=args.shim_api_key,
         batch_size=args.batch_size,
+        **runtime_kwargs(args),
     )
     if (
         reranker is None

@@ -1,13 +1,17 @@
-"""In-process reranking with a sentence-transformers model (cross- or bi-encoder)."""
+"""In-process reranking with a local model (cross- or bi-encoder) on any runtime."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections.abc import Sequence
+from typing import Any
 
-from es_rerank.models import LoadedModel, load_model
+from es_rerank.models import LoadedModel
 from es_rerank.rerankers.base import check_scores
+from es_rerank.runtime.base import ModelRuntime
+from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS, score_pairs
+from es_rerank.runtime.loader import describe, load_runtime
 
 __all__ = ["CrossEncoderReranker"]
 
@@ -15,41 +19,90 @@ __all__ = ["CrossEncoderReranker"]
 class CrossEncoderReranker:
     """Raw scores from a local model: logits for a cross-encoder, cosine similarity for a
     bi-encoder. ``model`` is a local directory or a hub id (resolved by
-    :func:`es_rerank.models.load_model`), or an already loaded :class:`LoadedModel`.
+    :func:`es_rerank.models.load_model`), a :class:`LoadedModel`, or a ready
+    :class:`~es_rerank.runtime.ModelRuntime`.
+
+    Pairs are scored in length-sorted batches of at most ``max_batch_tokens`` padded
+    tokens (``batch_size`` also caps the pairs per batch, when given), on ``runtime``
+    (``torch``, ``onnx``, ``openvino`` or ``auto``) in ``dtype`` (``fp32``, ``bf16``,
+    ``int8``, or ``fp16`` on CUDA): the same runtimes and batching as the inference shim.
 
     >>> from es_rerank.models import packaged_bi_encoder_path
     >>> r = CrossEncoderReranker(packaged_bi_encoder_path(), batch_size=8)
     >>> s = r.rerank("capital of france", ["Paris is the capital of France.", "Cats purr."])
     >>> s[0] > s[1]
     True
+    >>> r.info["runtime"], r.info["dtype"]
+    ('torch', 'fp32')
     """
 
     def __init__(
         self,
-        model: str | os.PathLike[str] | LoadedModel,
+        model: str | os.PathLike[str] | LoadedModel | ModelRuntime,
         *,
-        batch_size: int = 32,
+        runtime: str = "torch",
+        dtype: str | None = None,
+        batch_size: int | None = None,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         max_length: int | None = None,
         device: str | None = None,
+        threads: int | None = None,
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if (
+            isinstance(max_batch_tokens, bool)
+            or not isinstance(max_batch_tokens, int)
+            or (max_batch_tokens < 1)
+        ):
+            raise ValueError(
+                f"max_batch_tokens must be a positive integer, got {max_batch_tokens!r}"
+            )
         if max_length is not None and (isinstance(max_length, bool) or max_length < 1):
             raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
-        if isinstance(model, LoadedModel):
-            self.model = model
+        if isinstance(model, LoadedModel | str | os.PathLike):
+            self.runtime: ModelRuntime = load_runtime(
+                model,
+                runtime=runtime,
+                dtype=dtype,
+                device=device,
+                max_length=max_length,
+                threads=threads,
+            )
         else:
-            self.model = load_model(model, device=device, max_length=max_length)
+            self.runtime = model
         self.batch_size = batch_size
-        # Tokenizers are not thread-safe: one call at a time per model.
+        self.max_batch_tokens = max_batch_tokens
+        # One forward pass at a time per model (thread settings, tokenizer state).
         self._lock = threading.Lock()
+        self._thread_ready = False
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Model, kind, runtime, dtype, device and max length (and ``auto``'s measurements)."""
+        return describe(self.runtime)
 
     def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
+        pairs = self.runtime.tokenize(query, list(texts))
         with self._lock:
-            scores = self.model.score(query, list(texts), batch_size=self.batch_size)
+            if not self._thread_ready:
+                self.runtime.setup_thread()
+                self._thread_ready = True
+            scores = score_pairs(
+                self.runtime,
+                pairs,
+                max_batch_tokens=self.max_batch_tokens,
+                max_pairs=self.batch_size,
+            )
         return check_scores(scores.tolist(), len(texts))
 
     def __repr__(self) -> str:
-        return f"CrossEncoderReranker({self.model.path!r}, kind={self.model.kind!r})"
+        rt = self.runtime
+        return (
+            f"CrossEncoderReranker({rt.name!r}, kind={rt.kind!r}, runtime={rt.runtime!r}, "
+            f"dtype={rt.dtype!r})"
+        )

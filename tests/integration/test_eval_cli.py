@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 import tempfile
 from pathlib import Path
@@ -28,11 +29,34 @@ def test_eval_writes_table_json_and_plot(
     assert result["per_query"]["bm25"]["mrr@10"] == {"1": 1.0, "2": 1.0}
     w, t, lo = result["ndcg@10_wins_ties_losses"]
     assert w + t + lo == 2
-    assert set(result["seconds"]) == {"index", "bm25", "rerank"}
+    assert set(result["seconds"]) == {"index", "model_load", "bm25", "rerank"}
+    assert (result["model"]["runtime"], result["model"]["dtype"]) == ("torch", "fp32")
     assert (out / "ndcg10_change.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the local index is cached under --out and reused
     cached = [p for p in out.iterdir() if p.name.startswith("index-ds-")]
     assert len(cached) == 1 and LocalIndex(cached[0]).count() == 4
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnx extra absent")
+def test_eval_runs_on_the_runtime_it_is_given(
+    tmp_path: Path,
+    tiny_cross_encoder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ES_RERANK_CACHE", str(tmp_path / "cache"))
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
+    assert main([*argv, "--runtime", "onnx", "--dtype", "int8", "--rank-window-size", "3"]) == 0
+    assert "runtime onnx int8" in capsys.readouterr().out
+    result = json.loads((out / "results.json").read_text())
+    assert (result["model"]["runtime"], result["model"]["dtype"]) == ("onnx", "int8")
+    assert [p.name.split("-")[0] for p in (tmp_path / "cache" / "runtimes").iterdir()] == [
+        "onnx",
+        "onnx",
+    ]
+    assert main([*argv, "--runtime", "torch", "--dtype", "int8"]) == 2
+    assert "use runtime onnx or openvino" in capsys.readouterr().err
 
 
 def test_eval_rejects_bad_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

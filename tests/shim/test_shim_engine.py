@@ -16,11 +16,13 @@ import numpy as np
 import pytest
 
 from es_rerank.models import load_model, packaged_bi_encoder_path
+from es_rerank.runtime import FunctionRuntime, plan_batches
+from es_rerank.runtime.torch_runtime import TorchRuntime
 from inference_shim.config import Settings
 from inference_shim.errors import OverloadedError, UnhealthyError
 from inference_shim.loading import build_engine
 from inference_shim.metrics import Metrics
-from inference_shim.runner import CrossEncoderBackend, Engine, FunctionBackend, _cut
+from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi, render_openapi
 from tests.helpers.tiny_models import WORDS
 from tests.shim.scorers import overlap
@@ -39,12 +41,15 @@ def test_openapi_document_is_in_sync() -> None:
     )
 
 
-def test_cut_respects_budget() -> None:
-    items = [(length, 0, i) for i, length in enumerate(sorted([5, 9, 9, 30, 31, 200, 300]))]
-    batches = _cut(items, 64)
-    assert [it for b in batches for it in b] == items
+def test_plan_batches_respects_budget() -> None:
+    lengths = [31, 5, 300, 9, 30, 200, 9]
+    batches = plan_batches(lengths, max_batch_tokens=64)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert [lengths[i] for i in flat] == sorted(lengths)  # shortest first
     for b in batches:
-        assert len(b) == 1 or b[-1][0] * len(b) <= 64
+        assert len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 64
+    assert all(len(b) <= 2 for b in plan_batches(lengths, max_batch_tokens=10**6, max_pairs=2))
 
 
 def test_engine_matches_sentence_transformers(spread_cross_encoder: Path) -> None:
@@ -72,8 +77,8 @@ def test_waiting_requests_share_batches(spread_cross_encoder: Path) -> None:
     model = load_model(spread_cross_encoder)
     metrics = Metrics()
     hf, tok = model.model.model, model.model.tokenizer
-    backend = CrossEncoderBackend(hf, tok, name="tiny", max_length=128)
-    engine = Engine(backend, max_batch_tokens=4096, metrics=metrics)
+    runtime = TorchRuntime(hf, tok, name="tiny", max_length=128)
+    engine = Engine(runtime, max_batch_tokens=4096, metrics=metrics)
     futures = [engine.submit(q, t) for q, t in jobs]  # queued before the thread starts
     engine.start()
     try:
@@ -153,7 +158,7 @@ def test_engine_refuses_when_full_and_after_close() -> None:
         gate.wait(10)
         return overlap(q, ts)
 
-    engine = Engine(FunctionBackend(blocked, name="blocked"), max_queue=2)
+    engine = Engine(FunctionRuntime(blocked, name="blocked"), max_queue=2)
     engine.start()
     futures = [engine.submit("q", ["a"]), engine.submit("q", ["b"])]
     with pytest.raises(OverloadedError):

@@ -184,12 +184,13 @@ def test_cross_encoder_returns_the_models_raw_logits(tiny_cross_encoder: Path) -
     assert np.allclose(scores, expected, atol=1e-5)
     assert len(set(scores)) == 3  # a real model, not a constant
     assert reranker.rerank("q", []) == []
-    assert reranker.model.max_length == 64
+    assert reranker.runtime.max_length == 64
 
 
 def test_cross_encoder_accepts_a_loaded_model(tiny_cross_encoder: Path) -> None:
     loaded = load_model(tiny_cross_encoder)
-    assert CrossEncoderReranker(loaded).model is loaded
+    runtime = CrossEncoderReranker(loaded).runtime
+    assert runtime.model is loaded.model.model  # type: ignore[attr-defined]  # reused, not reloaded
 
 
 def test_cross_encoder_bad_path_says_how_to_pass_one(tmp_path: Path) -> None:

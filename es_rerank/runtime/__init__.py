@@ -1,0 +1,47 @@
+"""Model runtimes behind one interface: torch (fp32, bf16, CUDA fp16), ONNX Runtime (fp32,
+dynamic int8) and OpenVINO (fp32, bf16, static int8), plus adapters for bi-encoders and
+Python scorer functions; the length-sorted token-budget batching they share; ``auto``
+selection on a shipped calibration set; flags for command lines.
+
+>>> from es_rerank.models import packaged_bi_encoder_path
+>>> rt = load_runtime(packaged_bi_encoder_path())
+>>> pairs = rt.tokenize("capital of france", ["Paris is the capital of France.", "Cats purr."])
+>>> s = score_pairs(rt, pairs)
+>>> bool(s[0] > s[1])
+True
+"""
+
+from es_rerank.runtime.auto import Candidate, Selection
+from es_rerank.runtime.base import (
+    DTYPES,
+    RUNTIMES,
+    InputTooLongError,
+    MaxLengthError,
+    ModelRuntime,
+    Pair,
+    RuntimeUnavailableError,
+)
+from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS, plan_batches, score_pairs
+from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
+from es_rerank.runtime.function_runtime import FunctionRuntime
+from es_rerank.runtime.loader import describe, load_runtime
+
+__all__ = [
+    "DEFAULT_MAX_BATCH_TOKENS",
+    "DTYPES",
+    "RUNTIMES",
+    "Candidate",
+    "FunctionRuntime",
+    "InputTooLongError",
+    "MaxLengthError",
+    "ModelRuntime",
+    "Pair",
+    "RuntimeUnavailableError",
+    "Selection",
+    "add_runtime_arguments",
+    "describe",
+    "load_runtime",
+    "plan_batches",
+    "runtime_kwargs",
+    "score_pairs",
+]

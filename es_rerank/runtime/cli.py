@@ -1,0 +1,56 @@
+"""Runtime flags for command lines, in one place: ``--runtime``, ``--dtype`` and
+``--max-batch-tokens``, with ``ES_RERANK_RUNTIME`` / ``ES_RERANK_DTYPE`` as defaults.
+
+>>> import argparse
+>>> p = argparse.ArgumentParser()
+>>> add_runtime_arguments(p, environ={})
+>>> runtime_kwargs(p.parse_args(["--runtime", "onnx", "--dtype", "int8"]))
+{'runtime': 'onnx', 'dtype': 'int8', 'max_batch_tokens': 4096}
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from es_rerank.runtime.base import DTYPES, RUNTIMES
+from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS
+
+__all__ = ["add_runtime_arguments", "runtime_kwargs"]
+
+
+def add_runtime_arguments(
+    parser: argparse.ArgumentParser, *, environ: Mapping[str, str] | None = None
+) -> None:
+    """Add ``--runtime``, ``--dtype`` and ``--max-batch-tokens`` to ``parser``."""
+    env = os.environ if environ is None else environ
+    g = parser.add_argument_group("model runtime")
+    g.add_argument(
+        "--runtime",
+        choices=[*RUNTIMES, "auto"],
+        default=env.get("ES_RERANK_RUNTIME", "torch"),
+        help="inference runtime for a local model; auto: the fastest that agrees with fp32 "
+        "on the shipped calibration set (default: $ES_RERANK_RUNTIME or torch)",
+    )
+    g.add_argument(
+        "--dtype",
+        choices=list(DTYPES),
+        default=env.get("ES_RERANK_DTYPE") or None,
+        help="fp32 (default), bf16 (torch, openvino), int8 (onnx, openvino), fp16 (torch on "
+        "CUDA) (default: $ES_RERANK_DTYPE)",
+    )
+    g.add_argument(
+        "--max-batch-tokens",
+        type=int,
+        default=DEFAULT_MAX_BATCH_TOKENS,
+        help=f"padded tokens per forward pass (default: {DEFAULT_MAX_BATCH_TOKENS})",
+    )
+
+
+def runtime_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~es_rerank.rerankers.CrossEncoderReranker` keywords the flags give."""
+    if args.max_batch_tokens < 1:
+        raise ValueError(f"--max-batch-tokens must be >= 1, got {args.max_batch_tokens}")
+    return {"runtime": args.runtime, "dtype": args.dtype, "max_batch_tokens": args.max_batch_tokens}

@@ -1,0 +1,185 @@
+"""Build a :class:`ModelRuntime` from a model name or path, a runtime and a dtype.
+
+>>> from es_rerank.models import packaged_bi_encoder_path
+>>> rt = load_runtime(packaged_bi_encoder_path())
+>>> rt.kind, rt.runtime, rt.dtype
+('bi-encoder', 'torch', 'fp32')
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from es_rerank.models import LoadedModel, load_model, model_kind, resolve_model_path
+from es_rerank.runtime.base import (
+    DTYPES,
+    RUNTIMES,
+    MaxLengthError,
+    ModelRuntime,
+    RuntimeUnavailableError,
+)
+from es_rerank.runtime.cache import model_digest
+
+__all__ = ["check_choice", "describe", "load_runtime"]
+
+
+def check_choice(runtime: str, dtype: str | None) -> None:
+    """Raise :class:`RuntimeUnavailableError` naming the parameter for an unknown value."""
+    if runtime not in (*RUNTIMES, "auto"):
+        raise RuntimeUnavailableError(
+            f"runtime must be one of {', '.join((*RUNTIMES, 'auto'))}, got {runtime!r}"
+        )
+    if dtype is not None and dtype not in DTYPES:
+        raise RuntimeUnavailableError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+def load_runtime(
+    model: str | os.PathLike[str] | LoadedModel,
+    *,
+    runtime: str = "torch",
+    dtype: str | None = None,
+    device: str | None = None,
+    max_length: int | None = None,
+    threads: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> ModelRuntime:
+    """Load ``model`` (a directory, a hub id, or a :class:`LoadedModel`) on ``runtime``
+    (``torch``, ``onnx``, ``openvino`` or ``auto``) in ``dtype`` (``fp32`` by default;
+    ``bf16``, ``int8``, ``fp16`` on CUDA). ``auto`` scores the shipped calibration set with
+    every runtime that installs here and keeps the fastest one that agrees with fp32
+    (:func:`es_rerank.runtime.auto.choose_runtime`); ``dtype`` then narrows the choice.
+
+    Raises :class:`RuntimeUnavailableError` for a combination that cannot run here,
+    :class:`~es_rerank.extras.MissingExtraError` for a runtime whose extra is not
+    installed, :class:`~es_rerank.models.ModelLoadError` for a model that does not load.
+    """
+    check_choice(runtime, dtype)
+    if max_length is not None and (isinstance(max_length, bool) or max_length < 1):
+        raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
+    cache = Path(cache_dir) if cache_dir is not None else None
+    loaded = model if isinstance(model, LoadedModel) else None
+    name = loaded.name if loaded else str(model)
+    path = Path(loaded.path) if loaded else resolve_model_path(name)
+    kind = loaded.kind if loaded else model_kind(path)
+    if kind == "bi-encoder":
+        return _bi_encoder(loaded or load_model(path, device=device), runtime, dtype, max_length)
+    if runtime == "auto":
+        from es_rerank.runtime.auto import choose_runtime
+
+        return choose_runtime(
+            path,
+            name=name,
+            dtype=dtype,
+            device=device,
+            max_length=max_length,
+            threads=threads,
+            cache=cache,
+        )
+    return build(
+        path,
+        name=name,
+        runtime=runtime,
+        dtype=dtype or "fp32",
+        device=device,
+        max_length=max_length,
+        threads=threads,
+        cache=cache,
+        loaded=loaded,
+    )
+
+
+def build(
+    path: Path,
+    *,
+    name: str,
+    runtime: str,
+    dtype: str,
+    device: str | None = None,
+    max_length: int | None = None,
+    threads: int | None = None,
+    cache: Path | None = None,
+    loaded: LoadedModel | None = None,
+    digest: str | None = None,
+) -> ModelRuntime:
+    """One concrete runtime for a cross-encoder directory."""
+    if runtime == "torch":
+        from es_rerank.runtime.torch_runtime import TorchRuntime, check_torch_dtype
+
+        if loaded is not None and loaded.kind == "cross-encoder":
+            hf = loaded.model.model
+            check_torch_dtype(dtype, str(next(hf.parameters()).device))
+            limit = max_length or loaded.max_length
+            return TorchRuntime(
+                hf,
+                loaded.model.tokenizer,
+                name=name,
+                dtype=dtype,
+                max_length=limit,
+                threads=threads,
+            )
+        return TorchRuntime.load(
+            path, name=name, dtype=dtype, device=device, max_length=max_length, threads=threads
+        )
+    if device is not None and not device.startswith("cpu"):
+        raise RuntimeUnavailableError(
+            f"runtime {runtime} runs on the CPU; for device {device!r} use runtime torch"
+        )
+    digest = digest or model_digest(path)
+    cls: Any
+    if runtime == "onnx":
+        from es_rerank.runtime.onnx_runtime import OnnxRuntime as cls
+    else:
+        from es_rerank.runtime.openvino_runtime import OpenVINORuntime as cls
+    try:
+        rt: ModelRuntime = cls(
+            path,
+            name=name,
+            digest=digest,
+            dtype=dtype,
+            max_length=max_length,
+            threads=threads,
+            cache=cache,
+        )
+    except (RuntimeUnavailableError, ImportError):
+        raise
+    except Exception as exc:  # exporters raise many types; name the model and runtime
+        raise RuntimeUnavailableError(
+            f"runtime {runtime} ({dtype}) cannot run {name}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}; use runtime torch"
+        ) from exc
+    return rt
+
+
+def _bi_encoder(
+    loaded: LoadedModel, runtime: str, dtype: str | None, max_length: int | None
+) -> ModelRuntime:
+    from es_rerank.runtime.function_runtime import BiEncoderRuntime
+
+    if runtime not in ("torch", "auto") or (dtype or "fp32") != "fp32":
+        raise RuntimeUnavailableError(
+            f"{loaded.name} is a bi-encoder: only runtime torch with dtype fp32 serves it "
+            f"(got runtime {runtime}, dtype {dtype}); the other runtimes take cross-encoders"
+        )
+    if max_length is not None and max_length > loaded.max_length:
+        raise MaxLengthError(max_length, loaded.max_length, name=loaded.name)
+    return BiEncoderRuntime(
+        loaded.model, name=loaded.name, max_length=max_length or loaded.max_length
+    )
+
+
+def describe(runtime: ModelRuntime) -> dict[str, Any]:
+    """What ``/info`` and the eval report say about a runtime."""
+    out: dict[str, Any] = {
+        "model": runtime.name,
+        "kind": runtime.kind,
+        "runtime": runtime.runtime,
+        "dtype": runtime.dtype,
+        "device": runtime.device,
+        "max_length": runtime.max_length,
+    }
+    selection = getattr(runtime, "selection", None)
+    if selection is not None:
+        out["selection"] = selection.to_dict()
+    return out

@@ -1,0 +1,154 @@
+"""OpenVINO runtime: fp32, bf16 (the CPU plugin's bf16 inference precision, on CPUs with
+bf16 instructions) and int8 (post-training static quantization with NNCF, calibrated on
+the calibration set shipped with this package).
+
+The model is exported to OpenVINO IR with optimum-intel's exporter and quantized with
+``nncf.quantize``; both are cached (:mod:`es_rerank.runtime.cache`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from es_rerank.extras import require_extra
+from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
+from es_rerank.runtime.cache import library_versions, model_entry
+from es_rerank.runtime.hardware import cpu_supports_bf16, default_threads
+from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, model_feed
+
+__all__ = ["OPENVINO_LIBRARIES", "OpenVINORuntime", "export_openvino"]
+
+OPENVINO_LIBRARIES = ("optimum", "optimum-intel", "openvino", "nncf", "torch", "transformers")
+_XML = "openvino_model.xml"
+# Pairs per calibration batch and the token budget of one; small enough to be quick.
+_CALIBRATION_BUDGET = 2048
+
+
+def _require() -> None:
+    require_extra("openvino", "openvino", "nncf", "optimum", feature="runtime openvino")
+
+
+def export_openvino(
+    path: Path, dtype: str, *, digest: str, tokenizer: PairTokenizer, cache: Path | None = None
+) -> Path:
+    """The cached OpenVINO IR of ``path``: fp32 weights (fp32 and bf16 run these), or the
+    int8 model NNCF quantized on the shipped calibration set."""
+    _require()
+    versions = library_versions(OPENVINO_LIBRARIES)
+
+    def build_fp32(out: Path) -> None:
+        from optimum.exporters.openvino import main_export
+
+        main_export(
+            str(path),
+            output=out,
+            task="text-classification",
+            compression_option="fp32",
+            library_name="transformers",  # a sentence-transformers CrossEncoder directory too
+        )
+
+    fp32 = model_entry(
+        path,
+        digest=digest,
+        runtime="openvino",
+        dtype="fp32",
+        versions=versions,
+        build=build_fp32,
+        cache=cache,
+    )
+    if dtype != "int8":
+        return fp32
+
+    def build_int8(out: Path) -> None:
+        import nncf
+        import openvino as ov
+
+        from es_rerank.runtime.batching import plan_batches
+        from es_rerank.runtime.calibration import calibration_pairs
+
+        model = ov.Core().read_model(fp32 / _XML)
+        names = {next(iter(i.get_names())) for i in model.inputs}
+        pairs = [p for q, texts in calibration_pairs() for p in tokenizer(q, texts)]
+        feeds = [
+            model_feed([pairs[i] for i in batch], pad_id=tokenizer.pad_id, inputs=names)
+            for batch in plan_batches(
+                [p.length for p in pairs], max_batch_tokens=_CALIBRATION_BUDGET
+            )
+        ]
+        quantized = nncf.quantize(
+            model,
+            nncf.Dataset(feeds),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(feeds),
+        )
+        ov.save_model(quantized, out / _XML)
+
+    int8 = model_entry(
+        path,
+        digest=digest,
+        runtime="openvino",
+        dtype="int8",
+        versions=versions,
+        build=build_int8,
+        cache=cache,
+    )
+    return int8
+
+
+class OpenVINORuntime(TokenizedRuntime):
+    """A cross-encoder in OpenVINO IR, run by the OpenVINO CPU plugin."""
+
+    runtime = "openvino"
+    kind = "cross-encoder"
+    device = "cpu"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str,
+        digest: str,
+        dtype: str = "fp32",
+        max_length: int | None = None,
+        threads: int | None = None,
+        cache: Path | None = None,
+    ) -> None:
+        if dtype not in ("fp32", "bf16", "int8"):
+            raise RuntimeUnavailableError(
+                f"dtype {dtype}: runtime openvino runs fp32, bf16 or int8 (fp16: torch on CUDA)"
+            )
+        if dtype == "bf16" and not cpu_supports_bf16():
+            raise RuntimeUnavailableError(
+                "dtype bf16: this CPU has no bf16 instructions (AVX-512 BF16 or AMX); "
+                "use fp32 or int8"
+            )
+        _require()
+        import openvino as ov
+
+        self.name = name
+        self.dtype = dtype
+        self.tokenizer = PairTokenizer.from_dir(path, name=name, max_length=max_length)
+        self.max_length: int | None = self.tokenizer.max_length
+        self.entry = export_openvino(
+            path, dtype, digest=digest, tokenizer=self.tokenizer, cache=cache
+        )
+        core = ov.Core()
+        model = core.read_model(self.entry / _XML)
+        self._inputs = {next(iter(i.get_names())) for i in model.inputs}
+        settings: dict[str, Any] = {
+            "INFERENCE_NUM_THREADS": threads or default_threads(),
+            "PERFORMANCE_HINT": "LATENCY",
+            # fp32 and int8 keep fp32 for what is not quantized; bf16 runs in bf16.
+            "INFERENCE_PRECISION_HINT": "bf16" if dtype == "bf16" else "f32",
+        }
+        self._compiled: Any = core.compile_model(model, "CPU", settings)
+        self._request: Any = self._compiled.create_infer_request()
+
+    def forward(self, pairs: Sequence[Pair]) -> Scores:
+        self._request.infer(self.feed(pairs, self._inputs))
+        logits = self._request.get_output_tensor(0).data
+        return np.asarray(logits, dtype=np.float32)[:, 0].copy()
