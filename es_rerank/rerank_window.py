@@ -26,7 +26,6 @@ __all__ = [
     "BI_ENCODER_EXTRA",
     "rerank_window",
     "resolve_model",
-    "window_raw_scores",
     "window_reranker",
 ]
 
@@ -96,33 +95,12 @@ def rerank_window(
     field: str = "text",
     window: int = 100,
     chunk_rescorer: Mapping[str, Any] | None = None,
+    explain: bool = False,
 ) -> list[SearchHit]:
     """Rerank the top ``window`` first-stage hits with ES's ``text_similarity_reranker``
-    semantics (run externally by :func:`es_rerank.search`); the whole window, best first.
-    ``chunk_rescorer`` (ES's JSON) scores each hit by its best chunks."""
-    spec = window_reranker(
-        query_text,
-        first_stage=first_stage,
-        field=field,
-        window=window,
-        chunk_rescorer=chunk_rescorer,
-    )
-    return search(spec, backend=backend, reranker=reranker, size=window, mode="external").hits
-
-
-def window_raw_scores(
-    reranker: Reranker,
-    query_text: str,
-    *,
-    backend: Backend,
-    first_stage: Mapping[str, Any],
-    field: str = "text",
-    window: int = 100,
-    chunk_rescorer: Mapping[str, Any] | None = None,
-) -> dict[str, float]:
-    """The RAW score (what ``min_score`` is compared with) of every top-``window``
-    first-stage hit that was reranked, by id; hits without ``field`` are dropped by ES's
-    rules and absent here."""
+    semantics (run externally by :func:`es_rerank.search`); the whole window, best first
+    (hits without ``field`` are dropped). ``chunk_rescorer`` (ES's JSON) scores each hit by
+    its best chunks; ``explain`` gives each hit its explanation (its raw score included)."""
     spec = window_reranker(
         query_text,
         first_stage=first_stage,
@@ -131,7 +109,6 @@ def window_raw_scores(
         chunk_rescorer=chunk_rescorer,
     )
     result = search(
-        spec, backend=backend, reranker=reranker, size=window, mode="external", explain=True
+        spec, backend=backend, reranker=reranker, size=window, mode="external", explain=explain
     )
-    (explanation,) = result.explanation or []
-    return {h.id: h.raw_score for h in explanation.hits if h.raw_score is not None}
+    return result.hits

@@ -25,7 +25,8 @@ from es_rerank.cli.eval import (
     prepare_run,
 )
 from es_rerank.errors import ConfigurationError
-from es_rerank.rerank_window import window_raw_scores, window_reranker
+from es_rerank.rerank_window import rerank_window, window_reranker
+from es_rerank.results import SearchHit
 
 #: Stands for the user's query in the printed retriever JSON.
 QUERY_PLACEHOLDER = "<query text>"
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     scores: dict[str, dict[str, float]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(prep.queries.items(), desc="rerank", unit="q"):
-        scores[qid] = window_raw_scores(
+        hits = rerank_window(
             prep.reranker,
             text,
             backend=prep.backend,
@@ -80,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
             field=args.field,
             window=args.rank_window_size,
             chunk_rescorer=prep.chunk_rescorer_json,
+            explain=True,
         )
+        scores[qid] = {h.id: _raw(h) for h in hits}
     rerank_s = time.perf_counter() - t0
     cal = calibrate(scores, prep.qrels, relevance=args.relevance)
     if not cal.points:
@@ -129,6 +132,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(result["retriever"], indent=2))
     print(f"wrote {args.out / 'calibration.json'} and {args.out / 'calibration.png'}")
     return 1 if target is not None and chosen is None else 0
+
+
+def _raw(hit: SearchHit) -> float:
+    """The raw score ``min_score`` is compared with, from the hit's explanation."""
+    if hit.explanation is None or hit.explanation.raw_score is None:
+        raise RuntimeError(f"hit {hit.id} came back without its raw score")
+    return hit.explanation.raw_score
 
 
 def _retriever(
