@@ -117,3 +117,13 @@ def test_calibrate_refuses_bad_options_before_any_work(
     assert main(["calibrate", "--dataset", str(ds), "--out", str(out), *extra]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_calibrate_with_a_field_no_document_has(
+    tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    argv = ["calibrate", "--dataset", str(ds), "--out", str(out)]
+    assert main([*argv, "--model", str(tiny_cross_encoder), "--field", "abstract"]) == 2
+    assert "no document of any window has field 'abstract'" in capsys.readouterr().err
+    assert not (out / "calibration.json").exists()
