@@ -130,18 +130,18 @@ def _decision_file(
 def choose_runtime(
     path: Path,
     *,
+    build: Callable[..., ModelRuntime],
     name: str,
     dtype: str | None = None,
     device: str | None = None,
     max_length: int | None = None,
     threads: int | None = None,
     cache: Path | None = None,
-    build: Callable[..., ModelRuntime],
 ) -> ModelRuntime:
     """The fastest runtime that agrees with fp32 torch on the calibration set; the returned
     runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured.
-    ``build`` makes one candidate (:func:`es_rerank.runtime.loader.build`, passed in by the
-    loader so that the two modules do not import each other)."""
+    ``build(path, runtime=..., dtype=..., **options)`` makes one candidate (the loader's,
+    passed in so that this module does not import the loader)."""
     from es_rerank.runtime.calibration import calibration_pairs
     from es_rerank.runtime.torch_runtime import resolve_device
 

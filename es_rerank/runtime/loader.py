@@ -70,13 +70,13 @@ def load_runtime(
 
         return choose_runtime(
             path,
+            build=build,
             name=name,
             dtype=dtype,
             device=device,
             max_length=max_length,
             threads=threads,
             cache=cache,
-            build=build,
         )
     return build(
         path,
