@@ -17,13 +17,14 @@ torch_index = $(shell [ "$$(uname -s)" = Linux ] && $(PYTHON) -c "import socket;
 
 venv: $(STAMP)
 
-# Re-runs only when pyproject.toml or this Makefile change.
+# Re-runs only when pyproject.toml or this Makefile change. torch is pinned in the second
+# install too, or the resolver may replace the CPU build with a newer (CUDA) one.
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)" $(torch_index)
 	$(BIN)/python -c "import sys, torch; sys.exit(f'torch {torch.__version__} is a CUDA build; make clean, then run make again where $(TORCH_CPU_INDEX) is reachable' if torch.version.cuda else 0)"
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]" "torch==$(TORCH_VERSION)"
 	touch $(STAMP)
 
 lint: $(STAMP)

@@ -7,6 +7,7 @@
 
 from es_rerank.backends import Backend, Hit, Hits, InferenceRerankBackend, RetrieverBackend
 from es_rerank.backends.local import LocalIndex
+from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
 from es_rerank.chunking import Chunk, ChunkRescorer, best_chunks, document_score
 from es_rerank.elastic import ConnectionOptions, ElasticInferenceReranker, ElasticsearchBackend
 from es_rerank.errors import (
@@ -29,6 +30,7 @@ from es_rerank.errors import (
     UploadError,
 )
 from es_rerank.evaluation import Evaluation, evaluate
+from es_rerank.explain import HitExplanation, RerankExplanation
 from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
 from es_rerank.rerankers import CrossEncoderReranker, HttpReranker, Reranker, ShimReranker
@@ -50,6 +52,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "Backend",
+    "Calibration",
     "Chunk",
     "ChunkRescorer",
     "ConfigurationError",
@@ -65,6 +68,7 @@ __all__ = [
     "EsRerankError",
     "Evaluation",
     "Hit",
+    "HitExplanation",
     "Hits",
     "HttpReranker",
     "InferenceEndpointNotFoundError",
@@ -79,6 +83,7 @@ __all__ = [
     "NotElasticsearchError",
     "RRFRetriever",
     "RerankError",
+    "RerankExplanation",
     "Reranker",
     "RerankerNotConfiguredError",
     "Retriever",
@@ -90,8 +95,10 @@ __all__ = [
     "ShimReranker",
     "StandardRetriever",
     "TextSimilarityReranker",
+    "ThresholdPoint",
     "UploadError",
     "best_chunks",
+    "calibrate",
     "denormalize",
     "document_score",
     "evaluate",

@@ -30,7 +30,13 @@ from es_rerank.errors import (
     InferenceEndpointNotFoundError,
     RerankerNotConfiguredError,
     RerankError,
-    RetrieverValidationError,
+)
+from es_rerank.explain import (
+    HitExplanation,
+    RerankExplanation,
+    explain_rerank,
+    explain_rerank_failure,
+    mark_returned,
 )
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
 from es_rerank.results import SearchHit, SearchResult
@@ -46,10 +52,12 @@ from es_rerank.retrievers import (
 from es_rerank.rules import (
     Ranked,
     apply_rerank,
+    candidate_scores,
     keep_child_order,
     knn_query,
     leaf_window,
     page,
+    rerank_call,
     rerank_candidates,
     rrf_fuse,
     top_docs_query,
@@ -109,22 +117,25 @@ def resolve_rerankers(
 
 
 class _Executor:
-    def __init__(self, backend: Backend, rerankers: dict[int, Reranker]) -> None:
+    def __init__(self, backend: Backend, rerankers: dict[int, Reranker], *, explain: bool) -> None:
         self.backend = backend
         self.rerankers = rerankers
+        #: with explain: one per reranker node run, with its depth in the tree
+        self.explanations: list[tuple[int, RerankExplanation]] | None = [] if explain else None
 
     def _query(self, query: Query | None, size: int) -> Hits:
         return Hits.of(self.backend.search_query(query, size=size))
 
-    def run(self, node: Retriever, filters: list[Query], window: int) -> _Ranking:
+    def run(self, node: Retriever, filters: list[Query], window: int, path: str = "") -> _Ranking:
+        path = f"{path}.{node.kind}" if path else node.kind
         if isinstance(node, StandardRetriever):
             return self._standard(node, filters, window)
         if isinstance(node, KnnRetriever):
             return self._knn(node, filters, window)
         if isinstance(node, RRFRetriever):
-            return self._rrf(node, filters, window)
+            return self._rrf(node, filters, window, path)
         if isinstance(node, TextSimilarityReranker):
-            return self._rerank(node, filters, window)
+            return self._rerank(node, filters, window, path)
         raise ValueError(f"external execution does not support [{node.kind}] retrievers")
 
     def _standard(self, node: StandardRetriever, filters: list[Query], window: int) -> _Ranking:
@@ -140,10 +151,13 @@ class _Executor:
         hits = self._query(knn_query(node, filters), size)
         return _Ranking([Ranked(h) for h in hits[:size]], len(hits[:size]))
 
-    def _rrf(self, node: RRFRetriever, filters: list[Query], window: int) -> _Ranking:
+    def _rrf(self, node: RRFRetriever, filters: list[Query], window: int, path: str) -> _Ranking:
         own = node.effective_rank_window_size
         child_filters = [*filters, *filters_of(node.filter)]
-        children = [self.run(child, child_filters, own) for child in node.retrievers]
+        children = [
+            self.run(child, child_filters, own, f"{path}.retrievers[{i}]")
+            for i, child in enumerate(node.retrievers)
+        ]
         fused = rrf_fuse(
             [c.items[:own] for c in children],
             rank_constant=node.effective_rank_constant,
@@ -156,35 +170,65 @@ class _Executor:
         floor = max([len(fused), *(c.total for c in children)])
         return _Ranking(fused, floor, "gte")
 
-    def _rerank(self, node: TextSimilarityReranker, filters: list[Query], window: int) -> _Ranking:
-        if node.chunk_rescorer is not None:
-            raise RetrieverValidationError(
-                "chunk_rescorer",
-                "[chunk_rescorer] runs inside Elasticsearch only; use mode='native' or drop it",
-            )
+    def _rerank(
+        self, node: TextSimilarityReranker, filters: list[Query], window: int, path: str
+    ) -> _Ranking:
         own = node.effective_rank_window_size
-        child = self.run(node.retriever, [*filters, *filters_of(node.filter)], own)
+        child = self.run(
+            node.retriever, [*filters, *filters_of(node.filter)], own, f"{path}.retriever"
+        )
         window_hits = child.items[:own]
         candidates = rerank_candidates(window_hits, node.field)
-        if not candidates:
-            return _Ranking([], child.total, child.relation)
-        reranker = self.rerankers[id(node)]
-        try:
-            raw = check_scores(
-                reranker.rerank(node.inference_text, [c.text for c in candidates]),
-                len(candidates),
-            )
-        except Exception as exc:
-            if node.allow_rerank_failures:
+        call = rerank_call(candidates, node.inference_text, node.effective_chunk_rescorer)
+        input_scores: list[float] = []
+        if candidates:
+            try:
+                input_scores = check_scores(
+                    self.rerankers[id(node)].rerank(node.inference_text, call.texts),
+                    len(call.texts),
+                )
+            except Exception as exc:
+                if not node.allow_rerank_failures:
+                    if isinstance(exc, EsRerankError):
+                        raise
+                    raise RerankError(
+                        f"reranking for [{node.effective_inference_id}] failed: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
                 kept = keep_child_order(window_hits, window)
+                if self.explanations is not None:
+                    failure = explain_rerank_failure(
+                        node,
+                        window=window_hits,
+                        candidates=candidates,
+                        error=exc,
+                        passed_on=len(kept),
+                        path=path,
+                    )
+                    self.explanations.append((path.count("."), failure))
                 return _Ranking(kept, child.total, child.relation)
-            if isinstance(exc, EsRerankError):
-                raise
-            raise RerankError(
-                f"reranking for [{node.effective_inference_id}] failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        ranked = apply_rerank(candidates, raw, min_score=node.min_score, limit=min(own, window))
-        return _Ranking(ranked, child.total, child.relation)
+        ranked = apply_rerank(
+            candidates, candidate_scores(call, input_scores), min_score=node.min_score, limit=own
+        )
+        if self.explanations is not None:
+            explanation = explain_rerank(
+                node,
+                window=window_hits,
+                candidates=candidates,
+                call=call,
+                input_scores=input_scores,
+                ranked=ranked,
+                passed_on=min(len(ranked), window),
+                path=path,
+            )
+            self.explanations.append((path.count("."), explanation))
+        return _Ranking(ranked[:window], child.total, child.relation)
+
+    def explanation(self) -> list[RerankExplanation] | None:
+        """Every reranker node's explanation, outermost first (siblings in tree order)."""
+        if self.explanations is None:
+            return None
+        return [e for _, e in sorted(self.explanations, key=lambda item: item[0])]
 
 
 def _select_source(source: Mapping[str, Any], wanted: bool | Sequence[str]) -> Mapping[str, Any]:
@@ -204,12 +248,19 @@ def run_external(
     size: int,
     from_: int,
     source: bool | Sequence[str] = True,
+    explain: bool = False,
 ) -> SearchResult:
     """Run ``retriever`` on ``backend`` with ES's rules; ``hits.total`` is the child's
     total, as ES reports it. Arguments are those of :func:`es_rerank.search`, checked."""
     started = time.perf_counter()
     rerankers = resolve_rerankers(retriever, reranker, backend)
-    ranking = _Executor(backend, rerankers).run(retriever, [], leaf_window(retriever, size, from_))
+    executor = _Executor(backend, rerankers, explain=explain)
+    ranking = executor.run(retriever, [], leaf_window(retriever, size, from_))
+    explanation = executor.explanation()
+    top = None
+    if explanation and isinstance(retriever, TextSimilarityReranker):
+        top = mark_returned(explanation[0], range(from_ + 1, from_ + size + 1))
+        explanation[0] = top
     hits = [
         SearchHit(
             id=r.hit.id,
@@ -217,6 +268,7 @@ def run_external(
             source=_select_source(r.hit.source, source),
             rank=from_ + i + 1,
             first_stage_rank=r.first_stage_rank,
+            explanation=None if top is None else _by_child_rank(top, r.first_stage_rank),
         )
         for i, r in enumerate(page(ranking.items, from_, size))
     ]
@@ -227,4 +279,9 @@ def run_external(
         total=ranking.total,
         took_ms=took,
         total_relation=ranking.relation,
+        explanation=explanation,
     )
+
+
+def _by_child_rank(explanation: RerankExplanation, child_rank: int | None) -> HitExplanation | None:
+    return next((h for h in explanation.hits if h.child_rank == child_rank), None)

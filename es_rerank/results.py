@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from es_rerank.explain import HitExplanation, RerankExplanation
+
 __all__ = ["SearchHit", "SearchResult"]
 
 
@@ -19,7 +21,8 @@ __all__ = ["SearchHit", "SearchResult"]
 class SearchHit:
     """One result. ``rank`` is the 1-based position in the whole ranking (``from_`` + i + 1);
     ``first_stage_rank`` the 1-based position in the child's results before the top
-    reranker, when known."""
+    reranker, when known; ``explanation`` the hit's path through the top reranker's rules
+    (``search(..., explain=True)``)."""
 
     id: str
     score: float
@@ -27,6 +30,7 @@ class SearchHit:
     rank: int
     first_stage_rank: int | None = None
     index: str | None = None
+    explanation: HitExplanation | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -35,7 +39,11 @@ class SearchResult:
 
     ``total`` is what ES reports as ``hits.total``: the number of documents the child
     retriever matched (not only the reranked window), exact when ``total_relation`` is
-    ``"eq"`` and a lower bound when ``"gte"``."""
+    ``"eq"`` and a lower bound when ``"gte"``.
+
+    With ``search(..., explain=True)``, ``explanation`` holds one
+    :class:`~es_rerank.explain.RerankExplanation` per ``text_similarity_reranker`` node,
+    outermost first (``None`` without ``explain``)."""
 
     hits: list[SearchHit]
     mode: Literal["native", "external"]
@@ -43,9 +51,11 @@ class SearchResult:
     took_ms: int
     total_relation: str = "eq"
     raw: dict[str, Any] | None = field(default=None, repr=False)
+    explanation: list[RerankExplanation] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result shaped like an ES ``_search`` response body."""
+        """The result shaped like an ES ``_search`` response body; with an explanation, a
+        top-level ``explain`` list holds it (ES's own ``_explanation`` stays in ``raw``)."""
         hits: list[dict[str, Any]] = []
         for h in self.hits:
             item: dict[str, Any] = {}
@@ -55,7 +65,7 @@ class SearchResult:
             item["_score"] = h.score
             item["_source"] = dict(h.source)
             hits.append(item)
-        return {
+        body: dict[str, Any] = {
             "took": self.took_ms,
             "timed_out": False,
             "hits": {
@@ -64,3 +74,6 @@ class SearchResult:
                 "hits": hits,
             },
         }
+        if self.explanation is not None:
+            body["explain"] = [e.to_dict() for e in self.explanation]
+        return body

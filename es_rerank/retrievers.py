@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
+from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
 
 __all__ = [
@@ -144,7 +145,7 @@ class Retriever:
 
 
 def _to_json(value: Any) -> Any:
-    if isinstance(value, Retriever):
+    if isinstance(value, Retriever | ChunkRescorer):
         return value.to_dict()
     if isinstance(value, list | tuple) and any(isinstance(v, Retriever) for v in value):
         return [_to_json(v) for v in value]
@@ -273,7 +274,9 @@ class TextSimilarityReranker(Retriever):
     ``rank_window_size`` hits by the text of ``field`` against ``inference_text``.
 
     ``min_score`` is compared with the reranker's RAW score, as ES does; returned scores
-    are normalized (see :func:`es_rerank.normalize`).
+    are normalized (see :func:`es_rerank.normalize`). ``chunk_rescorer`` (ES 9.2+: a
+    mapping as ES takes it, or a :class:`~es_rerank.ChunkRescorer`) sends each hit's best
+    chunks instead of the whole text and scores the hit by its best chunk.
 
     >>> r = TextSimilarityReranker(
     ...     retriever=StandardRetriever(query={"match_all": {}}),
@@ -299,7 +302,7 @@ class TextSimilarityReranker(Retriever):
     min_score: float | None = None
     filter: QueryFilter | None = None
     allow_rerank_failures: bool | None = None
-    chunk_rescorer: Mapping[str, Any] | None = None
+    chunk_rescorer: Mapping[str, Any] | ChunkRescorer | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -330,18 +333,25 @@ class TextSimilarityReranker(Retriever):
                 "allow_rerank_failures",
                 "[text_similarity_reranker] [allow_rerank_failures] must be a boolean",
             )
-        if self.chunk_rescorer is not None:
-            if not isinstance(self.chunk_rescorer, Mapping):
-                raise _fail("chunk_rescorer", "[chunk_rescorer] must be an object")
-            for key in self.chunk_rescorer:
-                if key not in ("size", "chunking_settings"):
-                    raise _fail("chunk_rescorer", f"[chunk_rescorer] unknown field [{key}]")
-            _check_int("chunk_rescorer", "size", self.chunk_rescorer.get("size"), minimum=1)
+        # ES's own parsing and messages (``size must be greater than 0, was: 0``), once
+        parsed = None
+        if isinstance(self.chunk_rescorer, ChunkRescorer):
+            parsed = self.chunk_rescorer
+        elif self.chunk_rescorer is not None:
+            parsed = ChunkRescorer.from_dict(self.chunk_rescorer)
+        object.__setattr__(self, "_chunk_rescorer", parsed)
         _check_str(self.kind, "_name", self.name, required=False)
 
     @property
     def effective_inference_id(self) -> str:
         return DEFAULT_INFERENCE_ID if self.inference_id is None else self.inference_id
+
+    @property
+    def effective_chunk_rescorer(self) -> ChunkRescorer | None:
+        """``chunk_rescorer`` parsed and validated (a mapping keeps its JSON for
+        :meth:`to_dict`, so bodies round-trip exactly); ``None`` when not set."""
+        parsed: ChunkRescorer | None = self.__dict__["_chunk_rescorer"]
+        return parsed
 
     @property
     def effective_rank_window_size(self) -> int:

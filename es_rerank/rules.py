@@ -9,7 +9,10 @@ Per ``text_similarity_reranker`` node, in order:
 2. ``field`` is read from each hit (:func:`field_text`: dotted paths, the first value of a
    list, numbers and keywords as strings); hits without it are dropped
    (:func:`rerank_candidates`);
-3. the reranker is called once with ``inference_text`` and those texts;
+3. the reranker is called once with ``inference_text`` and those texts
+   (:func:`rerank_call`); with ``chunk_rescorer`` each text is cut into chunks, the best
+   ``size`` chunks by BM25 against ``inference_text`` are sent instead, and a hit's raw
+   score is the max over its chunks (:func:`candidate_scores`);
 4. hits whose RAW score is ``>= min_score`` are kept and scored ``normalize(raw)``; they
    are sorted by score, descending, ties in the child's order (:func:`apply_rerank`);
 5. ``from``/``size`` page inside the window (:func:`page`).
@@ -22,6 +25,9 @@ Per ``text_similarity_reranker`` node, in order:
 >>> ranked = apply_rerank(cands, [-1.0, 2.0], min_score=-2.0, limit=10)
 >>> [(r.hit.id, round(r.hit.score, 4), r.first_stage_rank) for r in ranked]
 [('c', 3.0, 3), ('a', 0.3679, 1)]
+>>> call = rerank_call(cands, "x", None)
+>>> call.texts, candidate_scores(call, [-1.0, 2.0])
+(['x', 'y'], [-1.0, 2.0])
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from es_rerank.backends.base import Hit
+from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
+from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
 from es_rerank.retrievers import (
     KnnRetriever,
@@ -48,7 +56,9 @@ __all__ = [
     "NOT_WITH_RETRIEVER",
     "Candidate",
     "Ranked",
+    "RerankCall",
     "apply_rerank",
+    "candidate_scores",
     "check_request",
     "convert_min_scores",
     "field_text",
@@ -56,6 +66,7 @@ __all__ = [
     "knn_query",
     "leaf_window",
     "page",
+    "rerank_call",
     "rerank_candidates",
     "rrf_fuse",
     "top_docs_query",
@@ -209,6 +220,40 @@ def rerank_candidates(child: Sequence[Ranked], field: str) -> list[Candidate]:
         if text is not None:
             out.append(Candidate(position, ranked.hit, text))
     return out
+
+
+@dataclass(frozen=True)
+class RerankCall:
+    """What one reranker call sends for a window's candidates: ``texts`` in order,
+    ``owners[i]`` the candidate ``texts[i]`` belongs to, and with ``chunk_rescorer`` each
+    candidate's chunks (``chunks[c]``, in the order their texts were sent)."""
+
+    texts: list[str]
+    owners: list[int]
+    chunks: list[list[Chunk]] | None = None
+
+
+def rerank_call(
+    candidates: Sequence[Candidate], inference_text: str, rescorer: ChunkRescorer | None
+) -> RerankCall:
+    """The texts ES sends for ``candidates``: each whole text, or with ``rescorer`` each
+    text's best chunks (ES's ``chunk_rescorer``: at least one chunk per candidate), all in
+    one call, candidate after candidate."""
+    if rescorer is None:
+        return RerankCall([c.text for c in candidates], list(range(len(candidates))))
+    inputs = rerank_inputs([c.text for c in candidates], inference_text, rescorer)
+    chunks = [kept or [] for kept in inputs.chunks]
+    return RerankCall(inputs.texts, inputs.owners, chunks)
+
+
+def candidate_scores(call: RerankCall, input_scores: Sequence[float]) -> list[float]:
+    """Each candidate's raw score from the scores of the texts sent: its own score, or with
+    chunks the max over its chunks (ES's ``extractScoresFromRankedChunks``)."""
+    if call.chunks is None:
+        if len(input_scores) != len(call.texts):
+            raise ValueError(f"{len(input_scores)} scores for {len(call.texts)} texts")
+        return list(input_scores)
+    return document_scores(call.owners, input_scores, len(call.chunks))
 
 
 def apply_rerank(

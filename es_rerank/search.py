@@ -19,14 +19,16 @@ The rules live in :mod:`es_rerank.rules`, the external executor in
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from es_rerank.backends.base import Backend, RetrieverBackend
 from es_rerank.errors import ConfigurationError
+from es_rerank.explain import explain_native
 from es_rerank.external import RerankerSpec, run_external
 from es_rerank.results import SearchHit, SearchResult
-from es_rerank.retrievers import Retriever, retriever_from_dict
+from es_rerank.retrievers import Retriever, TextSimilarityReranker, retriever_from_dict
 from es_rerank.rules import check_request, convert_min_scores
 
 __all__ = ["MinScoreSpace", "Mode", "RerankerSpec", "SearchHit", "SearchResult", "search"]
@@ -45,6 +47,7 @@ def search(
     mode: Mode = "auto",
     source: bool | Sequence[str] = True,
     min_score_space: MinScoreSpace = "raw",
+    explain: bool = False,
     **top_level: Any,
 ) -> SearchResult:
     """Run ``retriever`` (a spec or its ES JSON) and return one :class:`SearchResult`.
@@ -66,10 +69,19 @@ def search(
     Top-level ``query``/``knn``/``sort``/``rescore``/``search_after``/``terminate_after``
     cannot be combined with a retriever, as in ES. ``result.total`` is the number of
     documents the child matched, as ES reports it.
+
+    ``explain=True`` fills ``result.explanation`` (one
+    :class:`~es_rerank.explain.RerankExplanation` per reranker node, outermost first) and
+    each hit's ``explanation``: externally, every hit of the window with its child rank and
+    score, the text or chunks sent, raw and normalized score, ``min_score`` verdict and
+    final rank, dropped hits included; natively, what Elasticsearch's ``explain`` reports
+    for the returned hits of a top-level reranker.
     """
     spec = retriever if isinstance(retriever, Retriever) else retriever_from_dict(retriever)
     if mode not in ("auto", "native", "external"):
         raise ConfigurationError(f"mode must be 'auto', 'native' or 'external', got {mode!r}")
+    if not isinstance(explain, bool):
+        raise ConfigurationError(f"explain must be True or False, got {explain!r}")
     if min_score_space not in ("raw", "normalized"):
         raise ConfigurationError(
             f"min_score_space must be 'raw' or 'normalized', got {min_score_space!r}"
@@ -93,7 +105,33 @@ def search(
                 "mode='native' needs a backend that runs retrievers (ElasticsearchBackend), "
                 f"got {type(backend).__name__}"
             )
-        return backend.search_retriever(spec.to_dict(), size=size, from_=from_, source=source)
+        if not explain:
+            return backend.search_retriever(spec.to_dict(), size=size, from_=from_, source=source)
+        result = backend.search_retriever(
+            spec.to_dict(), size=size, from_=from_, source=source, explain=True
+        )
+        return with_native_explanation(spec, result, from_=from_)
     return run_external(
-        spec, backend=backend, reranker=reranker, size=size, from_=from_, source=source
+        spec,
+        backend=backend,
+        reranker=reranker,
+        size=size,
+        from_=from_,
+        source=source,
+        explain=explain,
     )
+
+
+def with_native_explanation(spec: Retriever, result: SearchResult, *, from_: int) -> SearchResult:
+    """``result`` (a native search run with ``explain: true``) with Elasticsearch's
+    ``_explanation`` of each hit mapped onto the explain structure; a tree whose top node
+    is not a ``text_similarity_reranker`` gets an empty list."""
+    if not isinstance(spec, TextSimilarityReranker):
+        return dataclasses.replace(result, explanation=[])
+    raw_hits = ((result.raw or {}).get("hits") or {}).get("hits") or []
+    explanation = explain_native(spec, raw_hits, from_=from_)
+    hits = [
+        dataclasses.replace(h, explanation=e)
+        for h, e in zip(result.hits, explanation.hits, strict=False)
+    ]
+    return dataclasses.replace(result, hits=hits, explanation=[explanation])

@@ -92,8 +92,10 @@ class RetrieverBackend(Backend, Protocol):
         size: int,
         from_: int = 0,
         source: bool | Sequence[str] = True,
+        explain: bool = False,
     ) -> SearchResult:
-        """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``."""
+        """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``;
+        with ``explain``, ``result.raw`` holds each hit's ``_explanation``."""
         ...
 
 

@@ -32,6 +32,7 @@ _COMMANDS = [
     "es_rerank.cli.index",
     "es_rerank.cli.demo",
     "es_rerank.cli.eval",
+    "es_rerank.cli.calibrate",
     "es_rerank.cli.endpoint",
     "es_rerank.cli.upload",
 ]

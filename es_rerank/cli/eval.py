@@ -13,11 +13,13 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from es_rerank.backends.base import Backend, Hit
 from es_rerank.backends.local import LocalIndex
+from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.cli.index import report
 from es_rerank.datasets import BeirDataset, load_beir
 from es_rerank.elastic.backend import ElasticsearchBackend
@@ -28,8 +30,13 @@ from es_rerank.errors import ConfigurationError
 from es_rerank.evaluation import evaluate
 from es_rerank.extras import require_extra
 from es_rerank.factories import cross_encoder_reranker, require_models
+from es_rerank.models import LoadedModel
 from es_rerank.rerank_window import rerank_window, resolve_model
+from es_rerank.rerankers.base import Reranker
 from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
+
+if TYPE_CHECKING:
+    from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
 
 METRICS = ("ndcg@10", "mrr@10", "map")
 
@@ -44,14 +51,26 @@ def register(sub: Any) -> None:
             "with BM25 (multi_match on title and text) and reranked, and reports both."
         ),
     )
+    add_run_arguments(p, out="eval-out")
+    p.set_defaults(func=run)
+
+
+def add_run_arguments(p: argparse.ArgumentParser, *, out: str) -> None:
+    """The dataset, model, window and first-stage options ``eval`` and ``calibrate`` share."""
     p.add_argument("--dataset", type=Path, required=True, metavar="DIR")
-    p.add_argument("--out", type=Path, default=Path("eval-out"), help="output dir (eval-out)")
+    p.add_argument("--out", type=Path, default=Path(out), help=f"output dir ({out})")
     p.add_argument("--model", metavar="PATH_OR_ID", help="reranker (resolution as in `demo`)")
     p.add_argument("--rank-window-size", type=int, default=100, help="BM25 hits reranked (100)")
     p.add_argument("--field", default="text", help="document field the reranker reads (text)")
     p.add_argument("--batch-size", type=int, default=32, help="model batch size (32)")
     p.add_argument("--max-length", type=int, help="truncate pairs to N tokens (model's own)")
     p.add_argument("--limit-queries", type=int, help="only the first N judged queries")
+    p.add_argument(
+        "--chunk-rescorer",
+        metavar="JSON",
+        help='rerank each document by its best chunks (ES 9.2+ chunk_rescorer), e.g. {"size": '
+        '1, "chunking_settings": {"max_chunk_size": 100}}; {} for the defaults',
+    )
     p.add_argument(
         "--local", type=Path, metavar="PATH", help="local index dir (default: cached under --out)"
     )
@@ -62,21 +81,44 @@ def register(sub: Any) -> None:
     )
     add_connection_arguments(p)
     add_runtime_arguments(p)
-    p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+@dataclass(frozen=True)
+class Run:
+    """What a dataset run needs, checked and loaded from the shared options."""
 
+    data: BeirDataset
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    backend: Backend
+    index_s: float
+    model: LoadedModel
+    reranker: CrossEncoderReranker
+    load_s: float
+    chunk_rescorer: ChunkRescorer | None
+
+    @property
+    def chunk_rescorer_json(self) -> dict[str, Any] | None:
+        return None if self.chunk_rescorer is None else self.chunk_rescorer.to_dict()
+
+
+def prepare_run(args: argparse.Namespace, feature: str) -> Run:
+    """Check every shared option before any work, then load the dataset, the first-stage
+    backend (indexing the corpus if needed) and the model."""
     # Everything the run needs is checked before any indexing or model loading.
-    require_extra("eval", "ir_measures", "matplotlib", feature="es-rerank eval")
-    require_models("es-rerank eval")
+    require_extra("eval", "ir_measures", "matplotlib", feature=feature)
+    require_models(feature)
     if args.rank_window_size < 1:
         raise ConfigurationError(f"--rank-window-size must be >= 1, got {args.rank_window_size}")
+    if args.batch_size < 1:
+        raise ConfigurationError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.limit_queries is not None and args.limit_queries < 1:
+        raise ConfigurationError(f"--limit-queries must be >= 1, got {args.limit_queries}")
     if args.local is not None and args.index:
         raise ConfigurationError("give either --local PATH or --index NAME, not both")
     if args.out.exists() and not args.out.is_dir():
         raise ConfigurationError(f"--out {args.out} is a file; give a directory")
+    chunk_rescorer = _chunk_rescorer(args.chunk_rescorer)
     data = load_beir(args.dataset)
     queries = dict(list(data.queries.items())[: args.limit_queries or None])
     qrels = {q: data.qrels[q] for q in queries}
@@ -87,6 +129,15 @@ def run(args: argparse.Namespace) -> int:
     model = resolve_model(args.model, max_length=args.max_length)
     reranker = cross_encoder_reranker(model, batch_size=args.batch_size, **runtime_kwargs(args))
     load_s = time.perf_counter() - t0
+    return Run(data, queries, qrels, backend, index_s, model, reranker, load_s, chunk_rescorer)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    prep = prepare_run(args, "es-rerank eval")
+    data, queries, qrels = prep.data, prep.queries, prep.qrels
+    backend = prep.backend
     window = args.rank_window_size
 
     first: dict[str, Sequence[Hit]] = {}
@@ -95,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
+    reranker = _Counting(prep.reranker)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
@@ -105,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
             first_stage=first_stage_query(text),
             field=args.field,
             window=window,
+            chunk_rescorer=prep.chunk_rescorer_json,
         )
         reranked[qid] = [r.id for r in ranked]
     rerank_s = time.perf_counter() - t0
@@ -115,26 +168,24 @@ def run(args: argparse.Namespace) -> int:
     deltas = {q: ev_rr.per_query["ndcg@10"][q] - ev_bm25.per_query["ndcg@10"][q] for q in queries}
     wins = sum(d > 1e-9 for d in deltas.values())
     losses = sum(d < -1e-9 for d in deltas.values())
-    n_pairs = sum(len(h) for h in first.values())
     result: dict[str, Any] = {
         "dataset": str(data.path),
         "queries": len(queries),
-        "model": {
-            "path": model.path,
-            "kind": model.kind,
-            "max_length": reranker.runtime.max_length,
-            "runtime": reranker.info["runtime"],
-            "dtype": reranker.info["dtype"],
-            **({"selection": reranker.info["selection"]} if "selection" in reranker.info else {}),
-        },
+        "model": model_info(prep),
         "rank_window_size": window,
+        "chunk_rescorer": prep.chunk_rescorer_json,
         "first_stage": "multi_match(title, text) BM25 on "
         + ("Elasticsearch" if args.index else "local tantivy index"),
         "metrics": {"bm25": ev_bm25.aggregate, "reranked": ev_rr.aggregate},
         "per_query": {"bm25": ev_bm25.per_query, "reranked": ev_rr.per_query},
         "ndcg@10_wins_ties_losses": [wins, len(deltas) - wins - losses, losses],
-        "seconds": {"index": index_s, "model_load": load_s, "bm25": bm25_s, "rerank": rerank_s},
-        "pairs_scored": n_pairs,
+        "seconds": {
+            "index": prep.index_s,
+            "model_load": prep.load_s,
+            "bm25": bm25_s,
+            "rerank": rerank_s,
+        },
+        "pairs_scored": reranker.pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
     }
@@ -144,6 +195,45 @@ def run(args: argparse.Namespace) -> int:
     _print_table(result)
     print(f"wrote {args.out / 'results.json'} and {args.out / 'ndcg10_change.png'}")
     return 0
+
+
+class _Counting:
+    """A reranker that counts the (query, text) pairs it scores."""
+
+    def __init__(self, inner: Reranker) -> None:
+        self.inner = inner
+        self.pairs = 0
+
+    def rerank(self, query: str, texts: Sequence[str]) -> Sequence[float]:
+        self.pairs += len(texts)
+        return self.inner.rerank(query, texts)
+
+
+def _chunk_rescorer(text: str | None) -> ChunkRescorer | None:
+    if text is None:
+        return None
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"--chunk-rescorer is not valid JSON: {exc}") from None
+    return ChunkRescorer.from_dict(body)
+
+
+def model_info(prep: Run) -> dict[str, Any]:
+    """The model as the reports record it: path, kind, max length, runtime and dtype."""
+    info = prep.reranker.info
+    return {
+        "path": prep.model.path,
+        "kind": prep.model.kind,
+        "max_length": prep.reranker.runtime.max_length,
+        "runtime": info["runtime"],
+        "dtype": info["dtype"],
+        **({"selection": info["selection"]} if "selection" in info else {}),
+    }
+
+
+def model_line(model: dict[str, Any]) -> str:
+    return f"model: {model['path']} ({model['kind']}, runtime {model['runtime']} {model['dtype']})"
 
 
 def first_stage_query(text: str) -> dict[str, Any]:
@@ -187,8 +277,9 @@ def _print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
     )
-    mod = result["model"]
-    print(f"model: {mod['path']} ({mod['kind']}, runtime {mod['runtime']} {mod['dtype']})")
+    print(model_line(result["model"]))
+    if result["chunk_rescorer"] is not None:
+        print(f"chunk_rescorer: {json.dumps(result['chunk_rescorer'])}")
     print(f"  {'metric':<10} {'BM25':>8} {'reranked':>9} {'change':>8}")
     for name in METRICS:
         b, r = m["bm25"][name], m["reranked"][name]

@@ -15,6 +15,7 @@ from es_rerank.elastic.connection import (
     refuse_cluster_flags,
 )
 from es_rerank.errors import ConfigurationError
+from es_rerank.explain import explanation_table
 from es_rerank.factories import check_one_reranker, make_reranker, open_backend, require_models
 from es_rerank.rerankers import FORMAT_NAMES, SCORE_SCALES
 from es_rerank.results import SearchResult
@@ -63,6 +64,12 @@ def register(sub: Any) -> None:
         default="raw",
         help="units of --min-score: raw reranker scores as ES compares them (default), or "
         "the normalized scores ES returns",
+    )
+    q.add_argument(
+        "--chunk-rescorer",
+        metavar="JSON",
+        help='rerank each hit by its best chunks, as ES 9.2+ does: {"size": N, '
+        '"chunking_settings": {...}} ({} for the defaults: 1 chunk of up to 300 words)',
     )
     q.add_argument("--size", type=int, default=10, help="hits to return (default: 10)")
     q.add_argument("--from", dest="from_", type=int, default=0, help="hits to skip (default: 0)")
@@ -126,6 +133,13 @@ def register(sub: Any) -> None:
         help="auto: native when the cluster can and no --model/--shim-url is given",
     )
     p.add_argument("--json", action="store_true", help="print an ES-shaped _search response")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="show each window hit's path through the rules: child rank and score, text or "
+        "chunks sent, raw and normalized score, min_score verdict, final rank (dropped hits "
+        "too; with --json under a top-level 'explain' key)",
+    )
     add_runtime_arguments(p)
     p.set_defaults(func=run)
 
@@ -160,6 +174,7 @@ def build_retriever(args: argparse.Namespace) -> TextSimilarityReranker:
         rank_window_size=args.rank_window_size,
         min_score=args.min_score,
         filter=filters,
+        chunk_rescorer=_json_arg("--chunk-rescorer", args.chunk_rescorer),
     )
 
 
@@ -258,9 +273,13 @@ def run(args: argparse.Namespace) -> int:
         from_=args.from_,
         mode=args.mode,
         min_score_space=args.min_score_space,
+        explain=args.explain,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print_table(result, args.field)
+        return 0
+    print_table(result, args.field)
+    for explanation in result.explanation or []:
+        print()
+        print(explanation_table(explanation))
     return 0

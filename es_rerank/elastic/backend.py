@@ -67,13 +67,21 @@ class ElasticsearchBackend:
         size: int,
         from_: int = 0,
         source: bool | Sequence[str] = True,
+        explain: bool = False,
     ) -> SearchResult:
-        """``_search`` with ``retriever=``: ES runs the whole tree."""
+        """``_search`` with ``retriever=``: ES runs the whole tree (``explain: true`` adds
+        each hit's ``_explanation``, kept in ``result.raw``)."""
         # ES takes a list of fields as _source too; the client's annotation is narrower.
         src: Any = source if isinstance(source, bool) else list(source)
+        extra: dict[str, Any] = {"explain": True} if explain else {}
         with translated():
             response = self.client.search(
-                index=self.index, retriever=dict(retriever), size=size, from_=from_, source=src
+                index=self.index,
+                retriever=dict(retriever),
+                size=size,
+                from_=from_,
+                source=src,
+                **extra,
             )
         return result_from_response(response.body, from_=from_)
 

@@ -315,3 +315,205 @@ CASES: list[Case] = [
         notes="inner: d2,d5,d1,d4,d3; outer takes 3 and reverses them",
     ),
 ]
+
+# ----------------------------------------------------------------- chunk_rescorer (ES 9.2+)
+# Sources (elastic/elasticsearch; RANK = x-pack/plugin/inference/src/main/java/org/
+# elasticsearch/xpack/inference/rank/textsimilarity): RANK/ChunkScorerConfig.java (defaults:
+# size 1, sentence chunks of 300 words, overlap 0; {"max_chunk_size": N} alone = sentence, N,
+# 0), RANK/TextSimilarityRerankingRankFeaturePhaseRankShardContext.java (the field's first
+# value is chunked and only the best `size` chunks by MemoryIndexChunkScorer's BM25 against
+# inference_text are sent; none matching: the first chunks), x-pack/plugin/core/src/main/
+# java/org/elasticsearch/xpack/core/common/chunks/MemoryIndexChunkScorer.java (only chunks
+# sharing a term are kept), RANK/TextSimilarityRankFeaturePhaseRankCoordinatorContext.java
+# (one rerank call for the window; extractScoresFromRankedChunks: a document's raw score is
+# the max over its chunks; preprocess: min_score against that raw max, then one
+# normalization), and the YAML REST tests of x-pack/plugin/inference/src/yamlRestTest/
+# resources/rest-api-spec/test/inference/70_text_similarity_rank_retriever.yml.
+# Under largest_number a text scores the largest number written in it, so which chunk is
+# sent decides the score.
+
+CHUNK_DOCS = [
+    {
+        "_id": "c1",
+        "text": "The tide over the northern harbour rises and falls twice each day, 9 metres "
+        "high. A total moon eclipse was seen from the southern hills with a score of 2.",
+    },
+    {
+        "_id": "c2",
+        "text": "Nothing about the sky in this note, only a long report on farming with the "
+        "number 5. The farmers plant wheat in spring and harvest it in autumn, 1 field at a "
+        "time.",
+    },
+    {
+        "_id": "c3",
+        "text": "The moon eclipse of last year was brief: the moon eclipse left the sky dark "
+        "for 3 minutes. Watchers say another eclipse next year may reach 7 on their scale of "
+        "darkness.",
+    },
+]
+SENTENCES_OF_20 = {"strategy": "sentence", "max_chunk_size": 20, "sentence_overlap": 0}
+# 20 words; "moon eclipse" are words 11-12, "6" word 9, "1" word 15
+WORD_DOCS = [
+    {
+        "_id": "w1",
+        "text": "Records of the old observatory list entry number 6 then moon eclipse notes "
+        "from 1 night watch and more pages",
+    },
+    {"_id": "w2", "text": "A moon eclipse rated 4."},
+]
+# the setup documents of 70_text_similarity_rank_retriever.yml, in its indexing order
+YAML_DOCS = [
+    {
+        "_id": "doc_2",
+        "tag": "science",
+        "text": "The phases of the Moon come from the position of the Moon relative to the "
+        "Earth and Sun.",
+    },
+    {
+        "_id": "doc_3",
+        "tag": "geography",
+        "text": "Sun Moon Lake is a lake in Nantou County, Taiwan. It is the largest lake in "
+        "Taiwan.",
+    },
+    {
+        "_id": "doc_1",
+        "tag": "science",
+        "text": "As seen from Earth, a solar eclipse happens when the Moon is directly between "
+        "the Earth and the Sun.",
+    },
+]
+SCIENCE: dict[str, Any] = {"standard": {"query": {"term": {"tag": "science"}}}}
+
+
+def chunked(chunk_rescorer: dict[str, Any], **params: Any) -> dict[str, Any]:
+    params.setdefault("inference_id", "@largest_number")
+    params.setdefault("inference_text", "moon eclipse")
+    return rerank(chunk_rescorer=chunk_rescorer, **params)
+
+
+CHUNK_CASES: list[Case] = [
+    Case(
+        "chunk_rescorer_whole_text_without_it",
+        CHUNK_DOCS,
+        rerank(inference_id="@largest_number", inference_text="moon eclipse"),
+        ids=["c1", "c3", "c2"],
+        scores=[norm(9), norm(7), norm(5)],
+        notes="the baseline: without chunk_rescorer the whole text is sent (9, 5, 7)",
+    ),
+    Case(
+        "chunk_rescorer_sends_the_best_bm25_chunk",
+        CHUNK_DOCS,
+        chunked({"size": 1, "chunking_settings": SENTENCES_OF_20}),
+        ids=["c2", "c3", "c1"],
+        scores=[norm(5), norm(3), norm(2)],
+        notes="c1 sends its eclipse sentence (2, not the tide's 9); c2 matches nothing and "
+        "sends its first chunk (5); c3's first sentence has the most matches (3, not 7)",
+    ),
+    Case(
+        "chunk_rescorer_document_score_is_the_max_of_its_chunks",
+        CHUNK_DOCS,
+        chunked({"size": 2, "chunking_settings": SENTENCES_OF_20}),
+        ids=["c3", "c2", "c1"],
+        scores=[norm(7), norm(5), norm(2)],
+        notes="c3 sends both sentences (max 7); c2 backfills its first two chunks (max 5); "
+        "c1 sends only its one matching chunk (2): non-matching chunks are never sent",
+    ),
+    Case(
+        "chunk_rescorer_min_score_sees_the_raw_max",
+        CHUNK_DOCS,
+        chunked({"size": 2, "chunking_settings": SENTENCES_OF_20}, min_score=5.0),
+        ids=["c3", "c2"],
+        scores=[norm(7), norm(5)],
+        notes="min_score 5 compared with each document's raw max (7, 5, 2), then normalized",
+    ),
+    Case(
+        "chunk_rescorer_defaults_are_sentences_of_300_words",
+        CHUNK_DOCS,
+        chunked({}),
+        ids=["c1", "c3", "c2"],
+        scores=[norm(9), norm(7), norm(5)],
+        notes="{} is size 1, sentence chunks of 300 words: each short text is one chunk",
+    ),
+    Case(
+        "chunk_rescorer_max_chunk_size_alone",
+        CHUNK_DOCS,
+        chunked({"size": 1, "chunking_settings": {"max_chunk_size": 20}}),
+        ids=["c2", "c3", "c1"],
+        scores=[norm(5), norm(3), norm(2)],
+        notes="ChunkScorerConfig: max_chunk_size alone means sentence chunks, overlap 0",
+    ),
+    Case(
+        "chunk_rescorer_missing_field_is_dropped",
+        [*CHUNK_DOCS[:2], {"_id": "c4", "title": "moon eclipse 99"}, CHUNK_DOCS[2]],
+        chunked({"size": 1, "chunking_settings": SENTENCES_OF_20}),
+        ids=["c2", "c3", "c1"],
+        scores=[norm(5), norm(3), norm(2)],
+    ),
+    Case(
+        "chunk_rescorer_word_overlap_carries_a_word_across",
+        WORD_DOCS,
+        chunked({"chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 2}}),
+        ids=["w1", "w2"],
+        scores=[norm(6), norm(4)],
+        notes="word chunks 1-10, 9-18, 17-20: the matching chunk starts at word 9 (6)",
+    ),
+    Case(
+        "chunk_rescorer_word_overlap_of_one",
+        WORD_DOCS,
+        chunked({"chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 1}}),
+        ids=["w2", "w1"],
+        scores=[norm(4), norm(1)],
+        notes="word chunks 1-10, 10-19, 19-20: the matching chunk no longer holds word 9",
+    ),
+    Case(
+        "chunk_rescorer_yaml_rescore_chunks",
+        YAML_DOCS,
+        rerank(
+            SCIENCE,
+            inference_id="@later_scores_higher",
+            inference_text="How often does the moon hide the sun?",
+            chunk_rescorer={"size": 2},
+        ),
+        ids=["doc_1", "doc_2"],
+        scores=[norm(1), norm(0)],
+        notes="YAML 'Reranking based on rescore_chunks': one chunk each, later input higher",
+    ),
+    Case(
+        "chunk_rescorer_yaml_no_match_sends_the_first_chunk",
+        YAML_DOCS,
+        rerank(
+            SCIENCE,
+            inference_id="@later_scores_higher",
+            inference_text="iamanonsensefieldthatshouldreturnnoresults",
+            chunk_rescorer={},
+        ),
+        ids=["doc_1", "doc_2"],
+        scores=[norm(1), norm(0)],
+        notes="YAML 'will send in first chunk if no text matches found'",
+    ),
+    Case(
+        "chunk_rescorer_yaml_size_must_be_positive",
+        YAML_DOCS,
+        rerank(chunk_rescorer={"size": 0}),
+        error=RetrieverValidationError,
+        message="size must be greater than 0, was: 0",
+    ),
+    Case(
+        "chunk_rescorer_yaml_invalid_chunking_settings",
+        YAML_DOCS,
+        rerank(
+            chunk_rescorer={
+                "size": 20,
+                "chunking_settings": {
+                    "strategy": "sentence",
+                    "max_chunk_size": 10,
+                    "sentence_overlap": 20,
+                },
+            }
+        ),
+        error=RetrieverValidationError,
+        message="[chunking_settings] Invalid value [10.0]. [max_chunk_size] must be greater "
+        "than or equal to [20.0]",
+    ),
+]
+CASES += CHUNK_CASES

@@ -5,6 +5,10 @@ Elasticsearch (``inference-shim serve --scorer tests.conformance.scorers:score_i
 
 from __future__ import annotations
 
+import re
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
 
 def score_is_text(query: str, texts: list[str]) -> list[float]:
     """The raw score is the text read as a number: ``"2.5"`` scores 2.5."""
@@ -26,6 +30,13 @@ def one_score_short(query: str, texts: list[str]) -> list[float]:
     return [0.0] * max(len(texts) - 1, 0)
 
 
+def largest_number(query: str, texts: list[str]) -> list[float]:
+    """The raw score is the largest number written in the text, 0 when it holds none: a
+    long text scores by whichever part of it is sent (``chunk_rescorer``)."""
+    return [max((float(n) for n in _NUMBER.findall(t)), default=0.0) for t in texts]
+
+
 SCORERS = {
-    f.__name__: f for f in (score_is_text, later_scores_higher, always_fails, one_score_short)
+    f.__name__: f
+    for f in (score_is_text, later_scores_higher, always_fails, one_score_short, largest_number)
 }

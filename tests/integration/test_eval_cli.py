@@ -11,32 +11,13 @@ from es_rerank import LocalIndex, evaluate
 from es_rerank.cli import main
 from es_rerank.cli.eval import first_stage_query
 from es_rerank.datasets import load_beir
-
-
-def _tiny_beir(root: Path) -> Path:
-    (root / "qrels").mkdir(parents=True)
-    docs = [
-        ("d1", "wing lift", "the lift of a swept wing at low speed"),
-        ("d2", "heat transfer", "heat transfer in a hypersonic boundary layer"),
-        ("d3", "shock waves", "shock waves on a wing at high mach number"),
-        ("d4", "empty", ""),
-    ]
-    with (root / "corpus.jsonl").open("w") as fh:
-        for i, t, x in docs:
-            fh.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
-    (root / "queries.jsonl").write_text(
-        '{"_id": "1", "text": "wing lift"}\n{"_id": "2", "text": "boundary layer heat"}\n'
-    )
-    (root / "qrels" / "test.tsv").write_text(
-        "query-id\tcorpus-id\tscore\n1\td1\t2\n1\td3\t1\n2\td2\t1\n"
-    )
-    return root
+from tests.helpers.tiny_beir import write_tiny_beir
 
 
 def test_eval_writes_table_json_and_plot(
     tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
     argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
     assert main([*argv, "--rank-window-size", "3"]) == 0
     printed = capsys.readouterr().out
@@ -64,7 +45,7 @@ def test_eval_runs_on_the_runtime_it_is_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ES_RERANK_CACHE", str(tmp_path / "cache"))
-    ds, out = _tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
     argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
     assert main([*argv, "--runtime", "onnx", "--dtype", "int8", "--rank-window-size", "3"]) == 0
     assert "runtime onnx int8" in capsys.readouterr().out
@@ -79,7 +60,7 @@ def test_eval_runs_on_the_runtime_it_is_given(
 
 
 def test_eval_rejects_bad_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ds = _tiny_beir(tmp_path / "ds")
+    ds = write_tiny_beir(tmp_path / "ds")
     assert main(["eval", "--dataset", str(ds), "--rank-window-size", "0"]) == 2
     assert "--rank-window-size" in capsys.readouterr().err
 
@@ -97,3 +78,48 @@ def test_cranfield_bm25_is_in_the_standard_range(shared_dir: Path) -> None:
     ev = evaluate(run, data.qrels)
     assert len(ev.per_query["ndcg@10"]) == 225
     assert 0.30 <= ev.aggregate["ndcg@10"] <= 0.43
+
+
+def test_eval_with_chunk_rescorer_sends_best_chunks(
+    tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from es_rerank.chunking import ChunkRescorer, best_chunks
+
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    body = {
+        "size": 2,
+        "chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 1},
+    }
+    # a long abstract: several 10-word chunks, of which at most 2 go per document
+    long_text = " ".join(["the lift of a swept wing at low speed and high angle"] * 4)
+    with (ds / "corpus.jsonl").open("a") as fh:
+        fh.write(json.dumps({"_id": "d5", "title": "long wing", "text": long_text}) + "\n")
+    argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
+    assert main([*argv, "--rank-window-size", "3", "--chunk-rescorer", json.dumps(body)]) == 0
+    printed = capsys.readouterr().out
+    rescorer = ChunkRescorer.from_dict(body)
+    assert f"chunk_rescorer: {json.dumps(rescorer.to_dict())}" in printed
+    result = json.loads((out / "results.json").read_text())
+    assert result["chunk_rescorer"] == rescorer.to_dict()
+    # pairs scored = the chunks sent for every windowed document that has text
+    index = LocalIndex(next(p for p in out.iterdir() if p.name.startswith("index-ds-")))
+    data = load_beir(ds)
+    expected = documents = 0
+    for text in data.queries.values():
+        for hit in index.search_query(first_stage_query(text), size=3):
+            if hit.source.get("text"):
+                documents += 1
+                expected += len(best_chunks(hit.source["text"], text, rescorer))
+    assert result["pairs_scored"] == expected > documents  # d5 sent two chunks
+
+
+def test_eval_refuses_bad_chunk_rescorer_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    argv = ["eval", "--dataset", str(ds), "--out", str(out)]
+    assert main([*argv, "--chunk-rescorer", '{"size": 0}']) == 2
+    assert "size must be greater than 0, was: 0" in capsys.readouterr().err
+    assert main([*argv, "--chunk-rescorer", "[1"]) == 2
+    assert "--chunk-rescorer is not valid JSON" in capsys.readouterr().err
+    assert not out.exists()

@@ -147,9 +147,54 @@ def test_auto_mode_runs_externally_on_a_plain_backend() -> None:
     assert search(spec(), backend=MemoryBackend(DOCS), reranker=Recorder()).mode == "external"
 
 
-def test_chunk_rescorer_is_refused_externally() -> None:
-    with pytest.raises(RetrieverValidationError, match="runs inside Elasticsearch only"):
-        search(spec(chunk_rescorer={"size": 1}), backend=MemoryBackend(DOCS), reranker=Recorder())
+def test_chunk_rescorer_sends_every_documents_best_chunks_in_one_call() -> None:
+    from es_rerank.chunking import ChunkRescorer, best_chunks
+
+    sentence = "The {} of the old harbour town was measured again in the spring of {}. "
+    docs = [
+        {
+            "_id": "a",
+            "text": "".join(
+                sentence.format(w, y) for w, y in [("sun", 1), ("tide", 9), ("sun", 4)]
+            ),
+        },
+        {"_id": "b", "text": "".join(sentence.format("rain", y) for y in (2, 3))},
+        {"_id": "c", "title": "no text"},
+    ]
+    body = {"size": 2, "chunking_settings": {"max_chunk_size": 20}}
+    expected = [
+        c.text
+        for d in docs[:2]
+        for c in best_chunks(d["text"], "sun", ChunkRescorer.from_dict(body))
+    ]
+    assert len(expected) == 4  # a: its two sun sentences; b: no match, its first two
+    calls: list[tuple[str, list[str]]] = []
+
+    def year(query: str, texts: Sequence[str]) -> list[float]:
+        calls.append((query, list(texts)))
+        return [float(t.split()[-1].rstrip(".")) for t in texts]
+
+    result = search(
+        spec(chunk_rescorer=body, inference_text="sun"), backend=MemoryBackend(docs), reranker=year
+    )
+    assert calls == [("sun", expected)]
+    # a scores its best chunk (4; the tide's 9 was never sent), b its best (3)
+    assert [(h.id, h.score) for h in result.hits] == [("a", 5.0), ("b", 4.0)]
+
+
+def test_chunk_rescorer_given_as_a_typed_value() -> None:
+    from es_rerank import ChunkRescorer
+    from es_rerank.chunking import WordChunking
+
+    typed = ChunkRescorer(size=1, chunking_settings=WordChunking(max_chunk_size=10, overlap=1))
+    s = spec(chunk_rescorer=typed)
+    assert s.effective_chunk_rescorer is typed
+    assert s.to_dict()["text_similarity_reranker"]["chunk_rescorer"] == {
+        "size": 1,
+        "chunking_settings": {"strategy": "word", "max_chunk_size": 10, "overlap": 1},
+    }
+    with pytest.raises(RetrieverValidationError, match="size must be greater than 0, was: 0"):
+        spec(chunk_rescorer={"size": 0})
 
 
 def test_leaf_retriever_runs_without_reranking() -> None:
