@@ -45,11 +45,14 @@ clean:
 # Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput), and
 # each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality).
 # Both by default; about 15 minutes on 2 cores (the first run also exports the models).
+# BENCH=reliability: connection floods and SIGTERM under load with the distilled model
+# (about 5 minutes), written to RELIABILITY.md.
 BENCH ?= all
 .PHONY: bench
 bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = throughput ]; then $(BIN)/python bench/shim_throughput.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
 # docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`

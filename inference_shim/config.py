@@ -268,8 +268,8 @@ def add_serve_arguments(
         "--protect-info",
         action=argparse.BooleanOptionalAction,
         default=protect,
-        help="also require the API key on /health, /ready, /info, /metrics and "
-        f"/openapi.json (open by default, as in TEI) [env {var}]",
+        help="also require the API key on /health, /ready, /metrics and /openapi.json "
+        f"(open by default, as in TEI; /info always needs it) [env {var}]",
     )
 
 

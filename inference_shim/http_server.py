@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import socket
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +210,8 @@ class ShimServer(TcpWSGIServer):  # type: ignore[misc]
         self.accepting = False
         if self.socket is not None:
             dispatcher.close(self)  # the listening socket only; the trigger stays
+        for channel in list(self.active_channels.values()):
+            _read_what_arrived(channel)
         self.close_idle()
 
     def close_idle(self) -> None:
@@ -226,6 +229,24 @@ class ShimServer(TcpWSGIServer):  # type: ignore[misc]
     def on_protocol_error(self, request: Any, status: int, started: float) -> None:
         if self.protocol_error_hook is not None:
             self.protocol_error_hook(request, status, started)
+
+
+def _read_what_arrived(channel: Any) -> None:
+    """Parse the bytes a connection had already delivered when the drain began: a request
+    that arrived in full is answered; nothing is read after this."""
+    if not channel.connected or channel.will_close:
+        return
+    try:
+        data = channel.socket.recv(channel.adj.recv_bytes, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return
+    except OSError:
+        channel.will_close = True
+        return
+    if data:
+        channel.received(data)
+    else:
+        channel.connected = False
 
 
 def _raise_fd_limit(wanted: int) -> None:

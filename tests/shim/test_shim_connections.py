@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from inference_shim.config import settings_from_argv
 from tests.shim.raw_http import (
     RawReply,
     address,
@@ -281,3 +282,41 @@ def test_access_log(fmt: str) -> None:
     assert ("POST", "/rerank", 422, None) in got
     assert ("GET", "/no\\nwhere", 404, None) in got  # the client's path, escaped
     assert ("-", "-", 400, None) in got
+
+
+def test_connection_and_log_flags_and_environment() -> None:
+    env = {
+        "SHIM_MAX_CONNECTIONS": "300",
+        "SHIM_IDLE_TIMEOUT": "90",
+        "SHIM_HEADER_TIMEOUT": "5",
+        "SHIM_LOG_FORMAT": "JSON",
+        "SHIM_LOG_LEVEL": "warning",
+    }
+    s = settings_from_argv(["--scorer", "m:f"], environ=env)
+    assert (s.max_connections, s.idle_timeout, s.header_timeout) == (300, 90.0, 5.0)
+    assert (s.log_format, s.log_level) == ("json", "warning")
+    s = settings_from_argv(["--scorer", "m:f", "--log-format", "text"], environ=env)
+    assert s.log_format == "text"
+    defaults = settings_from_argv(["--scorer", "m:f"], environ={})
+    assert (defaults.max_connections, defaults.log_format, defaults.log_level) == (
+        1000,
+        "text",
+        "info",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--log-format", "xml"], "--log-format: choose one of text, json, got 'xml'"),
+        (["--max-connections", "0"], "--max-connections"),
+        (["--header-timeout", "-1"], "--header-timeout"),
+    ],
+)
+def test_bad_connection_flags_are_refused(
+    args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        settings_from_argv(["--scorer", "m:f", *args], environ={})
+    assert exit_.value.code == 2
+    assert needle in capsys.readouterr().err
