@@ -202,11 +202,18 @@ def test_sigterm_answers_every_accepted_request_then_exits_0() -> None:
         body = json.dumps({"query": "berlin", "texts": [f"berlin {i}", "paris"]}).encode()
         sock.sendall(request_bytes("POST", "/rerank", body))
         busy.append(sock)
+    # A request whose first bytes arrived before SIGTERM is read in full and answered.
+    late_body = json.dumps({"query": "berlin", "texts": ["berlin late"]}).encode()
+    late = request_bytes("POST", "/rerank", late_body)
+    halfway = socket.create_connection(address(server.url), timeout=30)
+    halfway.sendall(late[:20])
     time.sleep(0.7)  # received and waiting on the engine
     server.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
-    # A request sent on an open connection after SIGTERM is not read.
+    time.sleep(1.2)  # the drain has begun (the server checks for the signal twice a second)
+    halfway.sendall(late[20:])
+    # A request sent on an open connection after the drain began is not read.
     busy[0].sendall(request_bytes("GET", "/health"))
+    busy.append(halfway)
     with ThreadPoolExecutor(len(busy)) as pool:
         replies: list[RawReply] = list(pool.map(read_reply, busy))
     assert [r.status for r in replies] == [200] * len(busy)
