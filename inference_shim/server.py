@@ -1,10 +1,11 @@
 """Serving the app (:mod:`inference_shim.http_server`: waitress with JSON protocol errors,
 connection limits and timeouts) and shutting down gently.
 
-On SIGTERM or SIGINT the server stops accepting connections and reads nothing more from
-open ones, closes idle keep-alive connections, answers every request it has already
-received (the last one on each connection with ``Connection: close``), then stops its
-threads and the model's and exits 0; 1 if ``--drain-timeout`` ran out first.
+On SIGTERM or SIGINT the server stops accepting connections and starts reading no new
+request on open ones (one already arriving is read to its end), closes idle keep-alive
+connections, answers every request received (the last one on each connection with
+``Connection: close``), then stops its threads and the model's and exits 0; 1 if
+``--drain-timeout`` ran out first.
 """
 
 from __future__ import annotations
