@@ -162,7 +162,7 @@ def sigterm_under_load(
     close_headers = Counter[str]()
 
     def client(k: int) -> None:
-        with httpx.Client(base_url=url, timeout=120) as c:
+        with httpx.Client(base_url=url, timeout=drain_s + 120) as c:
             i = k
             while True:
                 q, texts = reqs[i % len(reqs)]
@@ -280,14 +280,14 @@ def main() -> int:
     parser.add_argument(
         "--drain-timeout",
         type=float,
-        default=120.0,
+        default=300.0,
         help="the shim's --drain-timeout under load: long enough for the queue this load "
         "builds on 2 shared cores (admission control bounds it otherwise)",
     )
     parser.add_argument(
         "--max-queue",
         type=int,
-        default=8,
+        default=4,
         help="the shim's --max-queue under load (the queue a drain must answer; the "
         "rest is refused with 429 and the clients wait Retry-After)",
     )

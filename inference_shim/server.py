@@ -11,6 +11,7 @@ connections, answers every request received (the last one on each connection wit
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -105,7 +106,12 @@ def serve(settings: Settings) -> int:
     answered = _drain(server, engine, loop, settings.drain_timeout)
     if not answered:
         log.warning("drain timeout (%.0fs): requests still in flight", settings.drain_timeout)
-        return 1
+        # The model's thread may still be inside a forward pass: finalizing the interpreter
+        # under it aborts the process (SIGABRT), so leave without finalizing.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     log.info("drained; exiting")
     sys.stdout.flush()
     return 0

@@ -327,3 +327,17 @@ def test_bad_connection_flags_are_refused(
         settings_from_argv(["--scorer", "m:f", *args], environ={})
     assert exit_.value.code == 2
     assert needle in capsys.readouterr().err
+
+
+def test_drain_timeout_exits_1_with_a_request_in_flight() -> None:
+    server = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--drain-timeout", "0.5"])
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(
+            httpx.post, server.url + "/rerank", content=BODY, headers=_JSON, timeout=30
+        )
+        time.sleep(0.7)  # inside the 2-second scorer
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(30) == 1
+        with pytest.raises(httpx.TransportError):
+            pending.result()
+    assert "drain timeout" in "".join(server.stderr)
