@@ -341,3 +341,36 @@ def test_drain_timeout_exits_1_with_a_request_in_flight() -> None:
         with pytest.raises(httpx.TransportError):
             pending.result()
     assert "drain timeout" in "".join(server.stderr)
+
+
+def test_engine_drops_a_cancelled_future_and_keeps_serving() -> None:
+    from es_rerank.runtime import FunctionRuntime
+    from inference_shim.runner import Engine
+
+    scored: list[str] = []
+    gate = threading.Event()
+
+    def scorer(query: str, texts: list[str]) -> list[float]:
+        gate.wait(10)
+        scored.extend(texts)
+        return [float(len(t)) for t in texts]
+
+    engine = Engine(FunctionRuntime(scorer, name="gated"))
+    engine.start()
+    gate.set()
+    assert engine.wait_ready(10)
+    scored.clear()
+    gate.clear()
+    try:
+        first = engine.submit("q", ["running"])
+        time.sleep(0.3)  # the engine holds the first request inside the scorer
+        queued = engine.submit("q", ["never scored"])
+        assert queued.cancel()
+        gate.set()
+        assert first.result(10).tolist() == [7.0]
+        assert engine.score("q", ["after"]).tolist() == [5.0]
+        assert "never scored" not in scored
+        assert engine.open_requests == 0 and engine.healthy
+    finally:
+        gate.set()
+        engine.close()
