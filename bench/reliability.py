@@ -172,7 +172,7 @@ def sigterm_under_load(
                     r = c.post("/rerank", json={"query": q, "texts": texts})
                 except httpx.TransportError as e:
                     with lock:
-                        what = "LOST: sent before SIGTERM" if before else "refused, sent after"
+                        what = "LOST: sent before" if before else "refused, sent after"
                         stats[f"{what} SIGTERM ({type(e).__name__})"] += 1
                     if signalled.is_set():
                         return
@@ -226,7 +226,8 @@ def report(info: dict[str, str], flood: dict, term: dict, args: argparse.Namespa
         "",
         f"`make bench BENCH=reliability` (bench/reliability.py), model `{args.model}` on CPU,",
         "the shim with its default settings (`--max-connections 1000`, `--idle-timeout 150`,",
-        "`--max-queue 64`) and `--header-timeout 10` for the flood.",
+        "`--max-queue 64`) and `--header-timeout 10` for the flood. Each probe is a new",
+        "httpx client (its setup is part of the figure).",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + ".",
         "",
         f"A fresh client's request, {args.rounds} rounds, the conditions interleaved:",
