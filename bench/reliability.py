@@ -224,7 +224,8 @@ def report(info: dict[str, str], flood: dict, term: dict, args: argparse.Namespa
     lines = [
         HEADING,
         "",
-        f"`make bench BENCH=reliability` (bench/reliability.py), model `{args.model}` on CPU,",
+        "`make bench BENCH=reliability` (bench/reliability.py), model "
+        f"`{os.path.relpath(args.model, ROOT)}` on CPU,",
         "the shim with its default settings (`--max-connections 1000`, `--idle-timeout 150`,",
         "`--max-queue 64`) and `--header-timeout 10` for the flood. Each probe is a new",
         "httpx client (its setup is part of the figure).",
