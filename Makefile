@@ -48,12 +48,15 @@ clean:
 # Both by default; about 15 minutes on 2 cores (the first run also exports the models).
 # BENCH=retries: what retrying read timeouts costs a busy shim (32 calls with a 10 s timeout,
 # the distilled model; 10 to 30 minutes on 2 cores, so not part of "all").
+# BENCH=reliability: connection floods and SIGTERM under load with the distilled model
+# (about 5 minutes), written to RELIABILITY.md.
 BENCH ?= all
 .PHONY: bench
 bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = throughput ]; then $(BIN)/python bench/shim_throughput.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
 	if [ "$(BENCH)" = retries ]; then $(BIN)/python bench/read_timeout_retries.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
 # docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`

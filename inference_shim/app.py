@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import time
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
@@ -39,6 +40,7 @@ from es_rerank.wire import (
 )
 from inference_shim import __version__
 from inference_shim.config import Settings
+from inference_shim.disconnect import await_scores, client_gone_check
 from inference_shim.errors import (
     BackendError,
     EmptyError,
@@ -55,15 +57,15 @@ from inference_shim.modes import apply_mode
 from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi
 
-__all__ = ["DRAINING", "OPEN_PATHS", "create_app"]
+__all__ = ["DRAINING", "OPEN_PATHS", "create_app", "public_model_id"]
 
 log = logging.getLogger("inference_shim")
 
 # app.config key the server sets on SIGTERM.
 DRAINING = "SHIM_DRAINING"
 
-# Open without the API key unless --protect-info, as in TEI.
-OPEN_PATHS = frozenset({"/health", "/ready", "/info", "/metrics", "/openapi.json"})
+# Open without the API key unless --protect-info, as in TEI (whose /info needs the key).
+OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json"})
 
 _HTTP_TYPES = {
     400: "BadRequest",
@@ -136,12 +138,15 @@ class _Ranker:
 
     def rank(self, req: RerankRequest) -> Ranking:
         """(index, score) pairs, best first, cut to ``top_n``."""
-        raw = self.engine.score(
+        g.pairs = len(req.texts_to_rank)
+        future = self.engine.submit(
             req.query,
             req.texts_to_rank,
             truncate=req.truncate is not False,
             truncation_direction=req.direction,
         )
+        # A client that disconnects while waiting has its queued work dropped.
+        raw = await_scores(future, client_gone=client_gone_check(request.environ))
         scores = apply_mode(raw.tolist(), req.mode(self.settings.score_mode))
         bad = next((i for i, s in enumerate(scores) if not math.isfinite(s)), None)
         if bad is not None:
@@ -150,6 +155,21 @@ class _Ranker:
         if req.top_n is not None:
             order = order[: req.top_n]
         return [(i, scores[i]) for i in order]
+
+
+def public_model_id(name: str) -> str:
+    """The model as ``/info`` shows it: a hub id as given, a local directory by its name
+    only (never the server's absolute path).
+
+    >>> public_model_id("cross-encoder/ms-marco-MiniLM-L6-v2")
+    'cross-encoder/ms-marco-MiniLM-L6-v2'
+    >>> public_model_id("/srv/models/my-ce/")
+    'my-ce'
+    """
+    path = Path(name).expanduser()
+    if path.is_absolute() or name.startswith(".") or path.exists():
+        return path.resolve().name or name
+    return name
 
 
 def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = None) -> Flask:
@@ -259,7 +279,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
         i = engine.info
         return _json_response(
             {
-                "model_id": i.model_id,
+                "model_id": public_model_id(i.model_id),
                 "kind": i.kind,
                 "backend": i.backend,
                 "runtime": i.backend,

@@ -47,6 +47,11 @@ class Settings:
     threads: int | None = None
     torch_threads: int | None = None
     drain_timeout: float = 30.0
+    max_connections: int = 1000
+    idle_timeout: float = 150.0
+    header_timeout: float = 10.0
+    log_format: str = "text"
+    log_level: str = "info"
 
     def public_limits(self) -> dict[str, Any]:
         """The limits a client may want to know (reported by ``GET /info``)."""
@@ -104,6 +109,19 @@ def _mode(text: str) -> ScoreMode:
     if text not in SCORE_MODES:
         raise ValueError(f"choose one of {', '.join(SCORE_MODES)}, got {text!r}")
     return parse_mode(text, name="--score-mode")
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _choice(allowed: Sequence[str]) -> Callable[[str], str]:
+    def conv(text: str) -> str:
+        if text.lower() not in allowed:
+            raise ValueError(f"choose one of {', '.join(allowed)}, got {text!r}")
+        return text.lower()
+
+    return conv
 
 
 def _flag_type(conv: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -191,6 +209,25 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         _positive_float,
         "seconds SIGTERM waits for in-flight requests before exiting",
     ),
+    (
+        "--max-connections",
+        _positive_int,
+        "open connections at once; at the cap the longest-idle keep-alive ones are closed "
+        "to make room (Elasticsearch keeps up to 20 per node)",
+    ),
+    (
+        "--idle-timeout",
+        _positive_float,
+        "seconds before an idle keep-alive connection is closed (above Elasticsearch's "
+        "1 min idle eviction, so it closes first)",
+    ),
+    (
+        "--header-timeout",
+        _positive_float,
+        "seconds a client may take to send a request's headers (slow clients are closed)",
+    ),
+    ("--log-format", _choice(LOG_FORMATS), "log lines as " + " | ".join(LOG_FORMATS)),
+    ("--log-level", _choice(LOG_LEVELS), " | ".join(LOG_LEVELS) + " (access lines: info)"),
 ]
 
 
@@ -231,8 +268,8 @@ def add_serve_arguments(
         "--protect-info",
         action=argparse.BooleanOptionalAction,
         default=protect,
-        help="also require the API key on /health, /ready, /info, /metrics and "
-        f"/openapi.json (open by default, as in TEI) [env {var}]",
+        help="also require the API key on /health, /ready, /metrics and /openapi.json "
+        f"(open by default, as in TEI; /info always needs it) [env {var}]",
     )
 
 

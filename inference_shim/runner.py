@@ -251,25 +251,40 @@ class Engine:
                 left = list(self._waiting)
                 self._waiting.clear()
             for job in left:
-                job.future.set_exception(BackendError(f"the engine stopped: {self._fault}"))
+                if job.future.set_running_or_notify_cancel():
+                    job.future.set_exception(BackendError(f"the engine stopped: {self._fault}"))
             self._release(left)
             raise
 
     def _take(self) -> list[_Job] | None:
         """Block for the oldest waiting request, then add more while the window lasts."""
         with self._cond:
-            while not self._waiting:
-                if self._stopping:
-                    return None
-                self._cond.wait()
-            jobs = [self._waiting.popleft()]
+            jobs: list[_Job] = []
+            while not jobs:
+                while not self._waiting:
+                    if self._stopping:
+                        return None
+                    self._cond.wait()
+                first = self._waiting.popleft()
+                if self._claim(first):
+                    jobs.append(first)
             budget = self.max_batch_tokens * WINDOW_BATCHES
             used = jobs[0].tokens
             while self._waiting and used + self._waiting[0].tokens <= budget:
                 job = self._waiting.popleft()
-                used += job.tokens
-                jobs.append(job)
+                if self._claim(job):
+                    used += job.tokens
+                    jobs.append(job)
             return jobs
+
+    # -- cancellation: a future cancelled while queued (its client has gone) ------------
+    def _claim(self, job: _Job) -> bool:
+        """Mark a job's future running, so it can no longer be cancelled; a job whose
+        future was cancelled while queued is dropped (its slot freed), not computed."""
+        if job.future.set_running_or_notify_cancel():
+            return True
+        self._release([job])
+        return False
 
     def _run(self, jobs: list[_Job]) -> None:
         now = time.perf_counter()

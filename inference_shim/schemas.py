@@ -190,7 +190,16 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _json("Status", "ready"), "503": unhealthy},
                 }
             },
-            "/info": _get("model and limits", _json("Info", "model and limits")),
+            "/info": {
+                "get": {
+                    "summary": "model and limits (needs the API key when one is set)",
+                    "responses": {
+                        "200": _json("Info", "model and limits"),
+                        "401": _json("ErrorBody", "missing or wrong API key"),
+                    },
+                    "security": [{}, {"bearer": []}],
+                }
+            },
             "/metrics": _get(
                 "Prometheus metrics",
                 {"description": "text exposition format", "content": {"text/plain": {}}},

@@ -1,19 +1,27 @@
-"""Serving the app with waitress (a threaded production WSGI server), and shutting down
-gently: on SIGTERM or SIGINT the server stops accepting connections, answers every request
-already received, then exits 0."""
+"""Serving the app (:mod:`inference_shim.http_server`: waitress with JSON protocol errors,
+connection limits and timeouts) and shutting down gently.
+
+On SIGTERM or SIGINT the server stops accepting connections and starts reading no new
+request on open ones (one already arriving is read to its end), closes idle keep-alive
+connections, answers every request received (the last one on each connection with
+``Connection: close``), then stops its threads and the model's and exits 0; 1 if
+``--drain-timeout`` ran out first.
+"""
 
 from __future__ import annotations
 
 import logging
-import signal
+import os
 import sys
 import threading
 import time
 from types import FrameType
 from typing import Any
 
+from inference_shim.access_log import configure_logging, install_access_log, log_protocol_error
 from inference_shim.app import DRAINING, create_app
 from inference_shim.config import Settings
+from inference_shim.http_server import ShimServer, create_shim_server
 from inference_shim.loading import build_engine
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine
@@ -22,14 +30,7 @@ __all__ = ["serve"]
 
 log = logging.getLogger("inference_shim")
 
-
-def _busy(server: Any, engine: Engine) -> bool:
-    if engine.open_requests:
-        return True
-    for channel in list(server.active_channels.values()):
-        if channel.requests or channel.total_outbufs_len:
-            return True
-    return False
+_DRAIN_TICK_S = 0.05
 
 
 def _loading_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -39,12 +40,33 @@ def _loading_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [body]
 
 
+def _on_loop(server: ShimServer, fn: Any) -> None:
+    """Run ``fn`` on the server's loop thread (its sockets are only touched there)."""
+    server.trigger.pull_trigger(fn)
+
+
+def _drain(server: ShimServer, engine: Engine, loop: threading.Thread, timeout: float) -> bool:
+    """Answer what was received, then stop every thread; True when all was answered."""
+    deadline = time.monotonic() + timeout
+    _on_loop(server, server.begin_drain)
+    while (server.busy or engine.open_requests) and time.monotonic() < deadline:
+        _on_loop(server, server.close_idle)
+        time.sleep(_DRAIN_TICK_S)
+    answered = not (server.busy or engine.open_requests)
+    # Close what is left (the loop ends with its last socket), then the worker threads
+    # and the model's: nothing may still run when the interpreter shuts down.
+    _on_loop(server, lambda: server.asyncore.close_all(server._map))
+    loop.join(max(0.1, deadline - time.monotonic()))
+    server.task_dispatcher.shutdown(timeout=max(0.1, deadline - time.monotonic()))
+    engine.close(timeout=max(0.1, deadline - time.monotonic()))
+    return answered
+
+
 def serve(settings: Settings) -> int:
     """Load the model, serve until SIGTERM/SIGINT, drain, return the exit status."""
-    from waitress import create_server  # type: ignore[import-untyped]
-    from waitress.wasyncore import dispatcher  # type: ignore[import-untyped]
+    import signal
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -56,16 +78,8 @@ def serve(settings: Settings) -> int:
 
     # Bind (and listen) before loading the model: a port in use fails at once, not after a
     # minute of loading. Connections wait in the backlog until the loop starts below.
-    server = create_server(
-        _loading_app,
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads or settings.max_queue + 4,
-        # Flask answers oversized bodies with a JSON 413 (waitress spools large bodies to
-        # disk first); waitress's own plain-text 413 is only a backstop for huge ones.
-        max_request_body_size=max(settings.max_payload_bytes * 4, 64 * 1024 * 1024),
-        ident="inference-shim",
-    )
+    server = create_shim_server(_loading_app, settings)
+    server.protocol_error_hook = log_protocol_error
     metrics = Metrics()
     try:
         engine = build_engine(settings, metrics=metrics)
@@ -73,6 +87,7 @@ def serve(settings: Settings) -> int:
         server.close()  # the model failed to load: give the port back
         raise
     app = create_app(settings, engine=engine, metrics=metrics)
+    install_access_log(app)
     server.application = app
     loop = threading.Thread(target=server.run, name="shim-http", daemon=True)
     loop.start()
@@ -88,25 +103,15 @@ def serve(settings: Settings) -> int:
     while not stop.wait(0.5):
         pass
     app.config[DRAINING] = True
-    server.accepting = False
-    server.trigger.pull_trigger(lambda: dispatcher.close(server))
-    deadline = time.monotonic() + settings.drain_timeout
-
-    def close_idle() -> None:
-        # Idle keep-alive connections are closed so clients reconnect elsewhere; busy
-        # ones finish their response first (this runs again until the end).
-        for channel in list(server.active_channels.values()):
-            if not channel.requests and not channel.total_outbufs_len:
-                channel.will_close = True
-
-    while _busy(server, engine) and time.monotonic() < deadline:
-        server.trigger.pull_trigger(close_idle)
-        time.sleep(0.05)
-    busy = _busy(server, engine)
-    engine.close(timeout=max(0.0, deadline - time.monotonic()))
-    if busy:
+    answered = _drain(server, engine, loop, settings.drain_timeout)
+    if not answered:
         log.warning("drain timeout (%.0fs): requests still in flight", settings.drain_timeout)
-        return 1
+        # The model's thread may still be inside a forward pass: finalizing the interpreter
+        # under it aborts the process (SIGABRT), so leave without finalizing.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     log.info("drained; exiting")
     sys.stdout.flush()
     return 0

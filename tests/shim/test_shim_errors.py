@@ -31,13 +31,18 @@ def test_api_key(strict_shim: ShimProcess) -> None:
         basic = c.post("/rerank", json=OK, headers={"Authorization": "Basic s3cret"})
         right = c.post("/rerank", json=OK, headers=AUTH)
         unknown = c.post("/nowhere", json=OK)
-        open_routes = [c.get(p).status_code for p in ("/health", "/ready", "/info", "/metrics")]
-    for r in (missing, wrong, basic, unknown):
+        open_routes = [c.get(p).status_code for p in ("/health", "/ready", "/metrics")]
+        # /info names the model and the limits: behind the key, as in TEI.
+        info_without_key = c.get("/info")
+        info = c.get("/info", headers=AUTH)
+    for r in (missing, wrong, basic, unknown, info_without_key):
         assert r.status_code == 401
         assert r.json()["error_type"] == "Unauthorized"
         assert r.headers["WWW-Authenticate"] == "Bearer"
     assert right.status_code == 200
-    assert open_routes == [200, 200, 200, 200]
+    assert open_routes == [200, 200, 200]
+    assert info.status_code == 200
+    assert info.json()["model_id"] == "tests.shim.scorers:overlap"
 
 
 def test_protect_info() -> None:

@@ -181,7 +181,7 @@ def test_score_conversion(scorer_shim: ShimProcess) -> None:
     assert neg.status_code == 422
 
 
-def test_operations_routes(model_shim: ShimProcess) -> None:
+def test_operations_routes(model_shim: ShimProcess, spread_cross_encoder: Path) -> None:
     with model_shim.client() as c:
         c.post("/rerank", json={"query": QUERY, "texts": TEXTS})
         health = c.get("/health")
@@ -192,6 +192,9 @@ def test_operations_routes(model_shim: ShimProcess) -> None:
     assert health.status_code == 200 and ready.json() == {"status": "ready"}
     _validate(info, "Info")
     assert info["kind"] == "cross-encoder" and info["device"] == "cpu"
+    # The model directory by its name, never the server's absolute path.
+    assert info["model_id"] == spread_cross_encoder.name
+    assert str(spread_cross_encoder.parent) not in json.dumps(info)
     assert info["max_input_length"] == 128
     assert info["limits"]["max_client_batch_size"] == 300
     assert 'shim_requests_total{route="/rerank",status="200"}' in metrics

@@ -1,0 +1,309 @@
+"""The HTTP server: waitress, with what a service Elasticsearch calls needs on top.
+
+Why waitress: one asyncore loop watches every socket and a fixed pool of worker threads runs
+only requests that have been received completely, so an idle keep-alive connection or a
+client trickling its headers costs a file descriptor, never a worker thread. What waitress
+lacks is added here by subclassing its documented extension points (``channel_class``,
+``task_class``, ``error_task_class``, ``parser_class``, ``maintenance``):
+
+- protocol errors (bad framing, oversized body or headers, a garbage request line, bare LF
+  line endings) are answered in the service's JSON error shape ``{"error", "error_type"}``
+  with their status, instead of plain text (and bare LF is refused at once instead of
+  waiting for a CRLF that never comes);
+- ``--max-connections`` (waitress' ``connection_limit``, 100 by default there, which a
+  5-node cluster keeping 20 connections per node already reaches) is raised, sockets are
+  watched with ``poll`` (``select`` stops at 1024 descriptors), and when the cap is reached
+  the longest-idle keep-alive connections are closed to make room instead of leaving new
+  clients in the listen backlog;
+- ``--header-timeout`` closes a connection whose request headers have not arrived in full
+  (slowloris), ``--idle-timeout`` one that has been idle (waitress' ``channel_timeout``);
+- a graceful drain (:meth:`ShimServer.begin_drain`): stop accepting, read nothing more,
+  close idle connections, answer every request already received with ``Connection: close``.
+
+The figures (300 idle connections, 110 slowloris, SIGTERM under load) come from ``make
+bench BENCH=reliability``. Other servers were weighed, not measured: gunicorn forks
+worker processes, each of which would load its own model and batch only its own requests
+(the engine batches across all requests of one process), and with a single gthread worker
+it offers what waitress does plus a second process to manage; its sync worker has no
+keep-alive. An ASGI server (uvicorn, hypercorn) would mean rewriting the Flask app and
+its blocking engine calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
+from waitress.parser import HTTPRequestParser  # type: ignore[import-untyped]
+from waitress.server import TcpWSGIServer  # type: ignore[import-untyped]
+from waitress.task import ErrorTask, WSGITask  # type: ignore[import-untyped]
+from waitress.utilities import BadRequest  # type: ignore[import-untyped]
+from waitress.wasyncore import dispatcher  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    from inference_shim.config import Settings
+
+__all__ = ["ShimServer", "create_shim_server", "protocol_error_body"]
+
+log = logging.getLogger("inference_shim")
+
+# TEI-style error types of the statuses waitress itself answers.
+_ERROR_TYPES = {
+    400: "BadRequest",
+    413: "PayloadTooLarge",
+    431: "RequestHeaderFieldsTooLarge",
+    500: "Internal",
+    501: "NotImplemented",
+}
+
+# How often waitress runs its maintenance (timeouts): waitress' own default is 30 s.
+_CLEANUP_INTERVAL_S = 1
+
+
+def protocol_error_body(code: int, message: str) -> bytes:
+    """The JSON error body of a request waitress refused before the app saw it.
+
+    >>> json.loads(protocol_error_body(431, "headers above 8192 bytes"))
+    {'error': 'headers above 8192 bytes', 'error_type': 'RequestHeaderFieldsTooLarge'}
+    """
+    error_type = _ERROR_TYPES.get(code, "BadRequest")
+    return json.dumps({"error": message, "error_type": error_type}).encode()
+
+
+class _BareLineFeedParser(HTTPRequestParser):  # type: ignore[misc]
+    """Refuses headers ended by bare LF at once (waitress waits for CRLF CRLF forever)."""
+
+    completed: bool = False
+
+    def received(self, data: bytes) -> int:
+        if self.body_rcv is None and not self.completed:
+            seen = self.header_plus + data
+            if b"\r\n\r\n" not in seen and (b"\n\n" in seen or b"\n\r\n" in seen):
+                self.parse_header(b"GET / HTTP/1.0\r\n")  # what waitress does for its 431
+                self.error = BadRequest("request lines must end with CRLF; a bare LF was sent")
+                self.completed = True
+                return len(data)
+        return int(super().received(data))
+
+
+class _JsonErrorTask(ErrorTask):  # type: ignore[misc]
+    """Waitress' protocol error replies, in the service's JSON error shape."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        message = _message(error.code, str(error.body), self.channel.server)
+        body = protocol_error_body(error.code, message)
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+        self.channel.server.on_protocol_error(self.request, error.code, self.start_time)
+
+
+def _message(code: int, detail: str, server: ShimServer) -> str:
+    if code == 413:
+        return f"the request body is larger than {server.max_payload_bytes} bytes"
+    if code == 431:
+        return f"the request headers are larger than {server.adj.max_request_header_size} bytes"
+    return detail
+
+
+class _DrainingTask(WSGITask):  # type: ignore[misc]
+    """While draining, the last request a connection sent is answered with
+    ``Connection: close`` (the client reconnects elsewhere)."""
+
+    def build_response_header(self) -> bytes:
+        if self.channel.server.draining and len(self.channel.requests) <= 1:
+            self.set_close_on_finish()
+        return bytes(super().build_response_header())
+
+
+class _Channel(HTTPChannel):  # type: ignore[misc]
+    parser_class = _BareLineFeedParser
+    task_class = _DrainingTask
+    error_task_class = _JsonErrorTask
+    request_started = 0.0  # when the first byte of the request being received arrived
+
+    def readable(self) -> bool:
+        # Nothing is read from a peer that has closed its side (its socket would report
+        # readable forever); once draining, only the rest of a request already arriving.
+        if not self.connected or (self.server.draining and self.request is None):
+            return False
+        return bool(super().readable())
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None:
+            if self.server.draining:
+                return False  # a new request after the drain began: not read
+            self.request_started = time.monotonic()
+        return bool(super().received(data))
+
+    @property
+    def idle(self) -> bool:
+        """No request queued, running, being received or being sent."""
+        return (
+            not self.requests
+            and self.request is None
+            and not self.total_outbufs_len
+            and not self.will_close
+        )
+
+
+class ShimServer(TcpWSGIServer):  # type: ignore[misc]
+    """waitress' TCP server with JSON protocol errors, timeouts, eviction of idle
+    connections at the cap, and a drain."""
+
+    channel_class = _Channel
+
+    def __init__(
+        self,
+        application: Any,
+        *,
+        header_timeout: float,
+        idle_timeout: float,
+        max_payload_bytes: int,
+        **kw: Any,
+    ) -> None:
+        self.draining = False
+        self.header_timeout = header_timeout
+        self.idle_timeout = idle_timeout
+        self.max_payload_bytes = max_payload_bytes
+        self.protocol_error_hook: Any = None
+        super().__init__(application, **kw)
+
+    # -- connections -------------------------------------------------------------------
+    def readable(self) -> bool:
+        if self.accepting and len(self._map) >= self.adj.connection_limit:
+            self._evict_idle()
+        return bool(super().readable())
+
+    def _evict_idle(self) -> None:
+        """At the cap, close the longest-idle keep-alive connections so a new client is
+        accepted rather than left waiting in the backlog."""
+        channels = [c for c in self.active_channels.values() if isinstance(c, _Channel)]
+        closing = sum(1 for c in channels if c.will_close)
+        want = len(self._map) - self.adj.connection_limit + 1 - closing
+        idle = sorted((c for c in channels if c.idle), key=lambda c: c.last_activity)
+        for channel in idle[: max(0, want)]:
+            channel.will_close = True
+
+    def maintenance(self, now: float) -> None:
+        """Close connections idle longer than ``idle_timeout`` and those whose request
+        headers have not arrived within ``header_timeout`` (slowloris)."""
+        idle_cutoff = now - self.idle_timeout
+        header_cutoff = time.monotonic() - self.header_timeout
+        for channel in list(self.active_channels.values()):
+            if channel.requests:
+                continue
+            request = channel.request
+            if request is not None and not request.headers_finished:
+                if channel.request_started < header_cutoff:
+                    channel.will_close = True
+            elif channel.last_activity < idle_cutoff:
+                channel.will_close = True
+
+    # -- drain -------------------------------------------------------------------------
+    def begin_drain(self) -> None:
+        """Stop accepting and starting new requests; runs on the loop thread (through the
+        trigger)."""
+        for channel in list(self.active_channels.values()):
+            _read_what_arrived(channel)
+        self.draining = True
+        self.accepting = False
+        if self.socket is not None:
+            dispatcher.close(self)  # the listening socket only; the trigger stays
+        self.close_idle()
+
+    def close_idle(self) -> None:
+        """Close every connection with nothing left to answer or send, and those whose
+        request, begun before the drain, has not arrived in full within
+        ``header_timeout`` of its first byte."""
+        cutoff = time.monotonic() - self.header_timeout
+        for channel in list(self.active_channels.values()):
+            if channel.requests or channel.total_outbufs_len:
+                continue
+            if channel.request is None or channel.request_started < cutoff:
+                channel.will_close = True
+
+    @property
+    def busy(self) -> bool:
+        """Some connection has a request arriving or received and not answered, or
+        output unsent."""
+        return any(
+            c.requests or c.total_outbufs_len or (c.request is not None and not c.will_close)
+            for c in list(self.active_channels.values())
+        )
+
+    # -- hooks -------------------------------------------------------------------------
+    def on_protocol_error(self, request: Any, status: int, started: float) -> None:
+        if self.protocol_error_hook is not None:
+            self.protocol_error_hook(request, status, started)
+
+
+def _read_what_arrived(channel: Any) -> None:
+    """Parse the bytes a connection had already delivered when the drain began (the loop
+    may not have read them yet): a request that has begun arriving is answered."""
+    if not channel.connected or channel.will_close:
+        return
+    try:
+        data = channel.socket.recv(channel.adj.recv_bytes, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return
+    except OSError:
+        channel.will_close = True
+        return
+    if data:
+        channel.received(data)
+    else:
+        channel.connected = False
+
+
+def _raise_fd_limit(wanted: int) -> None:
+    """Lift the soft limit on open files towards ``wanted`` (within the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def create_shim_server(application: Any, settings: Settings) -> ShimServer:
+    """Bind and listen (connections wait in the backlog until :meth:`ShimServer.run`)."""
+    from waitress.adjustments import Adjustments  # type: ignore[import-untyped]
+    from waitress.task import ThreadedTaskDispatcher
+
+    # Room for the connections, the model's files and the runtime's own descriptors.
+    _raise_fd_limit(settings.max_connections + 256)
+    threads = settings.threads or settings.max_queue + 4
+    adj = Adjustments(
+        host=settings.host,
+        port=settings.port,
+        threads=threads,
+        ident="inference-shim",
+        connection_limit=settings.max_connections,
+        channel_timeout=max(1, int(settings.idle_timeout)),
+        cleanup_interval=_CLEANUP_INTERVAL_S,
+        asyncore_use_poll=True,
+        # One request read ahead while another runs: the loop then sees a client that
+        # disconnects while its request waits (``waitress.client_disconnected``).
+        channel_request_lookahead=1,
+        # One limit for the body, checked from Content-Length before anything is read.
+        max_request_body_size=settings.max_payload_bytes + 1,
+        log_socket_errors=False,
+    )
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(threads)
+    return ShimServer(
+        application,
+        map={},
+        dispatcher=dispatcher,
+        adj=adj,
+        header_timeout=settings.header_timeout,
+        idle_timeout=settings.idle_timeout,
+        max_payload_bytes=settings.max_payload_bytes,
+    )
