@@ -13,6 +13,9 @@ STAMP := $(VENV)/.installed
 # instead of retrying an unreachable index for every package. PyPI's macOS wheels are CPU.
 torch_index = $(shell [ "$$(uname -s)" = Linux ] && $(PYTHON) -c "import socket; socket.getaddrinfo('download.pytorch.org', 443)" 2>/dev/null && echo "--index-url $(TORCH_CPU_INDEX)")
 
+# Stops make when the venv's torch is a CUDA build (checked after each install).
+cpu_torch_check = $(BIN)/python -c "import sys, torch; sys.exit(f'torch {torch.__version__} is a CUDA build; make clean, then run make again where $(TORCH_CPU_INDEX) is reachable' if torch.version.cuda else 0)"
+
 .PHONY: venv test lint typecheck demo clean up down test-es
 
 venv: $(STAMP)
@@ -23,8 +26,9 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)" $(torch_index)
-	$(BIN)/python -c "import sys, torch; sys.exit(f'torch {torch.__version__} is a CUDA build; make clean, then run make again where $(TORCH_CPU_INDEX) is reachable' if torch.version.cuda else 0)"
+	$(cpu_torch_check)
 	$(BIN)/python -m pip install --quiet -e ".[all,dev]" "torch==$(TORCH_VERSION)"
+	$(cpu_torch_check)
 	touch $(STAMP)
 
 lint: $(STAMP)
