@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,11 +136,13 @@ def choose_runtime(
     max_length: int | None = None,
     threads: int | None = None,
     cache: Path | None = None,
+    build: Callable[..., ModelRuntime],
 ) -> ModelRuntime:
     """The fastest runtime that agrees with fp32 torch on the calibration set; the returned
-    runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured."""
+    runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured.
+    ``build`` makes one candidate (the loader passes its own, so this module does not
+    import the loader that imports it)."""
     from es_rerank.runtime.calibration import calibration_pairs
-    from es_rerank.runtime.loader import build
     from es_rerank.runtime.torch_runtime import resolve_device
 
     dev = resolve_device(device)

@@ -76,6 +76,7 @@ def load_runtime(
             max_length=max_length,
             threads=threads,
             cache=cache,
+            build=build,
         )
     return build(
         path,
