@@ -14,6 +14,7 @@ indexed / rejected report.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,18 @@ from typing import Any
 
 from es_rerank.errors import ConfigurationError
 
-__all__ = ["AddResult", "Rejected", "count_lines", "read_jsonl", "resolve_mapping"]
+# A surrogate code point in a decoded str is always a lone one (JSON pairs are combined).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+__all__ = [
+    "AddResult",
+    "Rejected",
+    "count_lines",
+    "document_error",
+    "lone_surrogate",
+    "read_jsonl",
+    "resolve_mapping",
+]
 
 
 @dataclass(frozen=True)
@@ -61,16 +73,91 @@ def resolve_mapping(mapping: Mapping[str, Any] | str | Path) -> dict[str, Any]:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    """``(line number, parsed value or None, error or None)`` for every line of ``path``."""
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                yield lineno, None, "empty line"
-                continue
-            try:
-                yield lineno, json.loads(line), None
-            except json.JSONDecodeError as exc:
-                yield lineno, None, f"invalid JSON: {exc}"
+    """``(line number, parsed value or None, error or None)`` for every line of ``path``.
+
+    A line is refused, never repaired: bytes that are not UTF-8, text that is not JSON
+    (``NaN`` and ``Infinity`` included, as in ES), or a string with a lone surrogate
+    escape such as ``"\\ud800"`` (not Unicode text; it cannot be encoded for an index).
+    """
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            yield (lineno, *_parse_line(raw))
+
+
+def _parse_line(raw: bytes) -> tuple[Any, str | None]:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+    if not line.strip():
+        return None, "empty line"
+    try:
+        doc = json.loads(line, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        return None, f"invalid JSON: {exc}"
+    # Strictly decoded UTF-8 holds no surrogates: only a \\u escape can bring one in.
+    if "\\u" in line:
+        problem = lone_surrogate(doc)
+        if problem is not None:
+            return None, problem
+    return doc, None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Why ``value`` (a parsed JSON value) is not Unicode text, or None: the first string
+    (or key) holding a lone surrogate, with its field path.
+
+    >>> lone_surrogate({"a": ["ok", "x\\ud800"]})
+    "lone surrogate \\\\ud800 in field 'a': not valid Unicode text"
+    """
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        if found is None:
+            return None
+        field_name = f" in field {where!r}" if where else ""
+        code = ord(found.group())
+        return f"lone surrogate \\u{code:04x}{field_name}: not valid Unicode text"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            inner = lone_surrogate(key, path) or lone_surrogate(item, path)
+            if inner:
+                return inner
+    elif isinstance(value, list):
+        for item in value:
+            inner = lone_surrogate(item, where)
+            if inner:
+                return inner
+    return None
+
+
+def document_error(doc: Any, *, id_field: str) -> str | None:
+    """Why ``doc`` cannot be indexed whatever the mapping, or None: it must be a JSON
+    object with a string or integer id in ``id_field`` and Unicode text throughout."""
+    if not isinstance(doc, Mapping):
+        return f"not a JSON object but {_json_type(doc)}"
+    raw_id = doc.get(id_field)
+    if raw_id is None or raw_id == "":
+        return f"missing id field {id_field!r}"
+    if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
+        return f"id field {id_field!r} must be a string or integer, got {_json_type(raw_id)}"
+    return lone_surrogate(dict(doc))
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else type(value).__name__
 
 
 def count_lines(path: Path) -> int:

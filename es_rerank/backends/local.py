@@ -171,8 +171,11 @@ class LocalIndex:
     ) -> AddResult:
         """Add or replace documents (by ``id_field``), committing every ``batch_size``.
 
-        ``docs`` is an iterable of dicts or the path of a JSONL file. Documents that do not
-        fit the mapping are skipped and listed in the result with their reason.
+        ``docs`` is an iterable of dicts or the path of a JSONL file. A line that is not
+        UTF-8 or not JSON, and a document that does not fit the mapping, is skipped and
+        listed in the result with its line (or position) and reason; the rest is indexed.
+        Numbers are coerced as ES coerces them (``"1999"`` and ``1999.0`` into an integer
+        field; ``1.5`` is truncated to 1), unless the mapping sets ``"coerce": false``.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -202,7 +205,8 @@ class LocalIndex:
                         continue
                     try:
                         doc_id, tdoc = self.mapping.to_document(doc, id_field=id_field)
-                    except RejectedDocument as exc:
+                    except (RejectedDocument, TypeError, ValueError) as exc:
+                        # One document that does not fit never stops the others.
                         rid = doc.get(id_field) if isinstance(doc, Mapping) else None
                         result.rejected.append(
                             Rejected(pos, None if rid is None else str(rid), str(exc))

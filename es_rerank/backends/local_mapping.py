@@ -7,12 +7,14 @@ raises ``ValueError`` naming the field and type, so a mapping never half-applies
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import tantivy
+
+from es_rerank.backends.coercion import to_float, to_integer
+from es_rerank.documents import document_error
 
 __all__ = ["FieldSpec", "LocalMapping", "RejectedDocument"]
 
@@ -63,6 +65,8 @@ class FieldSpec:
     name: str
     kind: FieldKind
     tokenizer: str = "raw"
+    es_type: str = ""  # the mapping's type: its range and its name in messages
+    coerce: bool = True  # ES's ``coerce`` mapping parameter (numbers only)
 
 
 class LocalMapping:
@@ -75,9 +79,10 @@ class LocalMapping:
         props = body.get("properties") if isinstance(body, Mapping) else None
         if not isinstance(props, Mapping) or not props:
             raise ValueError('mapping needs {"mappings": {"properties": {...}}} with fields')
+        coerce = _index_coerce(mapping)
         self.fields: dict[str, FieldSpec] = {}
         for name, spec in props.items():
-            self.fields[name] = _field_spec(name, spec)
+            self.fields[name] = _field_spec(name, spec, coerce=coerce)
         self.raw = json.loads(json.dumps(mapping))
 
     def schema(self) -> tantivy.Schema:
@@ -97,15 +102,12 @@ class LocalMapping:
         return sb.build()
 
     def to_document(self, doc: Any, *, id_field: str) -> tuple[str, tantivy.Document]:
-        """Validate ``doc`` against the mapping; raise ``RejectedDocument`` with the reason."""
-        if not isinstance(doc, Mapping):
-            raise RejectedDocument(f"not a JSON object but {type(doc).__name__}")
-        raw_id = doc.get(id_field)
-        if raw_id is None or raw_id == "":
-            raise RejectedDocument(f"missing id field {id_field!r}")
-        if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool):
-            raise RejectedDocument(f"id field {id_field!r} must be a string or integer")
-        doc_id = str(raw_id)
+        """Validate ``doc`` against the mapping, coercing numbers as ES does; raise
+        ``RejectedDocument`` with the reason (ES's words where ES would refuse it too)."""
+        problem = document_error(doc, id_field=id_field)
+        if problem is not None:
+            raise RejectedDocument(problem)
+        doc_id = str(doc[id_field])
         source = {k: v for k, v in doc.items() if k != id_field}
         out = tantivy.Document()
         out.add_text(_ID, doc_id)
@@ -113,12 +115,14 @@ class LocalMapping:
             spec = self.fields.get(name)
             if spec is None or value is None:
                 continue  # kept in _source, not indexed (ES "dynamic": false)
-            values = value if isinstance(value, list) else [value]
             present = False
-            for v in values:
+            for v in _flatten(value):
                 if v is None:
                     continue
-                _add_value(out, spec, v)
+                try:
+                    _add_value(out, spec, v)
+                except ValueError as exc:
+                    raise RejectedDocument(_parse_failure(spec, doc_id, v, exc)) from None
                 present = True
             if present:
                 out.add_text(_FIELDS, name)
@@ -130,7 +134,30 @@ class LocalMapping:
         return doc_id, out
 
 
-def _field_spec(name: str, spec: Any) -> FieldSpec:
+def _index_coerce(mapping: Mapping[str, Any]) -> bool:
+    """``index.mapping.coerce`` from the settings (flat or nested form); ES's default true."""
+    settings = mapping.get("settings")
+    if not isinstance(settings, Mapping):
+        return True
+    flat = settings.get("index.mapping.coerce")
+    if flat is None:
+        index = settings.get("index")
+        nested = index.get("mapping") if isinstance(index, Mapping) else None
+        flat = nested.get("coerce") if isinstance(nested, Mapping) else None
+    return _as_bool(flat, "settings index.mapping.coerce", default=True)
+
+
+def _as_bool(value: Any, what: str, *, default: bool) -> bool:
+    if value is None:
+        return default
+    if value in (True, "true"):
+        return True
+    if value in (False, "false"):
+        return False
+    raise ValueError(f"mapping {what}: expected true or false, got {value!r}")
+
+
+def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if name in _RESERVED or not name or name.startswith("_"):
         raise ValueError(f"mapping field {name!r}: names starting with '_' are reserved")
     if not isinstance(spec, Mapping):
@@ -153,28 +180,39 @@ def _field_spec(name: str, spec: Any) -> FieldSpec:
                 f"(supported: {sorted(_ANALYZERS)})"
             )
         tokenizer = _ANALYZERS[analyzer]
-    return FieldSpec(name, kind, tokenizer)
+    field_coerce = _as_bool(spec.get("coerce"), f"field {name!r} coerce", default=coerce)
+    return FieldSpec(name, kind, tokenizer, es_type=str(es_type), coerce=field_coerce)
+
+
+def _flatten(value: Any) -> list[Any]:
+    """The values of a field: arrays (of arrays) are flattened, as ES does."""
+    if not isinstance(value, list):
+        return [value]
+    return [v for item in value for v in _flatten(item)]
+
+
+def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: ValueError) -> str:
+    """ES's item error for a value that does not fit, as the bulk indexer reports it."""
+    preview = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+    if isinstance(value, bool):
+        preview = "true" if value else "false"
+    return (
+        f"mapper_parsing_exception: failed to parse field [{spec.name}] of type "
+        f"[{spec.es_type}] in document with id '{doc_id}'. Preview of field's value: "
+        f"'{preview}' ({exc})"
+    )
 
 
 def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> None:
     if spec.kind in ("text", "keyword"):
-        if isinstance(v, (dict, list)):
-            raise RejectedDocument(f"field {spec.name!r} ({spec.kind}) got a nested value")
+        if isinstance(v, dict):
+            raise ValueError("Can't get text on a START_OBJECT")
         if isinstance(v, bool):
             v = "true" if v else "false"
         if not isinstance(v, (str, int, float)):
-            raise RejectedDocument(f"field {spec.name!r} ({spec.kind}) got {type(v).__name__}")
+            raise ValueError(f"unexpected value of type {type(v).__name__}")
         out.add_text(spec.name, str(v))
     elif spec.kind == "integer":
-        if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            else:
-                raise RejectedDocument(f"field {spec.name!r} (integer) got {v!r}")
-        if not -(2**63) <= v < 2**63:
-            raise RejectedDocument(f"field {spec.name!r} (integer) out of range: {v}")
-        out.add_integer(spec.name, v)
+        out.add_integer(spec.name, to_integer(v, spec.es_type, coerce=spec.coerce))
     else:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise RejectedDocument(f"field {spec.name!r} (float) got {v!r}")
-        out.add_float(spec.name, float(v))
+        out.add_float(spec.name, to_float(v, spec.es_type, coerce=spec.coerce))

@@ -19,6 +19,7 @@ from typing import Any
 from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
 from es_rerank.cli.eval import (
     add_run_arguments,
+    check_out,
     first_stage_query,
     model_info,
     model_line,
@@ -28,6 +29,7 @@ from es_rerank.errors import ConfigurationError
 from es_rerank.rerank_window import rerank_window, window_reranker
 from es_rerank.results import SearchHit
 
+RESULT_FILES = ("calibration.json", "calibration.png")
 #: Stands for the user's query in the printed retriever JSON.
 QUERY_PLACEHOLDER = "<query text>"
 
@@ -44,7 +46,15 @@ def register(sub: Any) -> None:
             "RAW score; returned scores are normalized (max(s,0) + min(exp(s),1))."
         ),
     )
-    add_run_arguments(p, out="calibrate-out")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("calibrate-out"),
+        metavar="DIR",
+        help="write calibration.json and calibration.png here (default calibrate-out)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    add_run_arguments(p)
     p.add_argument(
         "--target-precision",
         type=float,
@@ -69,10 +79,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"--relevance must be >= 1, got {args.relevance}")
     if args.rows < 2:
         raise ConfigurationError(f"--rows must be >= 2, got {args.rows}")
+    check_out(args.out, RESULT_FILES, force=args.force)
     prep = prepare_run(args, "es-rerank calibrate")
     scores: dict[str, dict[str, float]] = {}
     t0 = time.perf_counter()
-    for qid, text in tqdm(prep.queries.items(), desc="rerank", unit="q"):
+    for qid, text in tqdm(prep.queries.items(), desc="rerank", unit="q", file=sys.stderr):
         hits = rerank_window(
             prep.reranker,
             text,

@@ -1,14 +1,21 @@
 """``es-rerank eval --dataset DIR``: BM25 first stage vs reranked on a BEIR-layout collection.
 
 Prints the metrics side by side, per-query win/tie/loss (by NDCG@10) and the time spent in
-each stage; writes ``results.json`` (every number) and ``ndcg10_change.png`` to ``--out``.
+each stage; writes ``results.json`` (every number) and ``ndcg10_change.png`` (captioned) to
+``--out``, refusing to overwrite earlier results without ``--force``. ``--json`` prints the
+whole report as JSON on stdout instead of the table (progress and notes stay on stderr).
+
+The local index is cached by corpus (its path, size and modification time) under the cache
+directory, so every evaluation of one collection builds it once, whatever ``--out`` is.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
+import os
 import platform
 import sys
 import time
@@ -20,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 from es_rerank.backends.base import Backend, Hit
 from es_rerank.backends.local import LocalIndex
 from es_rerank.chunking.settings import ChunkRescorer
-from es_rerank.cli.index import report
+from es_rerank.cli.eval_plot import write_change_png
+from es_rerank.cli.index import print_rejected
 from es_rerank.datasets import BeirDataset, load_beir
+from es_rerank.documents import resolve_mapping
 from es_rerank.elastic.backend import ElasticsearchBackend
 from es_rerank.elastic.bulk import bulk_index
 from es_rerank.elastic.cluster import ensure_index
@@ -33,12 +42,15 @@ from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.models import LoadedModel
 from es_rerank.rerank_window import rerank_window, resolve_model
 from es_rerank.rerankers.base import Reranker
+from es_rerank.runtime.cache import cache_root, cached_build
 from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 
 if TYPE_CHECKING:
     from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
 
 METRICS = ("ndcg@10", "mrr@10", "map")
+DEFAULT_OUT = Path("eval-out")
+RESULT_FILES = ("results.json", "ndcg10_change.png")
 
 
 def register(sub: Any) -> None:
@@ -46,25 +58,41 @@ def register(sub: Any) -> None:
         "eval",
         help="evaluate BM25 vs reranked (NDCG@10, MRR@10, MAP) on a BEIR-layout dataset",
         description=(
-            "Indexes DIR/corpus.jsonl (into a local index cached under --out, or --local PATH; "
-            "or into --index NAME on a cluster), runs every judged query of DIR/qrels/test.tsv "
-            "with BM25 (multi_match on title and text) and reranked, and reports both."
+            "Indexes DIR/corpus.jsonl (into a local index cached by corpus under "
+            "$ES_RERANK_CACHE or ~/.cache/es-rerank/indexes, or --local PATH; or into --index "
+            "NAME on a cluster), runs every judged query of DIR/qrels/test.tsv with BM25 "
+            "(multi_match on title and text) and reranked, and reports both: a table (or "
+            "--json) on stdout, results.json and a captioned ndcg10_change.png in --out."
         ),
     )
-    add_run_arguments(p, out="eval-out")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"write results.json and ndcg10_change.png here (default {DEFAULT_OUT}; with "
+        "--json, no files unless --out is given)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the whole report as JSON on stdout (progress and notes on stderr)",
+    )
+    add_run_arguments(p)
     p.set_defaults(func=run)
 
 
-def add_run_arguments(p: argparse.ArgumentParser, *, out: str) -> None:
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The dataset, model, window and first-stage options ``eval`` and ``calibrate`` share."""
     p.add_argument("--dataset", type=Path, required=True, metavar="DIR")
-    p.add_argument("--out", type=Path, default=Path(out), help=f"output dir ({out})")
     p.add_argument("--model", metavar="PATH_OR_ID", help="reranker (resolution as in `demo`)")
     p.add_argument("--rank-window-size", type=int, default=100, help="BM25 hits reranked (100)")
     p.add_argument("--field", default="text", help="document field the reranker reads (text)")
     p.add_argument("--batch-size", type=int, default=32, help="model batch size (32)")
     p.add_argument("--max-length", type=int, help="truncate pairs to N tokens (model's own)")
-    p.add_argument("--limit-queries", type=int, help="only the first N judged queries")
+    p.add_argument(
+        "--limit-queries", type=int, metavar="N", help="only the first N (>= 1) judged queries"
+    )
     p.add_argument(
         "--chunk-rescorer",
         metavar="JSON",
@@ -72,7 +100,10 @@ def add_run_arguments(p: argparse.ArgumentParser, *, out: str) -> None:
         '1, "chunking_settings": {"max_chunk_size": 100}}; {} for the defaults',
     )
     p.add_argument(
-        "--local", type=Path, metavar="PATH", help="local index dir (default: cached under --out)"
+        "--local",
+        type=Path,
+        metavar="PATH",
+        help="local index dir (default: one cached per corpus in the cache directory)",
     )
     p.add_argument(
         "--index",
@@ -81,6 +112,19 @@ def add_run_arguments(p: argparse.ArgumentParser, *, out: str) -> None:
     )
     add_connection_arguments(p)
     add_runtime_arguments(p)
+
+
+def check_out(out: Path, files: Sequence[str], *, force: bool) -> None:
+    """Refuse an ``--out`` that is a file, or that holds ``files`` from an earlier run
+    (unless ``force``), before any work."""
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"--out {out} is a file; give a directory")
+    present = [name for name in files if (out / name).exists()]
+    if present and not force:
+        raise ConfigurationError(
+            f"--out {out} already holds {' and '.join(present)} from an earlier run; give "
+            "another --out, or --force to overwrite them"
+        )
 
 
 @dataclass(frozen=True)
@@ -116,8 +160,6 @@ def prepare_run(args: argparse.Namespace, feature: str) -> Run:
         raise ConfigurationError(f"--limit-queries must be >= 1, got {args.limit_queries}")
     if args.local is not None and args.index:
         raise ConfigurationError("give either --local PATH or --index NAME, not both")
-    if args.out.exists() and not args.out.is_dir():
-        raise ConfigurationError(f"--out {args.out} is a file; give a directory")
     chunk_rescorer = _chunk_rescorer(args.chunk_rescorer)
     data = load_beir(args.dataset)
     queries = dict(list(data.queries.items())[: args.limit_queries or None])
@@ -133,6 +175,24 @@ def prepare_run(args: argparse.Namespace, feature: str) -> Run:
 
 
 def run(args: argparse.Namespace) -> int:
+    out: Path | None = args.out if args.out is not None else None if args.json else DEFAULT_OUT
+    if out is not None:
+        check_out(out, RESULT_FILES, force=args.force)
+    if args.json:
+        # Only the report goes to stdout: anything printed along the way goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = _evaluate(args, out)
+        print(json.dumps(result, indent=2))
+        return 0
+    result = _evaluate(args, out)
+    _print_table(result)
+    if out is not None:
+        print(f"wrote {out / 'results.json'} and {out / 'ndcg10_change.png'}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, out: Path | None) -> dict[str, Any]:
+    """Index, run both stages, score them; write the files to ``out``; the report."""
     from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     prep = prepare_run(args, "es-rerank eval")
@@ -142,14 +202,14 @@ def run(args: argparse.Namespace) -> int:
 
     first: dict[str, Sequence[Hit]] = {}
     t0 = time.perf_counter()
-    for qid, text in tqdm(queries.items(), desc="BM25", unit="q"):
+    for qid, text in tqdm(queries.items(), desc="BM25", unit="q", file=sys.stderr):
         first[qid] = backend.search_query(first_stage_query(text), size=window)
     bm25_s = time.perf_counter() - t0
 
     reranker = _Counting(prep.reranker)
     reranked: dict[str, list[str]] = {}
     t0 = time.perf_counter()
-    for qid, text in tqdm(queries.items(), desc="rerank", unit="q"):
+    for qid, text in tqdm(queries.items(), desc="rerank", unit="q", file=sys.stderr):
         ranked = rerank_window(
             reranker,
             text,
@@ -187,14 +247,14 @@ def run(args: argparse.Namespace) -> int:
         },
         "pairs_scored": reranker.pairs,
         "machine": f"{platform.machine()} {platform.processor() or ''} {_cpus()} CPUs".strip(),
+        "load_average": _load_average(),
         "command": " ".join(["es-rerank", *sys.argv[1:]]) if sys.argv else "",
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(result, indent=2))
-    _plot(deltas, args.out / "ndcg10_change.png", title=f"{data.path.name}: reranked - BM25")
-    _print_table(result)
-    print(f"wrote {args.out / 'results.json'} and {args.out / 'ndcg10_change.png'}")
-    return 0
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(result, indent=2))
+        write_change_png(result, deltas, out / "ndcg10_change.png")
+    return result
 
 
 class _Counting:
@@ -241,8 +301,6 @@ def first_stage_query(text: str) -> dict[str, Any]:
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 
@@ -255,21 +313,40 @@ def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
             )
         client = connection.client()
         if ensure_index(client, args.index, "passages"):
-            report(bulk_index(client, args.index, data.corpus, batch_size=500))
+            result = bulk_index(client, args.index, data.corpus, batch_size=500)
+            print_rejected(result)
+            print(f"indexed {result.indexed}, rejected {len(result.rejected)}", file=sys.stderr)
         return ElasticsearchBackend(client, args.index)
-    stat = data.corpus.stat()
-    key = f"{data.corpus.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-    path = args.local or args.out / (
-        f"index-{data.path.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-    )
-    index = LocalIndex(path, mapping="passages")
+    if args.local is None:
+        return cached_corpus_index(data.corpus, name=data.path.name)
+    index = LocalIndex(args.local, mapping="passages")
     with data.corpus.open("rb") as fh:
         n_docs = sum(1 for line in fh if line.strip())
     if index.count() < n_docs:  # new, or an earlier run stopped early: adding is idempotent
-        result = index.add(data.corpus)
-        for r in result.rejected:
-            print(f"rejected line {r.position} (id {r.id}): {r.reason}", file=sys.stderr)
+        print_rejected(index.add(data.corpus))
     return index
+
+
+def cached_corpus_index(corpus: Path, *, name: str, cache: Path | None = None) -> LocalIndex:
+    """The local index of ``corpus`` (``passages`` mapping) from the cache, built there on
+    first use. The entry is keyed by the corpus file (resolved path, size, modification
+    time), so every evaluation of one collection shares it whatever its ``--out``; it is
+    built in a temporary directory and renamed into place, so an interrupted or concurrent
+    build never leaves a half-filled index behind."""
+    stat = corpus.stat()
+    blob = json.dumps(
+        {"corpus": str(corpus.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+         "mapping": resolve_mapping("passages"), "format": 1},
+        sort_keys=True,
+    )  # fmt: skip
+    key = f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
+    root = cache or cache_root().parent / "indexes"  # beside the runtime cache
+
+    def build(tmp: Path) -> None:
+        print_rejected(LocalIndex(tmp, mapping="passages").add(corpus))
+
+    entry, _ = cached_build(root, key, build, describe={"corpus": str(corpus.resolve())})
+    return LocalIndex.open(entry)
 
 
 def _print_table(result: dict[str, Any]) -> None:
@@ -294,20 +371,8 @@ def _print_table(result: dict[str, Any]) -> None:
     )
 
 
-def _plot(deltas: dict[str, float], path: Path, *, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    values = sorted(deltas.values())
-    fig, ax = plt.subplots(figsize=(8, 4))
-    colors = ["tab:green" if v > 0 else "tab:red" if v < 0 else "tab:gray" for v in values]
-    ax.bar(range(len(values)), values, color=colors, width=1.0)
-    ax.axhline(0, color="black", linewidth=0.5)
-    ax.set_xlabel("queries (sorted by change)")
-    ax.set_ylabel("NDCG@10 change")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # not on every platform
+        return None

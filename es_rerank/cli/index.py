@@ -1,6 +1,11 @@
 """``es-rerank index FILE.jsonl``: index documents locally (``--local PATH``) or into
 Elasticsearch (``--index NAME`` on the cluster the connection flags name), with progress and
-an indexed / rejected count."""
+an indexed / rejected count.
+
+Like ES's bulk API, a document that cannot be read or does not fit is rejected alone (its
+line and reason on stderr) and every other one is indexed. Exit status: 0 when every line
+was indexed, :data:`EXIT_REJECTED` (3) when the run finished with some lines rejected, 1
+when indexing itself failed, 2 for a wrong argument."""
 
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ from es_rerank.elastic.connection import (
 )
 from es_rerank.errors import ConfigurationError
 
+#: Exit status of a run that finished with some documents rejected (the rest indexed).
+EXIT_REJECTED = 3
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
@@ -26,7 +34,12 @@ def register(sub: Any) -> None:
         help="index a JSONL file into a local index or an Elasticsearch index",
         description="Index one JSON object per line. Re-running is idempotent by id. Give "
         "--local PATH (created if absent or empty), or --index NAME on a cluster (created from "
-        "--mapping if absent).",
+        "--mapping if absent). A line that is not UTF-8 or not JSON, or a document that does "
+        "not fit the mapping, is rejected alone, with its line and reason on stderr; the rest "
+        "is indexed. Numbers are coerced as Elasticsearch does ('1999' or 1999.0 into an "
+        'integer field; 1.5 becomes 1) unless the mapping sets "coerce": false.',
+        epilog=f"exit status: 0 all indexed; {EXIT_REJECTED} finished with some lines rejected "
+        "(the rest indexed); 1 indexing failed; 2 wrong argument",
     )
     p.add_argument("file", type=Path, metavar="FILE.jsonl")
     p.add_argument("--local", type=Path, metavar="PATH", help="local index directory")
@@ -73,11 +86,17 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
         )
     report(result)
-    return 0 if not result.rejected else 1
+    return EXIT_REJECTED if result.rejected else 0
 
 
 def report(result: AddResult) -> None:
+    """Every rejected document on stderr, then the counts on stdout."""
+    print_rejected(result)
+    print(f"indexed {result.indexed}, rejected {len(result.rejected)}")
+
+
+def print_rejected(result: AddResult) -> None:
+    """One line per rejected document on stderr: its line (and id when known) and why."""
     for r in result.rejected:
         where = f"line {r.position}" + (f" (id {r.id})" if r.id is not None else "")
         print(f"rejected {where}: {r.reason}", file=sys.stderr)
-    print(f"indexed {result.indexed}, rejected {len(result.rejected)}")

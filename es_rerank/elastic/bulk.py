@@ -16,7 +16,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from es_rerank.documents import AddResult, Rejected, count_lines, read_jsonl
+from es_rerank.documents import AddResult, Rejected, count_lines, document_error, read_jsonl
 from es_rerank.elastic.cluster import ensure_index
 from es_rerank.elastic.errors import translated
 from es_rerank.errors import ConfigurationError
@@ -49,8 +49,10 @@ def bulk_index(
     """Index ``docs`` (dicts, or the path of a JSONL file) into ``index`` by ``id_field``,
     creating the index from ``mapping`` first when it is absent (``None``: never create).
 
-    Documents that are not JSON objects, lack the id, or that ES refuses are listed in the
-    result with their position and ES's reason; the rest are indexed. ``refresh`` makes
+    Lines that are not UTF-8 or not JSON, documents that are not JSON objects, lack the
+    id or hold a lone surrogate (refused here, before sending), and documents that ES
+    refuses are listed in the result with their position and reason (ES's own for the
+    last); the rest are indexed, as ES's bulk API does. ``refresh`` makes
     them searchable before returning."""
     if not index:
         raise ConfigurationError("--index NAME is required to index into Elasticsearch")
@@ -74,10 +76,8 @@ def bulk_index(
 
     def actions() -> Iterator[dict[str, Any]]:
         for pos, doc, error in items:
-            if error is None and not isinstance(doc, Mapping):
-                error = "not a JSON object"
-            elif error is None and doc.get(id_field) in (None, ""):
-                error = f"missing id field {id_field!r}"
+            if error is None:
+                error = document_error(doc, id_field=id_field)
             if error is not None:
                 result.rejected.append(Rejected(pos, None, error))
                 continue

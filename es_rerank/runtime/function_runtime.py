@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from es_rerank.errors import RerankError
 from es_rerank.runtime.base import Direction, InputTooLongError, Pair, Scores
@@ -81,13 +83,21 @@ class FunctionRuntime:
 
 
 class BiEncoderRuntime:
-    """A sentence-transformers bi-encoder: cosine similarity of query and text embeddings."""
+    """A sentence-transformers bi-encoder: cosine similarity of query and text embeddings.
+
+    Embeddings are cached by text (least recently used first out, at most
+    ``embedding_cache_size`` of them), so a passage that comes back in the windows of many
+    queries, as in an evaluation run, is encoded once. Each text is encoded on its own row
+    of a padded batch, so a cached embedding equals a fresh one up to float rounding.
+    """
 
     runtime = "torch"
     dtype = "fp32"
     kind = "bi-encoder"
 
-    def __init__(self, model: Any, *, name: str, max_length: int) -> None:
+    def __init__(
+        self, model: Any, *, name: str, max_length: int, embedding_cache_size: int = 50_000
+    ) -> None:
         self.model = model
         self.name = name
         self.max_length: int | None = max_length
@@ -97,6 +107,10 @@ class BiEncoderRuntime:
         # by encode() on the engine thread only.
         self._counter = copy.deepcopy(model.tokenizer)
         self._lock = threading.Lock()
+        # Touched by forward() only, which runs on one thread at a time.
+        self._embeddings: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._cache_size = embedding_cache_size
+        self.encoded = 0  # texts (queries included) the model has encoded
 
     def tokenize(
         self,
@@ -128,16 +142,30 @@ class BiEncoderRuntime:
     def setup_thread(self) -> None:
         pass
 
+    def _embed(self, texts: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """Normalized embeddings of ``texts``, encoding only those not in the cache."""
+        cache = self._embeddings
+        found = {t: cache[t] for t in dict.fromkeys(texts) if t in cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            emb = self.model.encode(
+                missing,
+                batch_size=max(1, len(missing)),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            self.encoded += len(missing)
+            found.update(zip(missing, np.asarray(emb, dtype=np.float32), strict=True))
+        for t, e in found.items():
+            cache[t] = e
+            cache.move_to_end(t)
+        while len(cache) > self._cache_size:
+            cache.popitem(last=False)
+        return found
+
     def forward(self, pairs: Sequence[Pair]) -> Scores:
-        queries = sorted({p.query for p in pairs})
-        emb = self.model.encode(
-            queries + [p.text for p in pairs],
-            batch_size=max(1, len(pairs)),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        row = {q: emb[i] for i, q in enumerate(queries)}
-        texts = emb[len(queries) :]
-        qs = np.stack([row[p.query] for p in pairs])
+        emb = self._embed([p.query for p in pairs] + [p.text for p in pairs])
+        qs = np.stack([emb[p.query] for p in pairs])
+        texts = np.stack([emb[p.text] for p in pairs])
         return np.asarray((texts * qs).sum(axis=1), dtype=np.float32)

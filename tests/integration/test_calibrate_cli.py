@@ -8,14 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from es_rerank import LocalIndex, retriever_from_dict, search
+from es_rerank import retriever_from_dict, search
 from es_rerank.cli import main
 from es_rerank.cli.calibrate import QUERY_PLACEHOLDER
+from es_rerank.cli.eval import cached_corpus_index
 from es_rerank.datasets import load_beir
 from es_rerank.factories import cross_encoder_reranker
 from tests.helpers.tiny_beir import write_tiny_beir
 
 WINDOW = 6
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ES_RERANK_CACHE", str(cache))
+    return cache
 
 
 def _dataset(root: Path) -> Path:
@@ -51,7 +59,7 @@ def test_calibrate_threshold_keeps_what_it_reports(
     result = json.loads((out / "calibration.json").read_text())
     assert (out / "calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    index = LocalIndex(next(p for p in out.iterdir() if p.name.startswith("index-ds-")))
+    index = cached_corpus_index(ds / "corpus.jsonl", name=ds.name)  # built by the run
     data = load_beir(ds)
     reranker = cross_encoder_reranker(tiny_cross_encoder)
     # every window hit with text was scored; d8 (no text) never was
@@ -127,3 +135,15 @@ def test_calibrate_with_a_field_no_document_has(
     assert main([*argv, "--model", str(tiny_cross_encoder), "--field", "abstract"]) == 2
     assert "no document of any window has field 'abstract'" in capsys.readouterr().err
     assert not (out / "calibration.json").exists()
+
+
+def test_calibrate_does_not_overwrite_results_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = _dataset(tmp_path / "ds"), tmp_path / "out"
+    out.mkdir()
+    (out / "calibration.json").write_text("{}")
+    assert main(["calibrate", "--dataset", str(ds), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "calibration.json" in err and "--force" in err
+    assert (out / "calibration.json").read_text() == "{}"  # refused before any work

@@ -14,6 +14,7 @@ import pytest
 
 from es_rerank import LocalIndex
 from es_rerank.cli import main
+from es_rerank.cli.index import EXIT_REJECTED
 
 N_DOCS = 20_000
 
@@ -89,7 +90,7 @@ def test_killed_index_run_resumes_exactly_once(tmp_path: Path) -> None:
 def test_index_cli_lists_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "d.jsonl"
     f.write_text('{"_id": "a", "text": "ok"}\n{"text": "no id"}\nnot json\n')
-    assert main(["index", str(f), "--local", str(tmp_path / "i")]) == 1
+    assert main(["index", str(f), "--local", str(tmp_path / "i")]) == EXIT_REJECTED
     captured = capsys.readouterr()
     assert "indexed 1, rejected 2" in captured.out
     assert "line 2: missing id" in captured.err and "line 3: invalid JSON" in captured.err

@@ -137,7 +137,27 @@ def test_bulk_index_reports_every_rejected_document(bulk_server: Any, tmp_path: 
     assert "invalid JSON" in result.rejected[0].reason
     assert "missing id field '_id'" in result.rejected[1].reason
     assert "document_parsing_exception: failed to parse [n]" in result.rejected[2].reason
-    assert result.rejected[3].reason == "not a JSON object"
+    assert result.rejected[3].reason == "not a JSON object but an array"
     methods = [(r.method, r.path.split("?")[0]) for r in bulk_server.requests]
     assert methods[:2] == [("HEAD", "/docs"), ("PUT", "/docs")]
     assert methods[-1] == ("POST", "/docs/_refresh")
+
+
+def test_bulk_index_rejects_undecodable_lines_alone(bulk_server: Any, tmp_path: Path) -> None:
+    """A lone surrogate or a line that is not UTF-8 is reported with its line and never
+    sent (elasticsearch-py could not encode it); the documents around it are indexed."""
+    docs = tmp_path / "docs.jsonl"
+    docs.write_bytes(
+        b'{"_id": "a", "n": 1}\n{"_id": "s", "text": "\\ud800"}\n'
+        b'{"_id": "u", "text": "\xff"}\n{"_id": "b", "n": 2}\n'
+    )
+    client = ConnectionOptions(url=bulk_server.url).client()
+    result = bulk_index(client, "docs", docs, mapping="passages", progress=False)
+    assert result.indexed == 2
+    assert [(r.position, r.reason) for r in result.rejected] == [
+        (2, "lone surrogate \\ud800 in field 'text': not valid Unicode text"),
+        (3, "not valid UTF-8: byte 0xff at column 23"),
+    ]
+    sent = "".join(r.body for r in bulk_server.requests if r.path.startswith("/_bulk"))
+    assert '"_id":"a"' in sent and '"_id":"b"' in sent
+    assert '"_id":"s"' not in sent and '"_id":"u"' not in sent
