@@ -28,10 +28,9 @@ from typing import Any
 from es_rerank.asyncio.backends import AnyReranker, AsyncBackend, sync_backend, sync_reranker
 from es_rerank.asyncio.bridge import run_sync
 from es_rerank.backends.base import Backend
-from es_rerank.errors import RetrieverValidationError
 from es_rerank.external import RerankerSpec
 from es_rerank.results import SearchResult
-from es_rerank.retrievers import Retriever, TextSimilarityReranker, retriever_from_dict
+from es_rerank.retrievers import Retriever, retriever_from_dict
 from es_rerank.search import MinScoreSpace, Mode
 from es_rerank.search import search as sync_search
 
@@ -39,12 +38,6 @@ __all__ = ["AsyncRerankerSpec", "search"]
 
 #: One reranker (async or synchronous) for every node, or one per ``inference_id``.
 AsyncRerankerSpec = AnyReranker | Mapping[str, AnyReranker]
-
-
-def _has_chunk_rescorer(node: Retriever) -> bool:
-    if isinstance(node, TextSimilarityReranker) and node.chunk_rescorer is not None:
-        return True
-    return any(_has_chunk_rescorer(child) for child in node.children())
 
 
 def _sync_spec(reranker: AsyncRerankerSpec | None) -> RerankerSpec | None:
@@ -76,17 +69,10 @@ async def search(
     :class:`~es_rerank.asyncio.AsyncHttpReranker`, or an ``async def f(query, texts)``), a
     synchronous one (called on the loop's thread: an in-process model blocks the loop while
     it scores), or a mapping ``inference_id -> reranker``.
-
-    ``chunk_rescorer`` runs only natively here: a retriever with one needs
-    ``mode="native"`` (Elasticsearch runs it); external execution refuses it.
+    ``chunk_rescorer`` runs externally exactly as in :func:`es_rerank.search` (the same
+    executor runs here).
     """
     spec = retriever if isinstance(retriever, Retriever) else retriever_from_dict(retriever)
-    if mode != "native" and _has_chunk_rescorer(spec):
-        raise RetrieverValidationError(
-            "chunk_rescorer",
-            "[chunk_rescorer] is not supported by es_rerank.asyncio outside Elasticsearch: "
-            "pass mode='native' (Elasticsearch runs it), or drop it",
-        )
     return await run_sync(
         sync_search,
         spec,

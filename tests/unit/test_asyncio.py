@@ -293,15 +293,34 @@ def test_misuse_is_named() -> None:
         asyncio.run(search(rerank_spec(), backend=Docs(), reranker=scores, size=-1))
 
 
-def test_chunk_rescorer_is_refused_outside_elasticsearch() -> None:
-    async def scores(query: str, texts: Sequence[str]) -> list[float]:
-        return [0.0] * len(texts)
+def test_chunk_rescorer_runs_as_the_synchronous_executor_runs_it() -> None:
+    from es_rerank import Hit
+    from es_rerank import search as sync_search
 
-    spec = rerank_spec(chunk_rescorer={"size": 2})
-    for mode in ("auto", "external"):
-        with pytest.raises(RetrieverValidationError, match=r"mode='native'") as info:
-            asyncio.run(search(spec, backend=Docs(), reranker=scores, mode=mode))  # type: ignore[arg-type]
-        assert info.value.param == "chunk_rescorer"
+    long = " ".join(f"word{i}" for i in range(40)) + " the moon landing"
+
+    class LongDocs:
+        def search_query(self, query: Any, *, size: int) -> list[Any]:
+            return [Hit("a", 2.0, {"text": long}), Hit("b", 1.0, {"text": "moon"})][:size]
+
+    sent_async: list[list[str]] = []
+    sent_sync: list[list[str]] = []
+
+    async def scores(query: str, texts: Sequence[str]) -> list[float]:
+        sent_async.append(list(texts))
+        return [float(len(t)) for t in texts]
+
+    def sync_scores(query: str, texts: Sequence[str]) -> list[float]:
+        sent_sync.append(list(texts))
+        return [float(len(t)) for t in texts]
+
+    words = {"strategy": "word", "max_chunk_size": 10, "overlap": 1}
+    spec = rerank_spec(chunk_rescorer={"size": 1, "chunking_settings": words})
+    got = asyncio.run(search(spec, backend=LongDocs(), reranker=scores, mode="external"))
+    want = sync_search(spec, backend=LongDocs(), reranker=sync_scores, mode="external")
+    assert sent_async == sent_sync
+    assert "moon" in sent_async[0][0] and len(sent_async[0][0].split()) <= 10  # the best chunk
+    assert [(h.id, h.score) for h in got.hits] == [(h.id, h.score) for h in want.hits]
 
 
 # -- AsyncElasticsearchBackend -----------------------------------------------------------------
@@ -372,16 +391,6 @@ def test_es_external_search_uses_the_clusters_endpoint_through_the_async_client(
 
 def test_es_native_search_sends_the_retriever_whole(es: RecordingES) -> None:
     es.on("GET", "/_license", (200, {"license": {"type": "trial", "status": "active"}}))
-
-    async def body(backend: AsyncElasticsearchBackend) -> Any:
-        return await search(
-            rerank_spec(inference_id="my-rerank", chunk_rescorer={"size": 2}),
-            backend=backend,
-            size=2,
-        )
-
-    with pytest.raises(RetrieverValidationError, match="mode='native'"):
-        asyncio.run(_with_backend(es.url, body))  # auto may go external: refused up front
 
     async def native(backend: AsyncElasticsearchBackend) -> Any:
         return await search(
