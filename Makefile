@@ -42,14 +42,19 @@ demo: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput), and
-# each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality).
-# Both by default; about 15 minutes on 2 cores (the first run also exports the models).
+# Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput),
+# each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality),
+# head-of-line blocking and engine throughput against oldest-first scheduling
+# (BENCH=fairness), and a 150-second soak of the real shim at concurrency 32 with the
+# distilled model (BENCH=soak). All by default; about 25 minutes on 2 cores (the first run
+# also exports the models).
 BENCH ?= all
 .PHONY: bench
 bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = throughput ]; then $(BIN)/python bench/shim_throughput.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = fairness ]; then $(BIN)/python bench/shim_fairness.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = soak ]; then $(BIN)/python bench/shim_soak.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
 # docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import time
+from concurrent.futures import CancelledError as FutureCancelledError
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, request
@@ -41,6 +42,7 @@ from inference_shim import __version__
 from inference_shim.config import Settings
 from inference_shim.errors import (
     BackendError,
+    CancelledError,
     EmptyError,
     MalformedRequestError,
     OverloadedError,
@@ -55,12 +57,20 @@ from inference_shim.modes import apply_mode
 from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi
 
-__all__ = ["DRAINING", "OPEN_PATHS", "create_app"]
+__all__ = ["DRAINING", "OPEN_PATHS", "SUBMISSION", "TIMING", "TIMING_HEADERS", "create_app"]
 
 log = logging.getLogger("inference_shim")
 
 # app.config key the server sets on SIGTERM.
 DRAINING = "SHIM_DRAINING"
+
+# WSGI environ keys of a rerank request: its engine Submission while it waits (a server that
+# sees the client go calls ``environ[SUBMISSION].cancel()`` to drop its queued work), and its
+# runner.Timing once scored (for an access log).
+SUBMISSION = "inference_shim.submission"
+TIMING = "inference_shim.timing"
+# TEI's timing response headers, in whole milliseconds as TEI writes them.
+TIMING_HEADERS = ("x-total-time", "x-tokenization-time", "x-queue-time", "x-inference-time")
 
 # Open without the API key unless --protect-info, as in TEI.
 OPEN_PATHS = frozenset({"/health", "/ready", "/info", "/metrics", "/openapi.json"})
@@ -91,7 +101,7 @@ def _model_response(message: BaseModel) -> Response:
 def _error_response(exc: ShimError) -> Response:
     resp = _json_response(exc.body(), exc.status)
     if isinstance(exc, OverloadedError):
-        resp.headers["Retry-After"] = "1"
+        resp.headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, UnauthorizedError):
         resp.headers["WWW-Authenticate"] = "Bearer"
     return resp
@@ -136,12 +146,22 @@ class _Ranker:
 
     def rank(self, req: RerankRequest) -> Ranking:
         """(index, score) pairs, best first, cut to ``top_n``."""
-        raw = self.engine.score(
+        started = g.get("started", time.perf_counter())
+        submission = self.engine.submit(
             req.query,
             req.texts_to_rank,
             truncate=req.truncate is not False,
             truncation_direction=req.direction,
+            timeout=self.settings.request_timeout - (time.perf_counter() - started),
         )
+        request.environ[SUBMISSION] = submission
+        try:
+            raw = submission.result()
+        except FutureCancelledError:
+            raise CancelledError("the request was cancelled: its client has gone") from None
+        finally:
+            request.environ.pop(SUBMISSION, None)
+        request.environ[TIMING] = submission.timing
         scores = apply_mode(raw.tolist(), req.mode(self.settings.score_mode))
         bad = next((i for i, s in enumerate(scores) if not math.isfinite(s)), None)
         if bad is not None:
@@ -179,7 +199,14 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
         metrics.requests.labels(route=rule, status=str(resp.status_code)).inc()
         started = g.get("started")
         if started is not None:
-            metrics.latency.labels(route=rule).observe(time.perf_counter() - started)
+            total = time.perf_counter() - started
+            metrics.latency.labels(route=rule).observe(total)
+            timing = request.environ.get(TIMING)
+            if timing is not None:
+                parts = (total, timing.tokenization_s, timing.queue_s, timing.inference_s)
+                for name, seconds in zip(TIMING_HEADERS, parts, strict=True):
+                    resp.headers[name] = str(int(seconds * 1000))
+                resp.headers["x-compute-tokens"] = str(timing.tokens)
         return resp
 
     @app.errorhandler(ShimError)

@@ -35,8 +35,22 @@ class Metrics:
         )
         self.queue_time = Histogram(
             "shim_queue_duration_seconds",
-            "time a request waits before its first pair reaches the model",
+            "time an answered request waited in the engine, behind other requests (before "
+            "its first batch and between its batches)",
             buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.request_inference_time = Histogram(
+            "shim_request_inference_duration_seconds",
+            "model time of the batches that carried an answered request's pairs",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.dropped = Counter(
+            "shim_dropped_requests",
+            "requests refused or dropped by the engine: admission (estimated wait above "
+            "--max-queue-wait), deadline (--request-timeout passed), cancelled (client gone)",
+            ["reason"],
             registry=r,
         )
         self.inference_time = Histogram(
