@@ -60,6 +60,7 @@ def baseline_engine(rev: str) -> EngineFactory:
     spec = importlib.util.spec_from_file_location("baseline_runner", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     cls = module.Engine
     return lambda runtime: cls(runtime, max_batch_tokens=4096)
@@ -143,14 +144,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in range(args.rounds):
         for name, engine in engines.items():
             hol[name].append(head_of_line(engine, big, small))
-            tput[name].add(throughput(engine, reqs))
-        print(f"round {r + 1}/{args.rounds} done; load average {os.getloadavg()[0]:.2f}")
+            one = throughput(engine, reqs)
+            tput[name].add(one)
+            print(
+                f"  {name}: 1-text {hol[name][-1][0]:.2f} s behind 200-text "
+                f"{hol[name][-1][1]:.2f} s; {one.pairs_per_s:.1f} pairs/s",
+                flush=True,
+            )
+        print(
+            f"round {r + 1}/{args.rounds} done; load average {os.getloadavg()[0]:.2f}", flush=True
+        )
     for engine in engines.values():
         engine.close()
     base = next(iter(tput.values())).pairs_per_s
     print(
         "\n| engine | 1-text request behind 200-text (s) | 200-text request (s) | "
-        "pairs/s at 32 concurrent | ratio | p50 (s) | p99 (s) |"
+        f"pairs/s at {args.requests} concurrent | ratio | p50 (s) | p99 (s) |"
     )
     print("|---|---|---|---|---|---|---|")
     for name in variants:

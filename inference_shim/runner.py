@@ -3,16 +3,16 @@ own pairs, enqueue them and wait.
 
 The engine thread forms one batch of at most ``max_batch_tokens`` padded tokens at a time
 from the pairs of every open request (:mod:`inference_shim.scheduling`): part of each batch
-goes round-robin to every request, the rest to the oldest, so a small request is never
-stuck behind the remaining batches of a large one and equal requests still finish about in
-arrival order. Every request gets its scores in its own order once its last pair has run.
+goes to the requests with the least work left, the rest to the oldest, so a small request
+is never stuck behind the remaining batches of a large one and equal requests still finish
+in arrival order. Every request gets its scores in its own order once its last pair has run.
 The engine knows models only through :class:`es_rerank.runtime.ModelRuntime`:
 cross-encoders on any runtime, bi-encoders and ``--scorer`` functions alike.
 
 The engine measures its throughput (tokens per second of wall time while busy), so the wait
 of a new request can be estimated from the tokens queued ahead of it
-(:attr:`Engine.estimated_wait_s`). A request whose estimated wait is above
-``max_queue_wait`` is refused with :class:`~inference_shim.errors.OverloadedError` and an
+(:attr:`Engine.estimated_wait_s`). A request whose estimated wait plus its own model time
+is above ``max_queue_wait`` is refused with :class:`~inference_shim.errors.OverloadedError` and an
 honest ``retry_after``; a request whose deadline passes before its last batch has its
 remaining work dropped (:class:`~inference_shim.errors.DeadlineError`); a cancelled
 :class:`Submission` (a client that has gone) has its queued work dropped at once.
@@ -68,7 +68,8 @@ ScorerFunction = Callable[[str, list[str]], Sequence[float]]
 
 # Weight of the newest batch in the moving average of throughput.
 _THROUGHPUT_SMOOTHING = 0.2
-# Share of every batch given round-robin to all open requests (the rest goes to the oldest).
+# Share of every batch given to the requests with the least work left (the rest goes to the
+# oldest).
 DEFAULT_FAIR_SHARE = 0.5
 
 
@@ -112,9 +113,9 @@ class Engine:
     thread.
 
     ``max_queue`` caps the requests accepted and not yet answered; ``max_queue_wait``
-    (seconds, None: no limit) refuses a request when the work already queued needs longer
-    than that at the measured throughput; ``fair_share`` is the share of every batch given
-    round-robin to all open requests (0: strictly oldest first)."""
+    (seconds, None: no limit) refuses a request when the work already queued and its own
+    need longer than that at the measured throughput; ``fair_share`` is the share of every
+    batch given to the requests with the least work left (0: strictly oldest first)."""
 
     def __init__(
         self,
@@ -150,7 +151,6 @@ class Engine:
         )
         self._cond = threading.Condition()
         self._active: list[Job[Submission]] = []  # queued, in arrival order
-        self._turn = 0  # where the next round-robin pass starts
         self._open = 0  # requests accepted and not yet answered
         self._queued_tokens = 0  # tokens of queued pairs not yet computed
         self._running_tokens = 0  # of them, in the batch now in the model
@@ -220,8 +220,8 @@ class Engine:
 
         ``timeout``: seconds from now after which its remaining work is dropped and the
         submission fails with :class:`~inference_shim.errors.DeadlineError`. Raises
-        :class:`~inference_shim.errors.OverloadedError` when the queue is full or its
-        estimated wait is above ``max_queue_wait``."""
+        :class:`~inference_shim.errors.OverloadedError` when the queue is full, or when the
+        work queued ahead and its own would take longer than ``max_queue_wait``."""
         if self._fault is not None:
             raise UnhealthyError(f"the engine stopped: {self._fault}")
         if self._stopping:
@@ -234,7 +234,7 @@ class Engine:
         deadline = None if timeout is None else arrived + timeout
         # Reserve a slot before tokenizing, so an overloaded server refuses cheaply.
         with self._cond:
-            self._admit()
+            self._check_room()
             self._open += 1
             self._set_depth()
         try:
@@ -250,6 +250,11 @@ class Engine:
         job = Job(submission, pairs, arrived=arrived, deadline=deadline)
         job.tokenization_s = time.perf_counter() - arrived
         with self._cond:
+            try:
+                self._check_wait(job.tokens)
+            except OverloadedError:
+                self._refuse_locked()
+                raise
             self._active.append(job)
             self._queued_tokens += job.tokens
             self._cond.notify()
@@ -288,21 +293,31 @@ class Engine:
             ahead += max(0.0, running / rate - (time.perf_counter() - self._running_since))
         return ahead
 
-    def _admit(self) -> None:
-        """Raise OverloadedError (the caller holds the lock) when the queue is full, or when
-        the work queued ahead needs longer than ``max_queue_wait`` at the measured rate;
-        ``retry_after`` is when it will not, if nothing else arrives."""
+    def _check_room(self) -> None:
+        """Raise OverloadedError when ``max_queue`` requests are open (the caller holds the
+        lock): checked before tokenizing, so a full server refuses cheaply."""
         if self._open >= self.max_queue:
             raise OverloadedError(
                 f"{self._open} requests are queued (--max-queue {self.max_queue}); retry later"
             )
+
+    def _check_wait(self, tokens: int) -> None:
+        """Raise OverloadedError when the work queued ahead and the request's own ``tokens``
+        need longer than ``max_queue_wait`` at the measured rate (the caller holds the
+        lock); ``retry_after`` is when they would not, if nothing else arrived. An empty
+        queue always admits, so a request larger than the limit alone is served rather
+        than refused for ever."""
         wait, limit = self._wait_locked(), self.max_queue_wait
-        if wait is not None and limit is not None and wait > limit:
+        if wait is None or limit is None or self._queued_tokens <= 0:
+            return
+        assert self._tokens_per_s is not None  # a wait is known
+        wait += tokens / self._tokens_per_s
+        if wait > limit:
             if self.metrics is not None:
                 self.metrics.dropped.labels(reason="admission").inc()
             raise OverloadedError(
-                f"the queued work needs about {wait:.1f} s, more than --max-queue-wait "
-                f"{limit:g} s; retry later",
+                f"the queued work and this request need about {wait:.1f} s, more than "
+                f"--max-queue-wait {limit:g} s; retry later",
                 retry_after=math.ceil(wait - limit),
             )
 
@@ -380,11 +395,10 @@ class Engine:
                     self._close_locked(job)
                 if not expired:
                     if self._active:
-                        batch, self._turn = next_batch(
+                        batch = next_batch(
                             self._active,
                             max_batch_tokens=self.max_batch_tokens,
                             fair_share=self.fair_share,
-                            turn=self._turn,
                         )
                         self._running_tokens = sum(job.pairs[i].length for job, i in batch)
                         self._running_since = time.perf_counter()

@@ -1,23 +1,26 @@
 """Which queued pairs share the next model batch.
 
 Every batch holds at most ``max_batch_tokens`` padded tokens (its longest pair x its pair
-count). A ``fair_share`` of that budget goes round-robin over every open request, each
-taking up to an equal part (at least one pair); the rest is filled from the oldest request
-on. So a request of one text is in the very next batch even behind a request of hundreds,
-while requests of equal size still finish about in arrival order instead of all at the end.
-Each request's pairs are taken shortest first, so a batch pads little, and sit side by side
-in the batch.
+count). A ``fair_share`` of that budget goes to the requests with the least work left,
+smallest first; the rest is filled from the oldest request on. So a request of one text is
+in the very next batch even behind a request of hundreds, requests of equal size still
+finish in arrival order (the oldest has the least left), and the oldest request, however
+large, has a pair in every batch and the budget the fair part leaves, so a stream of small
+requests cannot starve it.
+The oldest request's pairs are taken shortest first and every other request gives the
+pairs nearest in length to those, so a batch pads little; each request's pairs sit side by
+side in the batch.
 
 >>> jobs = [Job("big", [Pair(10, ())] * 6, arrived=0.0), Job("small", [Pair(10, ())], arrived=1.0)]
->>> batch, turn = next_batch(jobs, max_batch_tokens=40, fair_share=0.5, turn=0)
->>> [(job.handle, i) for job, i in batch]
+>>> [(job.handle, i) for job, i in next_batch(jobs, max_batch_tokens=40, fair_share=0.5)]
 [('big', 0), ('big', 1), ('big', 2), ('small', 0)]
->>> [(job.handle, i) for job, i in next_batch(jobs, max_batch_tokens=40, fair_share=0.0)[0]]
+>>> [(job.handle, i) for job, i in next_batch(jobs, max_batch_tokens=40, fair_share=0.0)]
 [('big', 3), ('big', 4), ('big', 5)]
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
@@ -41,8 +44,9 @@ class Job(Generic[H]):
         self.pairs = list(pairs)
         self.arrived = arrived
         self.deadline = deadline
-        self.order = sorted(range(len(self.pairs)), key=lambda i: (self.pairs[i].length, i))
-        self.cursor = 0  # pairs of ``order`` already given to a batch
+        # (length, pair number) of the pairs not yet given to a batch, shortest first.
+        self.pending = sorted((p.length, i) for i, p in enumerate(self.pairs))
+        self.pending_tokens = sum(p.length for p in self.pairs)
         self.tokens = sum(p.length for p in self.pairs)
         self.tokens_left = self.tokens  # not yet computed
         self.computed = 0
@@ -53,7 +57,7 @@ class Job(Generic[H]):
 
     @property
     def unscheduled(self) -> bool:
-        return self.cursor < len(self.order)
+        return bool(self.pending)
 
     @property
     def finished(self) -> bool:
@@ -62,51 +66,53 @@ class Job(Generic[H]):
     def expired(self, now: float) -> bool:
         return self.deadline is not None and now > self.deadline
 
-    def next_length(self) -> int:
-        return self.pairs[self.order[self.cursor]].length
+    def nearest(self, length: int) -> int:
+        """Position in ``pending`` of the pair whose length is nearest ``length``."""
+        k = bisect_left(self.pending, (length, -1))
+        if k == len(self.pending) or (
+            k > 0 and length - self.pending[k - 1][0] <= self.pending[k][0] - length
+        ):
+            return k - 1
+        return k
 
 
 def next_batch(
-    jobs: Sequence[Job[H]], *, max_batch_tokens: int, fair_share: float, turn: int = 0
-) -> tuple[list[tuple[Job[H], int]], int]:
-    """The next batch as (job, pair number) items, and where the next round-robin pass
-    starts. Advances each chosen job's cursor. ``jobs`` are in arrival order; jobs with no
-    pair left to schedule are skipped."""
+    jobs: Sequence[Job[H]], *, max_batch_tokens: int, fair_share: float
+) -> list[tuple[Job[H], int]]:
+    """The next batch as (job, pair number) items; takes them out of their jobs'
+    ``pending``. ``jobs`` are in arrival order; jobs with nothing pending are skipped."""
     picked: list[tuple[Job[H], int]] = []
     longest = 0
+    live = [job for job in jobs if job.unscheduled]
+    if not live:
+        return picked
+    target = live[0].pending[0][0]  # the batch is built around the oldest job's shortest
 
-    def take(job: Job[H]) -> bool:
+    def take(job: Job[H], budget: float) -> bool:
+        """Add ``job``'s pair nearest the target if the batch stays within ``budget``."""
         nonlocal longest
-        length = job.next_length()
-        if picked and max(longest, length) * (len(picked) + 1) > max_batch_tokens:
+        k = job.nearest(target)
+        length, i = job.pending[k]
+        if picked and max(longest, length) * (len(picked) + 1) > budget:
             return False
-        picked.append((job, job.order[job.cursor]))
-        job.cursor += 1
+        del job.pending[k]
+        job.pending_tokens -= length
+        picked.append((job, i))
         longest = max(longest, length)
         return True
 
-    live = [job for job in jobs if job.unscheduled]
-    if not live:
-        return picked, turn
+    # The oldest job always has a pair in the batch: nothing can starve it.
+    take(live[0], max_batch_tokens)
+    # The fair part: the jobs with the least work left first (on a tie, the oldest).
     fair_budget = max_batch_tokens * fair_share
-    share = fair_budget / len(live)
-    start = turn % len(live)
-    served = 0
-    # Round-robin part: every job in turn, up to its share (at least one pair).
-    while served < len(live) and longest * len(picked) < fair_budget:
-        job = live[(start + served) % len(live)]
-        served += 1
-        got = 0
-        while job.unscheduled and (got == 0 or got + job.next_length() <= share):
-            length = job.next_length()
-            if not take(job):
-                break
-            got += length
-    # Oldest-first part: fill what the budget has left.
+    for job in sorted(live, key=lambda j: j.pending_tokens):
+        while job.unscheduled and take(job, fair_budget):
+            pass
+    # The rest: oldest first.
     for job in live:
-        while job.unscheduled and take(job):
+        while job.unscheduled and take(job, max_batch_tokens):
             pass
     # Each job's pairs side by side (a scorer function is called once per run of a query).
     rank = {id(job): k for k, job in enumerate(live)}
     picked.sort(key=lambda item: rank[id(item[0])])
-    return picked, start + served
+    return picked

@@ -24,6 +24,7 @@ from inference_shim.errors import DeadlineError, OverloadedError
 from inference_shim.loading import build_runtime
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine, Submission
+from inference_shim.scheduling import Job, next_batch
 from tests.helpers.tiny_models import WORDS
 from tests.shim.scorers import overlap
 from tests.shim.server_proc import ShimProcess
@@ -177,9 +178,9 @@ def test_cancel_mid_request_stops_its_remaining_batches(gated: tuple[Engine, Gat
 
 
 def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
-    """With a measured throughput, a request whose queued work ahead (and its own) needs
-    longer than max_queue_wait is refused with a Retry-After that covers the excess; an
-    empty queue always admits."""
+    """With a measured throughput, a request whose queued work ahead and its own need longer
+    than max_queue_wait is refused with a Retry-After that covers the excess; an empty queue
+    always admits."""
     gate = threading.Event()
 
     def held(q: str, ts: list[str]) -> list[float]:
@@ -210,8 +211,8 @@ def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
 
 def test_429_with_retry_after_over_http() -> None:
     """A scorer that sleeps 2 s per call makes throughput slow and deterministic: with
-    --max-queue-wait 0.5, a request arriving while over a second of work is left gets 429
-    JSON with a Retry-After in whole seconds, and is served when retried after that long."""
+    --max-queue-wait 0.5, a request arriving while 2 s of work is in progress gets 429 JSON
+    with a Retry-After in whole seconds, and is served when retried after that long."""
     shim = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--max-queue-wait", "0.5"])
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
     try:
@@ -226,7 +227,8 @@ def test_429_with_retry_after_over_http() -> None:
             assert refused.json()["error_type"] == "Overloaded"
             assert "--max-queue-wait" in refused.json()["error"]
             retry_after = refused.headers["Retry-After"]
-            assert retry_after.isdigit() and int(retry_after) >= 1
+            # About 1.5 s left of the running request and 2 s of its own, less the limit.
+            assert retry_after.isdigit() and int(retry_after) >= 2
             time.sleep(int(retry_after))
             assert c.post("/rerank", json=body).status_code == 200
             metrics = c.get("/metrics").text
@@ -336,3 +338,54 @@ def test_server_layer_can_cancel_a_waiting_request() -> None:
         engine.close(10)
     assert scored == ["hold"]
     assert engine.open_requests == 0
+
+
+def _drain(jobs: list[Job[str]], fair_share: float) -> tuple[list[str], int, int]:
+    """Run ``next_batch`` until every pair is scheduled: the order in which the jobs had
+    their last pair scheduled, the padded tokens of all batches and their number."""
+    done: list[str] = []
+    padded = batches = 0
+    while any(j.unscheduled for j in jobs):
+        batch = next_batch(jobs, max_batch_tokens=2048, fair_share=fair_share)
+        assert (
+            sum(len(b) for b in [batch])
+            and max(j.pairs[i].length for j, i in batch) * len(batch) <= 2048
+        )
+        padded += max(j.pairs[i].length for j, i in batch) * len(batch)
+        batches += 1
+        done += [j.handle for j in jobs if not j.unscheduled and j.handle not in done]
+    return done, padded, batches
+
+
+def _jobs(sizes: list[int], seed: int) -> list[Job[str]]:
+    """Jobs of ``sizes`` pairs of 20-200 tokens; jobs of one size have the same lengths
+    in a different order (the same work)."""
+    rng = random.Random(seed)
+    lengths = {n: [rng.randint(20, 200) for _ in range(n)] for n in set(sizes)}
+    return [
+        Job(f"job{k}", [Pair(x) for x in rng.sample(lengths[n], n)], arrived=float(k))
+        for k, n in enumerate(sizes)
+    ]
+
+
+def test_fair_batches_keep_arrival_order_and_padding_of_equal_requests() -> None:
+    """Requests of equal size finish in arrival order, and the batches pad no more than
+    strictly oldest-first batches do (within 5%)."""
+    fair_order, fair_padded, _ = _drain(_jobs([100] * 12, seed=1), fair_share=0.5)
+    fifo_order, fifo_padded, _ = _drain(_jobs([100] * 12, seed=1), fair_share=0.0)
+    assert fair_order == fifo_order == [f"job{k}" for k in range(12)]
+    assert fair_padded <= 1.05 * fifo_padded
+
+
+def test_small_requests_cannot_starve_the_oldest() -> None:
+    """The oldest request keeps a pair in every batch and about half of its budget while
+    small requests arrive without end: it needs at most about twice its batches alone."""
+    alone = _drain(_jobs([400], seed=2), fair_share=0.0)[2]
+    big = _jobs([400], seed=2)[0]
+    batches = 0
+    while big.unscheduled:
+        crowd = _jobs([1] * 40, seed=100 + batches)  # a fresh crowd of one-text requests
+        batch = next_batch([big, *crowd], max_batch_tokens=2048, fair_share=0.5)
+        assert any(job is big for job, _ in batch)
+        batches += 1
+    assert batches <= 3 * alone
