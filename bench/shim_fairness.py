@@ -33,7 +33,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DISTILLED, ROOT, Measurement, Request, load_requests, machine
+from common import (
+    DISTILLED,
+    ROOT,
+    Measurement,
+    Request,
+    distilled_present,
+    load_requests,
+    print_machine,
+)
 
 EngineFactory = Callable[[Any], Any]
 
@@ -110,16 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", help="git revision whose engine to compare with")
     parser.add_argument("--requests", type=int, default=32)
     args = parser.parse_args(argv)
-    if not (DISTILLED / "config.json").is_file():
-        print(f"skipped: the distilled model is absent ({DISTILLED})")
+    if not distilled_present():
         return 0
 
     from inference_shim.config import Settings
     from inference_shim.loading import build_runtime
     from inference_shim.runner import Engine
 
-    info = machine()
-    print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()))
+    print_machine()
     runtime = build_runtime(Settings(model=str(DISTILLED), device="cpu"))
     variants: dict[str, EngineFactory] = {
         "fair (this checkout)": lambda rt: Engine(rt, max_batch_tokens=4096),

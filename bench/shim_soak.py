@@ -25,7 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DISTILLED, Measurement, load_requests, machine, start_shim
+from common import (
+    DISTILLED,
+    Measurement,
+    distilled_present,
+    load_requests,
+    print_machine,
+    start_shim,
+)
 
 
 def rss_mb(pid: int) -> float:
@@ -49,12 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="extra serve flags, e.g. '--max-queue-wait 10' (defaults otherwise)",
     )
     args = parser.parse_args(argv)
-    if not (DISTILLED / "config.json").is_file():
-        print(f"skipped: the distilled model is absent ({DISTILLED})")
+    if not distilled_present():
         return 0
 
-    info = machine()
-    print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()))
+    print_machine()
     reqs, source = load_requests(200, args.passages, seed=11)
     serve_args = ["--model", str(DISTILLED), "--device", "cpu", *args.shim_args.split()]
     proc, url = start_shim(serve_args)
