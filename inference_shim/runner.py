@@ -155,6 +155,7 @@ class Engine:
         self._queued_tokens = 0  # tokens of queued pairs not yet computed
         self._running_tokens = 0  # of them, in the batch now in the model
         self._running_since = 0.0
+        self._busy_since: float | None = None  # start of the engine's current busy spell
         self._tokens_per_s: float | None = None
         self._stopping = False
         self._ready = threading.Event()
@@ -306,11 +307,17 @@ class Engine:
         need longer than ``max_queue_wait`` at the measured rate (the caller holds the
         lock); ``retry_after`` is when they would not, if nothing else arrived. An empty
         queue always admits, so a request larger than the limit alone is served rather
-        than refused for ever."""
+        than refused for ever; before the first batch is measured, only an empty queue
+        admits."""
         wait, limit = self._wait_locked(), self.max_queue_wait
-        if wait is None or limit is None or self._queued_tokens <= 0:
+        if limit is None or self._queued_tokens <= 0:
             return
-        assert self._tokens_per_s is not None  # a wait is known
+        if wait is None or self._tokens_per_s is None:
+            # No batch has finished yet, so nothing tells how long queued work takes: one
+            # request at a time until the first batch has been measured.
+            raise OverloadedError(
+                "the server is measuring its throughput on its first batch; retry shortly"
+            )
         wait += tokens / self._tokens_per_s
         if wait > limit:
             if self.metrics is not None:
@@ -358,21 +365,19 @@ class Engine:
     def _main(self) -> None:
         try:
             self.runtime.setup_thread()  # thread settings and a warm-up pass
+            self._calibrate()
             self._ready.set()
-            busy_since: float | None = None
             while True:
                 batch = self._take()
                 if batch is None:
                     return
-                if busy_since is None:
-                    busy_since = time.perf_counter()
-                tokens = self._run(batch)
-                now = time.perf_counter()
-                self._observe(tokens, now - busy_since)
+                if self._busy_since is None:
+                    self._busy_since = time.perf_counter()
+                self._run(batch)
                 # The next batch's clock starts now if work is waiting, so the measured
                 # rate includes the engine's own overhead between batches.
                 with self._cond:
-                    busy_since = now if self._active else None
+                    self._busy_since = time.perf_counter() if self._active else None
         except BaseException as exc:  # keep every waiting request answered
             self._fault = f"{type(exc).__name__}: {exc}"
             self._ready.set()
@@ -383,6 +388,18 @@ class Engine:
             for job in left:
                 self._answer(job, BackendError(f"the engine stopped: {self._fault}"))
             raise
+
+    def _calibrate(self) -> None:
+        """Time one batch of 100-word passages, so admission has a throughput before the
+        first request (a ``--scorer`` function is not called on made-up input: until its
+        first batch is measured, it admits one request at a time)."""
+        if self.runtime.kind == "scorer":
+            return
+        text = " ".join(["the population of berlin grew in the last century"] * 10)
+        pairs = self.runtime.tokenize("how many people live in berlin", [text] * 16)
+        t0 = time.perf_counter()
+        self.runtime.forward(pairs)
+        self._observe(sum(p.length for p in pairs), time.perf_counter() - t0)
 
     def _take(self) -> list[tuple[Job[Submission], int]] | None:
         """Block until work is queued; the next batch as (job, pair number) items. Requests
@@ -419,8 +436,8 @@ class Engine:
                     ),
                 )
 
-    def _run(self, batch: list[tuple[Job[Submission], int]]) -> int:
-        """Run one batch; answer the jobs it completes. Returns its tokens."""
+    def _run(self, batch: list[tuple[Job[Submission], int]]) -> None:
+        """Run one batch, measure the throughput, answer the jobs it completes."""
         jobs = list(dict.fromkeys(job for job, _ in batch))
         t0 = time.perf_counter()
         try:
@@ -428,8 +445,11 @@ class Engine:
             error: Exception | None = None
         except Exception as exc:  # the model failed on this batch: fail its requests
             out, error = None, exc
-        elapsed = time.perf_counter() - t0
+        end = time.perf_counter()
+        elapsed = end - t0
         tokens = sum(job.pairs[i].length for job, i in batch)
+        if error is None:  # measured before any answer, so a caller sees it afterwards
+            self._observe(tokens, end - (self._busy_since or t0))
         done: list[Job[Submission]] = []
         with self._cond:
             self._queued_tokens -= sum(job.pairs[i].length for job, i in batch if not job.closed)
@@ -452,7 +472,6 @@ class Engine:
             m.batch_tokens.observe(max(job.pairs[i].length for job, i in batch) * len(batch))
             m.tokens.inc(tokens)
             m.pairs.inc(len(batch))
-        return tokens if error is None else 0
 
     def _answer(self, job: Job[Submission], error: ShimError | None) -> None:
         """Set the job's timing and its result (or ``error``); a cancelled one is skipped."""

@@ -2,13 +2,13 @@
 
 Every batch holds at most ``max_batch_tokens`` padded tokens (its longest pair x its pair
 count). A ``fair_share`` of that budget goes to the requests with the least work left,
-smallest first; the rest is filled from the oldest request on. So a request of one text is
-in the very next batch even behind a request of hundreds, requests of equal size still
-finish in arrival order (the oldest has the least left), and the oldest request, however
-large, has a pair in every batch and the budget the fair part leaves, so a stream of small
-requests cannot starve it.
-The oldest request's pairs are taken shortest first and every other request gives the
-pairs nearest in length to those, so a batch pads little; each request's pairs sit side by
+smallest first; the rest goes to the oldest requests (a window of a few batches' worth of
+their pairs, shortest first, as if sorted together). So a request of one text is in the
+very next batch even behind a request of hundreds, requests of equal size still finish
+about in arrival order, and the oldest request, however large, shares the budget the fair
+part leaves with nothing younger than its window and is never left out of two batches in a
+row, so a stream of small requests cannot starve it. Every pair is the one nearest in
+length to the window's shortest, so a batch pads little; each request's pairs sit side by
 side in the batch.
 
 >>> jobs = [Job("big", [Pair(10, ())] * 6, arrived=0.0), Job("small", [Pair(10, ())], arrived=1.0)]
@@ -28,7 +28,12 @@ import numpy as np
 
 from es_rerank.runtime.base import Pair
 
-__all__ = ["Job", "next_batch"]
+__all__ = ["WINDOW_BATCHES", "Job", "next_batch"]
+
+# The oldest requests, this many batches' worth of tokens, are sorted together by length to
+# fill what the fair part leaves: batches of near-equal lengths pad little, and the oldest
+# request is always among them.
+WINDOW_BATCHES = 8
 
 H = TypeVar("H")
 
@@ -47,6 +52,7 @@ class Job(Generic[H]):
         # (length, pair number) of the pairs not yet given to a batch, shortest first.
         self.pending = sorted((p.length, i) for i, p in enumerate(self.pairs))
         self.pending_tokens = sum(p.length for p in self.pairs)
+        self.skipped = 0  # batches in a row formed without its pairs
         self.tokens = sum(p.length for p in self.pairs)
         self.tokens_left = self.tokens  # not yet computed
         self.computed = 0
@@ -86,7 +92,16 @@ def next_batch(
     live = [job for job in jobs if job.unscheduled]
     if not live:
         return picked
-    target = live[0].pending[0][0]  # the batch is built around the oldest job's shortest
+    # The window: the oldest jobs, about WINDOW_BATCHES batches of work (at least one job).
+    window: list[Job[H]] = []
+    queued = 0
+    for job in live:
+        if window and queued + job.pending_tokens > WINDOW_BATCHES * max_batch_tokens:
+            break
+        window.append(job)
+        queued += job.pending_tokens
+    # The batch is built around the shortest pair of the window.
+    target = min(job.pending[0][0] for job in window)
 
     def take(job: Job[H], budget: float) -> bool:
         """Add ``job``'s pair nearest the target if the batch stays within ``budget``."""
@@ -95,23 +110,33 @@ def next_batch(
         length, i = job.pending[k]
         if picked and max(longest, length) * (len(picked) + 1) > budget:
             return False
+        if not picked and length > budget < max_batch_tokens:  # only a full budget
+            return False  # takes a pair longer than itself
         del job.pending[k]
         job.pending_tokens -= length
         picked.append((job, i))
         longest = max(longest, length)
         return True
 
-    # The oldest job always has a pair in the batch: nothing can starve it.
-    take(live[0], max_batch_tokens)
+    def gap(job: Job[H]) -> int:
+        return abs(job.pending[job.nearest(target)][0] - target)
+
+    # The oldest job left out of the last batch gets the first pair of this one.
+    if live[0].skipped:
+        take(live[0], max_batch_tokens)
     # The fair part: the jobs with the least work left first (on a tie, the oldest).
     fair_budget = max_batch_tokens * fair_share
     for job in sorted(live, key=lambda j: j.pending_tokens):
         while job.unscheduled and take(job, fair_budget):
             pass
-    # The rest: oldest first.
+    # The rest: the window's pairs nearest the target, as if they were sorted together.
+    while True:
+        left = [job for job in window if job.unscheduled]
+        if not left or not take(min(left, key=gap), max_batch_tokens):
+            break
+    chosen = {id(job) for job, _ in picked}
     for job in live:
-        while job.unscheduled and take(job, max_batch_tokens):
-            pass
+        job.skipped = 0 if id(job) in chosen else job.skipped + 1
     # Each job's pairs side by side (a scorer function is called once per run of a query).
     rank = {id(job): k for k, job in enumerate(live)}
     picked.sort(key=lambda item: rank[id(item[0])])

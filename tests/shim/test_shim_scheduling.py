@@ -87,13 +87,13 @@ def test_small_request_is_not_stuck_behind_a_large_one(
     tiny_runtime: ModelRuntime, fair_share: float
 ) -> None:
     """A one-text request queued while a large one runs is answered before the large one's
-    remaining batches (with fair_share 0, strictly oldest first, it waits for all of them);
-    both get the scores they get alone."""
+    remaining batches (with fair_share 0 it waits while the large request alone fills the
+    window of oldest requests); both get the scores they get alone."""
     engine = Engine(tiny_runtime, max_batch_tokens=256, fair_share=fair_share)
     engine.start()
     assert engine.wait_ready(60)
     gate = Gate(tiny_runtime)  # after the warm-up pass
-    big_texts = gate.label("big", _texts(60, seed=1))
+    big_texts = gate.label("big", _texts(150, seed=1))  # far more than 8 batches of 256
     small_texts = gate.label("small", _texts(1, seed=2))
     try:
         order: list[str] = []
@@ -117,9 +117,9 @@ def test_small_request_is_not_stuck_behind_a_large_one(
         assert order == ["small", "big"]
         assert carried == [1]  # the very next batch
         assert after  # the large request still had batches left
-    else:
-        assert order == ["big", "small"]
-        assert not after
+    else:  # it waits until the large request's rest fits the window of oldest requests
+        assert carried[0] > 1
+        assert len([b for b in together[: carried[0]] if "big" in b]) > 2
 
 
 def test_deadline_drops_queued_work(gated: tuple[Engine, Gate]) -> None:
@@ -239,11 +239,14 @@ def test_429_with_retry_after_over_http() -> None:
 
 
 def test_request_timeout_over_http_is_503_json() -> None:
-    """A request queued behind 2 s of work with --request-timeout 1 is dropped, answered 503
-    with the JSON error shape, and never scored."""
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--request-timeout", "1"])
+    """A request queued behind 2 s of work with --request-timeout 1 (and a --max-queue-wait
+    that admits it) is dropped, answered 503 with the JSON error shape, and never scored."""
+    shim = ShimProcess(
+        ["--scorer", "tests.shim.scorers:slow", "--request-timeout", "1", "--max-queue-wait", "60"]
+    )
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
     try:
+        assert httpx.post(shim.url + "/rerank", json=body, timeout=30).status_code == 200
         with ThreadPoolExecutor(max_workers=1) as pool:
             first = pool.submit(lambda: httpx.post(shim.url + "/rerank", json=body, timeout=30))
             time.sleep(0.5)
@@ -253,7 +256,7 @@ def test_request_timeout_over_http_is_503_json() -> None:
         assert late.json()["error_type"] == "Timeout"
         metrics = httpx.get(shim.url + "/metrics").text
         assert 'shim_dropped_requests_total{reason="deadline"} 1.0' in metrics
-        assert "shim_pairs_total 2.0" in metrics  # only the first request's pairs ran
+        assert "shim_pairs_total 4.0" in metrics  # only the first two requests' pairs ran
     finally:
         assert shim.terminate() == 0
 
@@ -378,14 +381,14 @@ def test_fair_batches_keep_arrival_order_and_padding_of_equal_requests() -> None
 
 
 def test_small_requests_cannot_starve_the_oldest() -> None:
-    """The oldest request keeps a pair in every batch and about half of its budget while
-    small requests arrive without end: it needs at most about twice its batches alone."""
+    """The oldest request is never left out of two batches in a row while crowds of small
+    requests arrive without end, so it is finished."""
     alone = _drain(_jobs([400], seed=2), fair_share=0.0)[2]
     big = _jobs([400], seed=2)[0]
     batches = 0
     while big.unscheduled:
         crowd = _jobs([1] * 40, seed=100 + batches)  # a fresh crowd of one-text requests
-        batch = next_batch([big, *crowd], max_batch_tokens=2048, fair_share=0.5)
-        assert any(job is big for job, _ in batch)
+        next_batch([big, *crowd], max_batch_tokens=2048, fair_share=0.5)
+        assert big.skipped < 2  # never left out of two batches in a row
         batches += 1
-    assert batches <= 3 * alone
+    assert batches >= alone
