@@ -1,7 +1,7 @@
 """Which queued pairs share the next model batch.
 
 Every batch holds at most ``max_batch_tokens`` padded tokens (its longest pair x its pair
-count). A ``fair_share`` of that budget goes to the requests with the least work left,
+count). A ``fair_share`` of that budget goes to new requests of at most one batch of work,
 smallest first; the rest goes to the oldest requests (a window of a few batches' worth of
 their pairs, shortest first, as if sorted together). So a request of one text is in the
 very next batch even behind a request of hundreds, requests of equal size still finish
@@ -100,8 +100,10 @@ def next_batch(
             break
         window.append(job)
         queued += job.pending_tokens
-    # The batch is built around the shortest pair of the window.
-    target = min(job.pending[0][0] for job in window)
+    # The batch is built around the shortest pair of the window, or around the oldest job's
+    # shortest when the last batch left it out.
+    oldest = live[0]
+    target = oldest.pending[0][0] if oldest.skipped else min(j.pending[0][0] for j in window)
 
     def take(job: Job[H], budget: float) -> bool:
         """Add ``job``'s pair nearest the target if the batch stays within ``budget``."""
@@ -124,10 +126,13 @@ def next_batch(
     # The oldest job left out of the last batch gets the first pair of this one.
     if live[0].skipped:
         take(live[0], max_batch_tokens)
-    # The fair part: the jobs with the least work left first (on a tie, the oldest).
+    # The fair part: new jobs of at most one batch of work, the smallest first (on a tie,
+    # the oldest). Larger or started ones are the window's, where their pairs pad little.
     fair_budget = max_batch_tokens * fair_share
     for job in sorted(live, key=lambda j: j.pending_tokens):
-        while job.unscheduled and take(job, fair_budget):
+        if job.pending_tokens > max_batch_tokens:
+            break
+        while job.pending_tokens == job.tokens and job.unscheduled and take(job, fair_budget):
             pass
     # The rest: the window's pairs nearest the target, as if they were sorted together.
     while True:
