@@ -47,13 +47,14 @@ demo: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput), and
-# each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality).
-# Both by default; about 15 minutes on 2 cores (the first run also exports the models).
+# Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput),
+# each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality),
+# head-of-line blocking and engine throughput against oldest-first scheduling
+# (BENCH=fairness), a 150-second soak of the real shim at concurrency 32 with the distilled
+# model (BENCH=soak), and connection floods and SIGTERM under load (BENCH=reliability). All
+# by default; about 30 minutes on 2 cores (the first run also exports the models).
 # BENCH=retries: what retrying read timeouts costs a busy shim (32 calls with a 10 s timeout,
 # the distilled model; 10 to 30 minutes on 2 cores, so not part of "all").
-# BENCH=reliability: connection floods and SIGTERM under load with the distilled model
-# (about 5 minutes), written to RELIABILITY.md.
 BENCH ?= all
 .PHONY: bench
 bench: $(STAMP)
@@ -61,6 +62,8 @@ bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
 	if [ "$(BENCH)" = retries ]; then $(BIN)/python bench/read_timeout_retries.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = fairness ]; then $(BIN)/python bench/shim_fairness.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = soak ]; then $(BIN)/python bench/shim_soak.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
 # docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`

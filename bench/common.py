@@ -84,6 +84,18 @@ def machine() -> dict[str, str]:
     return info
 
 
+def distilled_present() -> bool:
+    """True when the shared distilled model is there; otherwise says why the bench skips."""
+    if (DISTILLED / "config.json").is_file():
+        return True
+    print(f"skipped: the distilled model is absent ({DISTILLED})")
+    return False
+
+
+def print_machine() -> None:
+    print("machine: " + "; ".join(f"{k} {v}" for k, v in machine().items()))
+
+
 @dataclass
 class Measurement:
     wall: float = 0.0

@@ -19,14 +19,24 @@ if TYPE_CHECKING:
     from inference_shim.app import create_app
     from inference_shim.config import Settings
     from inference_shim.loading import build_engine
-    from inference_shim.runner import Engine
+    from inference_shim.runner import Engine, Submission, Timing
 
-__all__ = ["Engine", "Settings", "__version__", "build_engine", "create_app"]
+__all__ = [
+    "Engine",
+    "Settings",
+    "Submission",
+    "Timing",
+    "__version__",
+    "build_engine",
+    "create_app",
+]
 
 __version__ = package_version()
 
 _LAZY = {
     "Engine": "inference_shim.runner",
+    "Submission": "inference_shim.runner",
+    "Timing": "inference_shim.runner",
     "Settings": "inference_shim.config",
     "build_engine": "inference_shim.loading",
     "create_app": "inference_shim.app",

@@ -27,6 +27,8 @@ from typing import IO, Any
 
 from flask import Flask, Response, g, request
 
+from inference_shim.app import TIMING
+
 __all__ = [
     "ACCESS_LOG",
     "JsonFormatter",
@@ -113,12 +115,15 @@ def install_access_log(app: Flask) -> None:
     @app.after_request
     def _access(resp: Response) -> Response:
         started = request.environ.get(_STARTED, time.perf_counter())
+        timing = request.environ.get(TIMING)  # the engine's, for a scored request
         access_line(
             method=request.method,
             route=_route(),
             status=resp.status_code,
             total_ms=(time.perf_counter() - started) * 1000.0,
             pairs=g.get("pairs"),
+            queue_ms=None if timing is None else timing.queue_s * 1000.0,
+            compute_ms=None if timing is None else timing.inference_s * 1000.0,
         )
         return resp
 

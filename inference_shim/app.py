@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import time
+from concurrent.futures import CancelledError as FutureCancelledError
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ from inference_shim.config import Settings
 from inference_shim.disconnect import await_scores, client_gone_check
 from inference_shim.errors import (
     BackendError,
+    CancelledError,
     EmptyError,
     MalformedRequestError,
     OverloadedError,
@@ -57,12 +59,28 @@ from inference_shim.modes import apply_mode
 from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi
 
-__all__ = ["DRAINING", "OPEN_PATHS", "create_app", "public_model_id"]
+__all__ = [
+    "DRAINING",
+    "OPEN_PATHS",
+    "SUBMISSION",
+    "TIMING",
+    "TIMING_HEADERS",
+    "create_app",
+    "public_model_id",
+]
 
 log = logging.getLogger("inference_shim")
 
 # app.config key the server sets on SIGTERM.
 DRAINING = "SHIM_DRAINING"
+
+# WSGI environ keys of a rerank request: its engine Submission while it waits (a server that
+# sees the client go calls ``environ[SUBMISSION].cancel()`` to drop its queued work), and its
+# runner.Timing once scored (for an access log).
+SUBMISSION = "inference_shim.submission"
+TIMING = "inference_shim.timing"
+# TEI's timing response headers, in whole milliseconds as TEI writes them.
+TIMING_HEADERS = ("x-total-time", "x-tokenization-time", "x-queue-time", "x-inference-time")
 
 # Open without the API key unless --protect-info, as in TEI (whose /info needs the key).
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json"})
@@ -93,7 +111,7 @@ def _model_response(message: BaseModel) -> Response:
 def _error_response(exc: ShimError) -> Response:
     resp = _json_response(exc.body(), exc.status)
     if isinstance(exc, OverloadedError):
-        resp.headers["Retry-After"] = "1"
+        resp.headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, UnauthorizedError):
         resp.headers["WWW-Authenticate"] = "Bearer"
     return resp
@@ -139,14 +157,23 @@ class _Ranker:
     def rank(self, req: RerankRequest) -> Ranking:
         """(index, score) pairs, best first, cut to ``top_n``."""
         g.pairs = len(req.texts_to_rank)
-        future = self.engine.submit(
+        started = g.get("started", time.perf_counter())
+        submission = self.engine.submit(
             req.query,
             req.texts_to_rank,
             truncate=req.truncate is not False,
             truncation_direction=req.direction,
+            timeout=self.settings.request_timeout - (time.perf_counter() - started),
         )
-        # A client that disconnects while waiting has its queued work dropped.
-        raw = await_scores(future, client_gone=client_gone_check(request.environ))
+        request.environ[SUBMISSION] = submission
+        try:
+            # A client that disconnects while waiting has its queued work dropped.
+            raw = await_scores(submission, client_gone=client_gone_check(request.environ))
+        except FutureCancelledError:
+            raise CancelledError("the request was cancelled: its client has gone") from None
+        finally:
+            request.environ.pop(SUBMISSION, None)
+        request.environ[TIMING] = submission.timing
         scores = apply_mode(raw.tolist(), req.mode(self.settings.score_mode))
         bad = next((i for i, s in enumerate(scores) if not math.isfinite(s)), None)
         if bad is not None:
@@ -199,7 +226,14 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
         metrics.requests.labels(route=rule, status=str(resp.status_code)).inc()
         started = g.get("started")
         if started is not None:
-            metrics.latency.labels(route=rule).observe(time.perf_counter() - started)
+            total = time.perf_counter() - started
+            metrics.latency.labels(route=rule).observe(total)
+            timing = request.environ.get(TIMING)
+            if timing is not None:
+                parts = (total, timing.tokenization_s, timing.queue_s, timing.inference_s)
+                for name, seconds in zip(TIMING_HEADERS, parts, strict=True):
+                    resp.headers[name] = str(int(seconds * 1000))
+                resp.headers["x-compute-tokens"] = str(timing.tokens)
         return resp
 
     @app.errorhandler(ShimError)

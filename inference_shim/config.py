@@ -40,6 +40,8 @@ class Settings:
     max_payload_bytes: int = 2_000_000
     max_text_chars: int = 20_000
     max_queue: int = 64
+    max_queue_wait: float = 20.0
+    request_timeout: float = 30.0
     device: str | None = None
     runtime: str = "torch"
     dtype: str | None = None
@@ -62,6 +64,8 @@ class Settings:
             "max_payload_bytes": self.max_payload_bytes,
             "max_text_chars": self.max_text_chars,
             "max_queue": self.max_queue,
+            "max_queue_wait": self.max_queue_wait,
+            "request_timeout": self.request_timeout,
         }
 
 
@@ -171,6 +175,19 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         "--max-queue",
         _positive_int,
         "requests waiting or running at once; more get 429 with Retry-After",
+    ),
+    (
+        "--max-queue-wait",
+        _positive_float,
+        "seconds of queued work (estimated from the measured throughput, this request "
+        "included) above which a new request gets 429 with an honest Retry-After; keep it "
+        "below the caller's timeout (Elasticsearch's inference calls: 30 s)",
+    ),
+    (
+        "--request-timeout",
+        _positive_float,
+        "seconds after which a request's remaining queued work is dropped and it gets 503 "
+        "Timeout (Elasticsearch has given up on it by then)",
     ),
     ("--device", str, "torch device: cpu, cuda, cuda:1 (default: cuda when available)"),
     (

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "CancelledError",
+    "DeadlineError",
     "EmptyError",
     "MalformedRequestError",
     "OverloadedError",
@@ -67,10 +69,15 @@ class UnauthorizedError(ShimError):
 
 
 class OverloadedError(ShimError):
-    """The queue is full; retry later (TEI: Overloaded, 429, with Retry-After)."""
+    """The queue is full, or its estimated wait is above ``--max-queue-wait``; retry after
+    ``retry_after`` seconds (TEI: Overloaded, 429, sent as ``Retry-After``)."""
 
     status = 429
     error_type = "Overloaded"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class BackendError(ShimError):
@@ -78,6 +85,23 @@ class BackendError(ShimError):
 
     status = 424
     error_type = "Backend"
+
+
+class DeadlineError(ShimError):
+    """The request's deadline (``--request-timeout``) passed before its scores were
+    computed: its queued work was dropped rather than computed for a client that has
+    given up."""
+
+    status = 503
+    error_type = "Timeout"
+
+
+class CancelledError(ShimError):
+    """The request's queued work was cancelled (its client has gone): nobody reads the
+    reply, whose status is nginx's 499 "client closed request"."""
+
+    status = 499
+    error_type = "Cancelled"
 
 
 class UnhealthyError(ShimError):

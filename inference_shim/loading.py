@@ -52,6 +52,7 @@ def build_engine(settings: Settings, *, metrics: Metrics | None = None) -> Engin
         build_runtime(settings),
         max_batch_tokens=settings.max_batch_tokens,
         max_queue=settings.max_queue,
+        max_queue_wait=settings.max_queue_wait,
         metrics=metrics,
     )
     engine.start()

@@ -33,17 +33,24 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
-        self.queue_time = Histogram(
+        self.queue_time = self._seconds(
             "shim_queue_duration_seconds",
-            "time a request waits before its first pair reaches the model",
-            buckets=_LATENCY_BUCKETS,
+            "time an answered request waited in the engine, behind other requests (before "
+            "its first batch and between its batches)",
+        )
+        self.request_inference_time = self._seconds(
+            "shim_request_inference_duration_seconds",
+            "model time of the batches that carried an answered request's pairs",
+        )
+        self.dropped = Counter(
+            "shim_dropped_requests",
+            "requests refused or dropped by the engine: admission (estimated wait above "
+            "--max-queue-wait), deadline (--request-timeout passed), cancelled (client gone)",
+            ["reason"],
             registry=r,
         )
-        self.inference_time = Histogram(
-            "shim_inference_duration_seconds",
-            "model time per batch",
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+        self.inference_time = self._seconds(
+            "shim_inference_duration_seconds", "model time per batch"
         )
         self.batch_size = Histogram(
             "shim_batch_size", "pairs per model batch", buckets=_SIZE_BUCKETS, registry=r
@@ -59,6 +66,9 @@ class Metrics:
         self.queue_depth = Gauge(
             "shim_queue_depth", "requests waiting or running in the engine", registry=r
         )
+
+    def _seconds(self, name: str, documentation: str) -> Histogram:
+        return Histogram(name, documentation, buckets=_LATENCY_BUCKETS, registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,54 +1,76 @@
 """The inference engine: one thread owns the model runtime; request threads tokenize their
 own pairs, enqueue them and wait.
 
-The engine thread takes the waiting requests (oldest first), sorts all their pairs by
-token length so each batch pads little, cuts batches of at most ``max_batch_tokens``
-padded tokens (:func:`es_rerank.runtime.plan_batches`, the same batching the in-process
-reranker uses), runs them, and hands every request its scores in its own order. A
-request larger than one batch is simply split across batches. The engine knows models
-only through :class:`es_rerank.runtime.ModelRuntime`: cross-encoders on any runtime,
-bi-encoders and ``--scorer`` functions alike.
+The engine thread forms one batch of at most ``max_batch_tokens`` padded tokens at a time
+from the pairs of every open request (:mod:`inference_shim.scheduling`): part of each batch
+goes to the requests with the least work left, the rest to the oldest, so a small request
+is never stuck behind the remaining batches of a large one and equal requests still finish
+in arrival order. Every request gets its scores in its own order once its last pair has run.
+The engine knows models only through :class:`es_rerank.runtime.ModelRuntime`:
+cross-encoders on any runtime, bi-encoders and ``--scorer`` functions alike.
 
-Every job keeps its token count and the engine measures its throughput (tokens per second
-of model time), so the wait of a new request can be estimated from the tokens queued ahead
-of it (:attr:`Engine.estimated_wait_s`): the basis for admission control, deadlines and
-fair interleaving of requests.
+The engine measures its throughput (tokens per second of wall time while busy), so the wait
+of a new request can be estimated from the tokens queued ahead of it
+(:attr:`Engine.estimated_wait_s`). A request whose estimated wait plus its own model time
+is above ``max_queue_wait`` is refused with :class:`~inference_shim.errors.OverloadedError` and an
+honest ``retry_after``; a request whose deadline passes before its last batch has its
+remaining work dropped (:class:`~inference_shim.errors.DeadlineError`); a cancelled
+:class:`Submission` (a client that has gone) has its queued work dropped at once.
 
 >>> from es_rerank.runtime import FunctionRuntime
 >>> engine = Engine(FunctionRuntime(lambda q, ts: [float(len(t)) for t in ts], name="len"))
 >>> engine.start()
 >>> engine.score("q", ["a", "abc"]).tolist()
 [1.0, 3.0]
+>>> sub = engine.submit("q", ["ab"])
+>>> sub.result().tolist(), sub.timing.tokens > 0
+([2.0], True)
 >>> engine.close()
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from es_rerank.runtime import InputTooLongError, ModelRuntime, Pair, plan_batches
+from es_rerank.runtime import InputTooLongError, ModelRuntime
 from es_rerank.runtime.base import Direction, Scores
-from inference_shim.errors import BackendError, OverloadedError, UnhealthyError, ValidationError
+from inference_shim.errors import (
+    BackendError,
+    DeadlineError,
+    OverloadedError,
+    ShimError,
+    UnhealthyError,
+    ValidationError,
+)
 from inference_shim.metrics import Metrics
+from inference_shim.scheduling import Job, next_batch
 
-__all__ = ["Direction", "Engine", "EngineInfo", "ScorerFunction", "load_scorer"]
+__all__ = [
+    "Direction",
+    "Engine",
+    "EngineInfo",
+    "ScorerFunction",
+    "Submission",
+    "Timing",
+    "load_scorer",
+]
 
 ScorerFunction = Callable[[str, list[str]], Sequence[float]]
 
-# The engine looks at this many batches' worth of waiting pairs at once: enough to sort
-# several requests together, small enough that early requests are not held back long.
-WINDOW_BATCHES = 8
 # Weight of the newest batch in the moving average of throughput.
 _THROUGHPUT_SMOOTHING = 0.2
+# Share of every batch given to the requests with the least work left (the rest goes to the
+# oldest).
+DEFAULT_FAIR_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -64,21 +86,36 @@ class EngineInfo:
     selection: dict[str, Any] | None = None
 
 
-@dataclass
-class _Job:
-    query: str
-    texts: list[str]
-    future: Future[Scores]
-    enqueued: float
-    pairs: list[Pair] = field(default_factory=list)
-    tokens: int = 0  # tokens of all its pairs (unpadded): its cost
-    scores: Scores = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    failed: bool = False
+@dataclass(frozen=True)
+class Timing:
+    """Where one request's time in the engine went, in seconds: tokenizing its pairs, waiting
+    (for its first batch and between its batches, behind other requests), and in the
+    model batches that carried its pairs."""
+
+    tokens: int = 0
+    tokenization_s: float = 0.0
+    queue_s: float = 0.0
+    inference_s: float = 0.0
+
+
+class Submission(Future[Scores]):
+    """A queued request: a future of its raw scores in input order, and its :class:`Timing`
+    once answered. ``cancel()`` (or :meth:`Engine.cancel`) drops its queued work; batches
+    already running finish, the rest are never computed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timing = Timing()
 
 
 class Engine:
     """Owns a model runtime on one thread; ``submit`` and ``score`` are safe from any
-    thread."""
+    thread.
+
+    ``max_queue`` caps the requests accepted and not yet answered; ``max_queue_wait``
+    (seconds, None: no limit) refuses a request when the work already queued and its own
+    need longer than that at the measured throughput; ``fair_share`` is the share of every
+    batch given to the requests with the least work left (0: strictly oldest first)."""
 
     def __init__(
         self,
@@ -86,13 +123,21 @@ class Engine:
         *,
         max_batch_tokens: int = 4096,
         max_queue: int = 64,
+        max_queue_wait: float | None = None,
+        fair_share: float = DEFAULT_FAIR_SHARE,
         metrics: Metrics | None = None,
     ) -> None:
         if max_batch_tokens <= 0 or max_queue <= 0:
             raise ValueError("max_batch_tokens and max_queue must be > 0")
+        if max_queue_wait is not None and not max_queue_wait > 0:
+            raise ValueError(f"max_queue_wait must be > 0 or None, got {max_queue_wait}")
+        if not 0.0 <= fair_share <= 1.0:
+            raise ValueError(f"fair_share must be within [0, 1], got {fair_share}")
         self.runtime = runtime
         self.max_batch_tokens = max_batch_tokens
         self.max_queue = max_queue
+        self.max_queue_wait = max_queue_wait
+        self.fair_share = fair_share
         self.metrics = metrics
         selection = getattr(runtime, "selection", None)
         self.info = EngineInfo(
@@ -105,9 +150,12 @@ class Engine:
             selection=selection.to_dict() if selection is not None else None,
         )
         self._cond = threading.Condition()
-        self._waiting: deque[_Job] = deque()
+        self._active: list[Job[Submission]] = []  # queued, in arrival order
         self._open = 0  # requests accepted and not yet answered
-        self._queued_tokens = 0  # tokens of accepted requests not yet answered
+        self._queued_tokens = 0  # tokens of queued pairs not yet computed
+        self._running_tokens = 0  # of them, in the batch now in the model
+        self._running_since = 0.0
+        self._busy_since: float | None = None  # start of the engine's current busy spell
         self._tokens_per_s: float | None = None
         self._stopping = False
         self._ready = threading.Event()
@@ -141,16 +189,15 @@ class Engine:
 
     @property
     def tokens_per_s(self) -> float | None:
-        """Measured model throughput (moving average over batches); None before any."""
+        """Measured throughput (moving average over batches, wall time while busy); None
+        before the first batch."""
         return self._tokens_per_s
 
     @property
     def estimated_wait_s(self) -> float | None:
-        """Seconds of model time the requests already accepted still need."""
+        """Seconds the work already queued still needs at the measured throughput."""
         with self._cond:
-            queued = self._queued_tokens
-        rate = self._tokens_per_s
-        return None if rate is None else queued / rate
+            return self._wait_locked()
 
     def close(self, timeout: float | None = None) -> None:
         """Stop taking requests, finish the accepted ones, stop the thread."""
@@ -168,27 +215,32 @@ class Engine:
         *,
         truncate: bool = True,
         truncation_direction: Direction = "right",
-    ) -> Future[Scores]:
-        """Queue one request; its future resolves to raw scores in input order."""
+        timeout: float | None = None,
+    ) -> Submission:
+        """Queue one request; its :class:`Submission` resolves to raw scores in input order.
+
+        ``timeout``: seconds from now after which its remaining work is dropped and the
+        submission fails with :class:`~inference_shim.errors.DeadlineError`. Raises
+        :class:`~inference_shim.errors.OverloadedError` when the queue is full, or when the
+        work queued ahead and its own would take longer than ``max_queue_wait``."""
         if self._fault is not None:
             raise UnhealthyError(f"the engine stopped: {self._fault}")
         if self._stopping:
             raise UnhealthyError("the server is shutting down")
-        future: Future[Scores] = Future()
+        submission = Submission()
         if not texts:
-            future.set_result(np.zeros(0, dtype=np.float32))
-            return future
-        job = _Job(query=query, texts=list(texts), future=future, enqueued=0.0)
+            submission.set_result(np.zeros(0, dtype=np.float32))
+            return submission
+        arrived = time.perf_counter()
+        deadline = None if timeout is None else arrived + timeout
         # Reserve a slot before tokenizing, so an overloaded server refuses cheaply.
         with self._cond:
-            if self._open >= self.max_queue:
-                raise OverloadedError(
-                    f"{self._open} requests are queued (--max-queue {self.max_queue}); retry later"
-                )
+            self._check_room()
             self._open += 1
+            self._set_depth()
         try:
-            job.pairs = self.runtime.tokenize(
-                query, job.texts, truncate=truncate, direction=truncation_direction
+            pairs = self.runtime.tokenize(
+                query, texts, truncate=truncate, direction=truncation_direction
             )
         except InputTooLongError as exc:
             self._refuse()
@@ -196,14 +248,19 @@ class Engine:
         except BaseException:
             self._refuse()
             raise
-        job.tokens = sum(p.length for p in job.pairs)
-        job.enqueued = time.perf_counter()
+        job = Job(submission, pairs, arrived=arrived, deadline=deadline)
+        job.tokenization_s = time.perf_counter() - arrived
         with self._cond:
-            self._waiting.append(job)
+            try:
+                self._check_wait(job.tokens)
+            except OverloadedError:
+                self._refuse_locked()
+                raise
+            self._active.append(job)
             self._queued_tokens += job.tokens
-            self._set_depth()
             self._cond.notify()
-        return future
+        submission.add_done_callback(lambda f: self._on_cancel(job) if f.cancelled() else None)
+        return submission
 
     def score(
         self,
@@ -212,141 +269,244 @@ class Engine:
         *,
         truncate: bool = True,
         truncation_direction: Direction = "right",
+        timeout: float | None = None,
     ) -> Scores:
         """Submit and wait: raw scores in input order."""
         direction = truncation_direction
-        return self.submit(query, texts, truncate=truncate, truncation_direction=direction).result()
+        return self.submit(
+            query, texts, truncate=truncate, truncation_direction=direction, timeout=timeout
+        ).result()
 
-    # -- engine thread ---------------------------------------------------------------
+    def cancel(self, submission: Submission) -> bool:
+        """Drop the queued work of ``submission`` (for a client that has gone); False when
+        it was already answered."""
+        return submission.cancel()
+
+    # -- admission -------------------------------------------------------------------
+    def _wait_locked(self) -> float | None:
+        """Queued tokens over the measured rate, less what the running batch has done."""
+        rate = self._tokens_per_s
+        if rate is None:
+            return None
+        running = min(self._running_tokens, self._queued_tokens)  # less any cancelled
+        ahead = (self._queued_tokens - running) / rate
+        if running:
+            ahead += max(0.0, running / rate - (time.perf_counter() - self._running_since))
+        return ahead
+
+    def _check_room(self) -> None:
+        """Raise OverloadedError when ``max_queue`` requests are open (the caller holds the
+        lock): checked before tokenizing, so a full server refuses cheaply."""
+        if self._open >= self.max_queue:
+            raise OverloadedError(
+                f"{self._open} requests are queued (--max-queue {self.max_queue}); retry later"
+            )
+
+    def _check_wait(self, tokens: int) -> None:
+        """Raise OverloadedError when the work queued ahead and the request's own ``tokens``
+        need longer than ``max_queue_wait`` at the measured rate (the caller holds the
+        lock); ``retry_after`` is when they would not, if nothing else arrived. An empty
+        queue always admits, so a request larger than the limit alone is served rather
+        than refused for ever; before the first batch is measured, only an empty queue
+        admits."""
+        wait, limit = self._wait_locked(), self.max_queue_wait
+        if limit is None or self._queued_tokens <= 0:
+            return
+        if wait is None or self._tokens_per_s is None:
+            # No batch has finished yet, so nothing tells how long queued work takes: one
+            # request at a time until the first batch has been measured.
+            raise OverloadedError(
+                "the server is measuring its throughput on its first batch; retry shortly"
+            )
+        wait += tokens / self._tokens_per_s
+        if wait > limit:
+            if self.metrics is not None:
+                self.metrics.dropped.labels(reason="admission").inc()
+            raise OverloadedError(
+                f"the queued work and this request need about {wait:.1f} s, more than "
+                f"--max-queue-wait {limit:g} s; retry later",
+                retry_after=math.ceil(wait - limit),
+            )
+
+    # -- bookkeeping (callers hold self._cond) ---------------------------------------
     def _set_depth(self) -> None:
         if self.metrics is not None:
             self.metrics.queue_depth.set(self._open)
 
-    def _release(self, jobs: Sequence[_Job]) -> None:
-        """Free the slots (and queued tokens) of answered jobs."""
-        with self._cond:
-            self._open -= len(jobs)
-            self._queued_tokens -= sum(j.tokens for j in jobs)
-            self._set_depth()
+    def _refuse_locked(self) -> None:
+        self._open -= 1
+        self._set_depth()
 
     def _refuse(self) -> None:
         """Free the slot of a request refused before it was queued."""
         with self._cond:
-            self._open -= 1
-            self._set_depth()
+            self._refuse_locked()
 
+    def _close_locked(self, job: Job[Submission]) -> bool:
+        """Take ``job`` out of the queue and free its slot and queued tokens; False when it
+        was closed already (answered, failed or cancelled)."""
+        if job.closed:
+            return False
+        job.closed = True
+        if job in self._active:
+            self._active.remove(job)
+        self._queued_tokens -= job.tokens_left
+        self._open -= 1
+        self._set_depth()
+        return True
+
+    def _on_cancel(self, job: Job[Submission]) -> None:
+        with self._cond:
+            closed = self._close_locked(job)
+        if closed and self.metrics is not None:
+            self.metrics.dropped.labels(reason="cancelled").inc()
+
+    # -- engine thread ---------------------------------------------------------------
     def _main(self) -> None:
         try:
             self.runtime.setup_thread()  # thread settings and a warm-up pass
+            self._calibrate()
             self._ready.set()
             while True:
-                jobs = self._take()
-                if jobs is None:
+                batch = self._take()
+                if batch is None:
                     return
-                self._run(jobs)
+                if self._busy_since is None:
+                    self._busy_since = time.perf_counter()
+                self._run(batch)
+                # The next batch's clock starts now if work is waiting, so the measured
+                # rate includes the engine's own overhead between batches.
+                with self._cond:
+                    self._busy_since = time.perf_counter() if self._active else None
         except BaseException as exc:  # keep every waiting request answered
             self._fault = f"{type(exc).__name__}: {exc}"
             self._ready.set()
             with self._cond:
-                left = list(self._waiting)
-                self._waiting.clear()
+                left = list(self._active)
+                for job in left:
+                    self._close_locked(job)
             for job in left:
-                if job.future.set_running_or_notify_cancel():
-                    job.future.set_exception(BackendError(f"the engine stopped: {self._fault}"))
-            self._release(left)
+                self._answer(job, BackendError(f"the engine stopped: {self._fault}"))
             raise
 
-    def _take(self) -> list[_Job] | None:
-        """Block for the oldest waiting request, then add more while the window lasts."""
-        with self._cond:
-            jobs: list[_Job] = []
-            while not jobs:
-                while not self._waiting:
+    def _calibrate(self) -> None:
+        """Time one batch of 100-word passages, so admission has a throughput before the
+        first request (a ``--scorer`` function is not called on made-up input: until its
+        first batch is measured, it admits one request at a time)."""
+        if self.runtime.kind == "scorer":
+            return
+        text = " ".join(["the population of berlin grew in the last century"] * 10)
+        pairs = self.runtime.tokenize("how many people live in berlin", [text] * 16)
+        t0 = time.perf_counter()
+        self.runtime.forward(pairs)
+        self._observe(sum(p.length for p in pairs), time.perf_counter() - t0)
+
+    def _take(self) -> list[tuple[Job[Submission], int]] | None:
+        """Block until work is queued; the next batch as (job, pair number) items. Requests
+        past their deadline are dropped first."""
+        while True:
+            with self._cond:
+                now = time.perf_counter()
+                expired = [job for job in self._active if job.expired(now)]
+                for job in expired:
+                    self._close_locked(job)
+                if not expired:
+                    if self._active:
+                        batch = next_batch(
+                            self._active,
+                            max_batch_tokens=self.max_batch_tokens,
+                            fair_share=self.fair_share,
+                        )
+                        self._running_tokens = sum(job.pairs[i].length for job, i in batch)
+                        self._running_since = time.perf_counter()
+                        return batch
                     if self._stopping:
                         return None
                     self._cond.wait()
-                first = self._waiting.popleft()
-                if self._claim(first):
-                    jobs.append(first)
-            budget = self.max_batch_tokens * WINDOW_BATCHES
-            used = jobs[0].tokens
-            while self._waiting and used + self._waiting[0].tokens <= budget:
-                job = self._waiting.popleft()
-                if self._claim(job):
-                    used += job.tokens
-                    jobs.append(job)
-            return jobs
+                    continue
+            for job in expired:  # answered outside the lock
+                if self.metrics is not None:
+                    self.metrics.dropped.labels(reason="deadline").inc()
+                late = time.perf_counter() - job.arrived
+                self._answer(
+                    job,
+                    DeadlineError(
+                        f"the request was dropped after {late:.1f} s in the queue, past its "
+                        "deadline (--request-timeout); the server is overloaded"
+                    ),
+                )
 
-    # -- cancellation: a future cancelled while queued (its client has gone) ------------
-    def _claim(self, job: _Job) -> bool:
-        """Mark a job's future running, so it can no longer be cancelled; a job whose
-        future was cancelled while queued is dropped (its slot freed), not computed."""
-        if job.future.set_running_or_notify_cancel():
-            return True
-        self._release([job])
-        return False
-
-    def _run(self, jobs: list[_Job]) -> None:
-        now = time.perf_counter()
+    def _run(self, batch: list[tuple[Job[Submission], int]]) -> None:
+        """Run one batch, measure the throughput, answer the jobs it completes."""
+        jobs = list(dict.fromkeys(job for job, _ in batch))
+        t0 = time.perf_counter()
         try:
-            if self.metrics is not None:
-                for job in jobs:
-                    self.metrics.queue_time.observe(now - job.enqueued)
-            self._run_batched(jobs)
+            out = self.runtime.forward([job.pairs[i] for job, i in batch])
+            error: Exception | None = None
+        except Exception as exc:  # the model failed on this batch: fail its requests
+            out, error = None, exc
+        end = time.perf_counter()
+        elapsed = end - t0
+        tokens = sum(job.pairs[i].length for job, i in batch)
+        if error is None:  # measured before any answer, so a caller sees it afterwards
+            self._observe(tokens, end - (self._busy_since or t0))
+        done: list[Job[Submission]] = []
+        with self._cond:
+            self._queued_tokens -= sum(job.pairs[i].length for job, i in batch if not job.closed)
+            self._running_tokens = 0
+            for k, (job, i) in enumerate(batch):
+                job.tokens_left -= job.pairs[i].length
+                if out is not None:
+                    job.scores[i] = out[k]
+                    job.computed += 1
             for job in jobs:
-                if not job.failed:
-                    job.future.set_result(job.scores)
-        except Exception as exc:  # a fault outside the model call: answer, keep serving
-            for job in jobs:
-                if not job.future.done():
-                    self._fail(job, exc)
-        finally:
-            self._release(jobs)
+                job.inference_s += elapsed
+                if (error is not None or job.finished) and self._close_locked(job):
+                    done.append(job)
+        for job in done:
+            self._answer(job, None if error is None else _backend_error(error))
+        if self.metrics is not None and error is None:
+            m = self.metrics
+            m.inference_time.observe(elapsed)
+            m.batch_size.observe(len(batch))
+            m.batch_tokens.observe(max(job.pairs[i].length for job, i in batch) * len(batch))
+            m.tokens.inc(tokens)
+            m.pairs.inc(len(batch))
 
-    def _run_batched(self, jobs: list[_Job]) -> None:
-        where: list[tuple[int, int]] = []  # (job number, pair number) of each flat pair
-        flat: list[Pair] = []
-        for j, job in enumerate(jobs):
-            job.scores = np.zeros(len(job.texts), dtype=np.float32)
-            where.extend((j, i) for i in range(len(job.pairs)))
-            flat.extend(job.pairs)
-        for batch in plan_batches([p.length for p in flat], max_batch_tokens=self.max_batch_tokens):
-            live = [k for k in batch if not jobs[where[k][0]].failed]
-            if not live:
-                continue
-            t0 = time.perf_counter()
-            try:
-                out = self.runtime.forward([flat[k] for k in live])
-            except Exception as exc:
-                for j in {where[k][0] for k in live}:
-                    self._fail(jobs[j], exc)
-                continue
-            elapsed = time.perf_counter() - t0
-            for k, s in zip(live, out.tolist(), strict=True):
-                j, i = where[k]
-                jobs[j].scores[i] = s
-            tokens = sum(flat[k].length for k in live)
-            self._observe(tokens, elapsed)
-            if self.metrics is not None:
-                m = self.metrics
-                m.inference_time.observe(elapsed)
-                m.batch_size.observe(len(live))
-                m.batch_tokens.observe(flat[live[-1]].length * len(live))
-                m.tokens.inc(tokens)
-                m.pairs.inc(len(live))
+    def _answer(self, job: Job[Submission], error: ShimError | None) -> None:
+        """Set the job's timing and its result (or ``error``); a cancelled one is skipped."""
+        sub = job.handle
+        end = time.perf_counter()
+        engine_s = end - job.arrived - job.tokenization_s
+        sub.timing = Timing(
+            tokens=job.tokens,
+            tokenization_s=job.tokenization_s,
+            queue_s=max(0.0, engine_s - job.inference_s),
+            inference_s=job.inference_s,
+        )
+        if self.metrics is not None and error is None:
+            self.metrics.queue_time.observe(sub.timing.queue_s)
+            self.metrics.request_inference_time.observe(sub.timing.inference_s)
+        try:
+            if error is None:
+                sub.set_result(job.scores)
+            else:
+                sub.set_exception(error)
+        except InvalidStateError:  # cancelled by its client meanwhile
+            pass
 
     def _observe(self, tokens: int, elapsed: float) -> None:
-        if elapsed <= 0:
+        if elapsed <= 0 or tokens <= 0:
             return
         rate = tokens / elapsed
         old = self._tokens_per_s
         self._tokens_per_s = rate if old is None else old + _THROUGHPUT_SMOOTHING * (rate - old)
 
-    @staticmethod
-    def _fail(job: _Job, exc: Exception) -> None:
-        job.failed = True
-        err = exc if isinstance(exc, BackendError) else BackendError(f"{type(exc).__name__}: {exc}")
-        job.future.set_exception(err)
+
+def _backend_error(exc: Exception) -> ShimError:
+    if isinstance(exc, ShimError):
+        return exc
+    return BackendError(f"{type(exc).__name__}: {exc}")
 
 
 def load_scorer(spec: str) -> ScorerFunction:

@@ -122,8 +122,15 @@ _ERRORS: dict[str, Schema] = {
         "over-long pair with truncate=false)",
     ),
     "424": _json("ErrorBody", "the model failed"),
-    "429": _json("ErrorBody", "queue full; see Retry-After"),
-    "503": _json("ErrorBody", "not ready or shutting down"),
+    "429": _json(
+        "ErrorBody",
+        "queue full (--max-queue) or its estimated wait above --max-queue-wait; see Retry-After",
+    ),
+    "503": _json(
+        "ErrorBody",
+        "not ready, shutting down, or (error_type Timeout) dropped when --request-timeout "
+        "passed before it was computed",
+    ),
 }
 
 

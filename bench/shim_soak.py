@@ -1,0 +1,144 @@
+"""A bounded soak of the real shim: the distilled MiniLM-L6 cross-encoder over HTTP on
+loopback, a closed loop of ``--concurrency`` clients (default 32), each sending an MS MARCO
+query with 100 passages to ``/rerank`` again as soon as it has its answer (after waiting
+``Retry-After`` on a 429, as a well-behaved client does), for ``--seconds`` (default 150).
+
+Prints requests, replies by status, p50/p99 of accepted requests, 429s, transport errors
+(lost replies), the server's RSS at start, middle and end (and its growth over the last
+half), the load average, the machine and the server's settings.
+
+Run: ``make bench BENCH=soak`` or ``python bench/shim_soak.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    DISTILLED,
+    Measurement,
+    distilled_present,
+    load_requests,
+    print_machine,
+    start_shim,
+)
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import httpx
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--passages", type=int, default=100)
+    parser.add_argument(
+        "--shim-args",
+        default="",
+        help="extra serve flags, e.g. '--max-queue-wait 10' (defaults otherwise)",
+    )
+    args = parser.parse_args(argv)
+    if not distilled_present():
+        return 0
+
+    print_machine()
+    reqs, source = load_requests(200, args.passages, seed=11)
+    serve_args = ["--model", str(DISTILLED), "--device", "cpu", *args.shim_args.split()]
+    proc, url = start_shim(serve_args)
+    settings = httpx.get(url + "/info", timeout=10).json()["limits"]
+    print(f"server: inference-shim serve {' '.join(serve_args)}; limits {settings}")
+    print(
+        f"load: {args.concurrency} clients, closed loop, {args.passages} passages per request "
+        f"from {source}, {args.seconds:.0f} s"
+    )
+
+    statuses: Counter[int | str] = Counter()
+    accepted = Measurement()
+    lock = threading.Lock()
+    stop = time.monotonic() + args.seconds
+    rss: list[tuple[float, float]] = []
+
+    def client(k: int) -> None:
+        rng = random.Random(k)
+        with httpx.Client(base_url=url, timeout=120) as c:
+            while time.monotonic() < stop:
+                query, texts = rng.choice(reqs)
+                t0 = time.perf_counter()
+                try:
+                    r = c.post("/rerank", json={"query": query, "texts": texts})
+                except httpx.TransportError as exc:
+                    with lock:
+                        statuses[type(exc).__name__] += 1
+                    continue
+                dt = time.perf_counter() - t0
+                with lock:
+                    statuses[r.status_code] += 1
+                    if r.status_code == 200:
+                        accepted.latencies.append(dt)
+                        accepted.pairs += len(texts)
+                if r.status_code == 429:
+                    time.sleep(min(float(r.headers.get("Retry-After", "1")), 30.0))
+
+    start = time.monotonic()
+    load_start = os.getloadavg()[0]
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(args.concurrency)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        rss.append((time.monotonic() - start, rss_mb(proc.pid)))
+        time.sleep(1.0)
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - start
+    load_end = os.getloadavg()[0]
+    metrics = httpx.get(url + "/metrics", timeout=10).text
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(60)
+
+    half = args.seconds / 2
+    mid = min(rss, key=lambda p: abs(p[0] - half))[1]
+    first, last = rss[0][1], rss[-1][1]
+    total = sum(statuses.values())
+    non2xx = {k: v for k, v in statuses.items() if k != 200}
+    fives = sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500)
+    lost = sum(v for k, v in statuses.items() if isinstance(k, str))
+    dropped = [
+        line for line in metrics.splitlines() if line.startswith("shim_dropped_requests_total")
+    ]
+    print()
+    print(f"requests: {total} in {wall:.0f} s; 200: {statuses[200]}; non-2xx by code: {non2xx}")
+    print(f"5xx: {fives}; lost replies (transport errors): {lost}; 429: {statuses[429]}")
+    print(
+        f"accepted: p50 {accepted.percentile(0.5):.2f} s, p99 {accepted.percentile(0.99):.2f} s, "
+        f"max {accepted.percentile(1.0):.2f} s; {accepted.pairs / wall:.1f} pairs/s"
+    )
+    print(
+        f"server RSS: start {first:.0f} MB, mid {mid:.0f} MB, end {last:.0f} MB; growth over "
+        f"the last half {100 * (last - mid) / mid:+.1f}%"
+    )
+    print(f"engine drops: {'; '.join(dropped) or 'none'}")
+    print(f"load average (1 min): start {load_start:.2f}, end {load_end:.2f}")
+    print(f"server exit status after SIGTERM: {code}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
