@@ -51,7 +51,8 @@ clean:
 # each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality),
 # head-of-line blocking and engine throughput against oldest-first scheduling
 # (BENCH=fairness), a 150-second soak of the real shim at concurrency 32 with the distilled
-# model (BENCH=soak), and connection floods and SIGTERM under load (BENCH=reliability). All
+# model (BENCH=soak), connection floods and SIGTERM under load (BENCH=reliability), and a
+# shim SIGKILLed while a client waits (BENCH=kill). All
 # by default; about 30 minutes on 2 cores (the first run also exports the models).
 # BENCH=retries: what retrying read timeouts costs a busy shim (32 calls with a 10 s timeout,
 # the distilled model; 10 to 30 minutes on 2 cores, so not part of "all").
@@ -64,6 +65,7 @@ bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = fairness ]; then $(BIN)/python bench/shim_fairness.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = soak ]; then $(BIN)/python bench/shim_soak.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = kill ]; then $(BIN)/python bench/shim_kill.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes
 # docker/.env with random passwords; `docker compose -f docker/compose.yml logs setup`

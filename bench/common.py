@@ -210,3 +210,16 @@ def flops_per_token(config_path: Path, seq_len: float) -> float:
     h, i, layers = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
     per_layer = 2 * (4 * h * h + 2 * h * i) + 2 * 2 * seq_len * h
     return float(layers * per_layer)
+
+
+def write_section(path: Path, heading: str, text: str) -> None:
+    """Replace (or add) the section under ``heading`` in ``path`` (RELIABILITY.md) with
+    ``text``, leaving the other sections as they are."""
+    old = path.read_text() if path.exists() else "# Reliability\n"
+    start = old.find(heading)
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(heading))
+        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
+    path.write_text(new)

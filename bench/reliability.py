@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DISTILLED, ROOT, load_requests, machine, start_shim
+from common import DISTILLED, ROOT, load_requests, machine, start_shim, write_section
 
 HEADING = "## Connections and shutdown"
 PROBE_TIMEOUT_S = 30.0
@@ -259,18 +259,6 @@ def report(info: dict[str, str], flood: dict, term: dict, args: argparse.Namespa
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace (or add) this bench's section of RELIABILITY.md, leaving the others."""
-    old = path.read_text() if path.exists() else "# Reliability\n"
-    start = old.find(HEADING)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(HEADING))
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
-    path.write_text(new)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=str(DISTILLED))
@@ -315,7 +303,7 @@ def main() -> int:
     )
     print(json.dumps(term, indent=1))
     text = report(info, flood, term, args)
-    write_section(args.out, text)
+    write_section(args.out, HEADING, text)
     print(text)
     return 0
 
