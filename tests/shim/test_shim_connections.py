@@ -194,7 +194,11 @@ def test_connection_cap_closes_the_longest_idle() -> None:
 
 def test_sigterm_answers_every_accepted_request_then_exits_0() -> None:
     # The slow scorer holds each batch 2 s, so requests are in flight at SIGTERM.
-    server = ShimProcess(["--scorer", "tests.shim.scorers:slow"])
+    # The slow scorer's 2 s per call makes every request look 2 s long to admission control:
+    # a generous --max-queue-wait lets all six in.
+    server = _measured(
+        ShimProcess(["--scorer", "tests.shim.scorers:slow", "--max-queue-wait", "600"])
+    )
     idle = _keep_alive(server.url, 3)
     busy = []
     for i in range(6):
@@ -227,6 +231,14 @@ def test_sigterm_answers_every_accepted_request_then_exits_0() -> None:
         sock.close()
 
 
+def _measured(server: ShimProcess) -> ShimProcess:
+    """``server`` after one request: until its first batch is measured, a --scorer shim
+    admits one request at a time (admission control), so concurrent tests warm it first."""
+    warm = json.dumps({"query": "q", "texts": ["warm"]}).encode()
+    assert httpx.post(server.url + "/rerank", content=warm, headers=_JSON, timeout=30).is_success
+    return server
+
+
 def _pairs_scored(url: str) -> float:
     text = httpx.get(url + "/metrics", timeout=PROMPT_S).text
     found = re.search(r"^shim_pairs_total (\S+)$", text, re.M)
@@ -234,7 +246,7 @@ def _pairs_scored(url: str) -> float:
 
 
 def test_queued_work_of_a_gone_client_is_dropped() -> None:
-    server = ShimProcess(["--scorer", "tests.shim.scorers:slow"])
+    server = _measured(ShimProcess(["--scorer", "tests.shim.scorers:slow"]))
     try:
         with ThreadPoolExecutor(1) as pool:
             first = pool.submit(
@@ -252,10 +264,10 @@ def test_queued_work_of_a_gone_client_is_dropped() -> None:
             gone.close()  # the client gives up while its request is queued
             assert first.result().status_code == 200
         time.sleep(0.5)
-        assert _pairs_scored(server.url) == 1.0  # the 5 queued pairs were never scored
+        assert _pairs_scored(server.url) == 2.0  # warm + one; the 5 queued were never scored
         after = httpx.post(server.url + "/rerank", content=BODY, headers=_JSON, timeout=30)
         assert after.status_code == 200
-        assert _pairs_scored(server.url) == 3.0
+        assert _pairs_scored(server.url) == 4.0
     finally:
         assert server.terminate() == 0
     assert re.search(r"POST /rerank 499 pairs=5 ", "".join(server.stderr))
