@@ -32,8 +32,12 @@ __all__ = ["WINDOW_BATCHES", "Job", "next_batch"]
 
 # The oldest requests, this many batches' worth of tokens, are sorted together by length to
 # fill what the fair part leaves: batches of near-equal lengths pad little, and the oldest
-# request is always among them.
-WINDOW_BATCHES = 8
+# request is always among them. A small window keeps completion close to arrival order,
+# which is what admission control's estimate (work queued ahead + the request's own)
+# assumes: with 8 batches, requests admitted later shared the oldest ones' batches, so
+# every request finished late (soak at concurrency 32: p99 30.9 s and 52 deadline drops,
+# against 25.7 s and none with 2).
+WINDOW_BATCHES = 2
 
 H = TypeVar("H")
 
