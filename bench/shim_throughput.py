@@ -65,6 +65,7 @@ def bench_model() -> Path:
 
     path = BENCH_CACHE / "minilm-l6-random"
     if not (path / "config.json").is_file():
+        BENCH_CACHE.mkdir(parents=True, exist_ok=True)  # a fresh checkout has none
         tmp = Path(tempfile.mkdtemp(dir=BENCH_CACHE))
         minilm_l6_random(tmp)
         tmp.rename(path)
