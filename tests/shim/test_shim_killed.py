@@ -62,10 +62,13 @@ def test_retries_reach_a_shim_restarted_on_the_same_port() -> None:
 
     reranker = ShimReranker(first.url, timeout=20.0, retries=8, backoff=0.25)
     _kill_after(first, 0.7, killed)
-    threading.Thread(target=restart, daemon=True).start()
+    restarter = threading.Thread(target=restart, daemon=True)
+    restarter.start()
     try:
         scores = reranker.rerank("berlin", TEXTS)
     finally:
+        # The call can be answered before the restarted shim's /ready poll has returned.
+        restarter.join(60)
         for shim in restarted:
             assert shim.terminate() == 0
     assert restarted and restarted[0].url == first.url
