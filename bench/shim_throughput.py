@@ -149,7 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=16, help="requests per row")
     parser.add_argument("--passages", type=int, default=100, help="passages per request")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--max-batch-tokens", type=int, default=4096)
+    parser.add_argument(
+        "--max-batch-tokens",
+        type=int,
+        default=None,
+        help="padded tokens per forward pass of the engine rows (default: the runtime's, "
+        "1024 on CPU)",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-infinity", action="store_true", help="skip the Infinity peer")
@@ -172,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {k}: {v}")
     print(
         f"data: {source}; {args.requests} requests x {args.passages} passages per row; "
-        f"--max-batch-tokens {args.max_batch_tokens}; {threads} threads; {args.rounds} rounds",
+        f"--max-batch-tokens {args.max_batch_tokens or 'default (1024 on CPU)'}; "
+        f"{threads} threads; {args.rounds} rounds",
         flush=True,
     )
     peak = gemm_peak(threads)
@@ -229,8 +236,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 runtime,
                 "--dtype",
                 dtype,
-                "--max-batch-tokens",
-                str(args.max_batch_tokens),
+                *(
+                    ["--max-batch-tokens", str(args.max_batch_tokens)]
+                    if args.max_batch_tokens
+                    else []
+                ),
                 "--threads",
                 "64",
                 "--max-queue",

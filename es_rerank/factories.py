@@ -159,7 +159,6 @@ def cross_encoder_reranker(
         raise ConfigurationError(f"--batch-size must be >= 1, got {batch_size}")
     require_models()
     from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
-    from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS
 
     return CrossEncoderReranker(
         model,
@@ -167,5 +166,5 @@ def cross_encoder_reranker(
         max_length=max_length,
         runtime=runtime,
         dtype=dtype,
-        max_batch_tokens=max_batch_tokens or DEFAULT_MAX_BATCH_TOKENS,
+        max_batch_tokens=max_batch_tokens,
     )

@@ -322,7 +322,11 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
                 "max_input_length": i.max_input_length,
                 "score_mode": settings.score_mode,
                 "version": __version__,
-                "limits": {**settings.public_limits(), "max_input_length": i.max_input_length},
+                "limits": {
+                    **settings.public_limits(),
+                    "max_batch_tokens": engine.max_batch_tokens,
+                    "max_input_length": i.max_input_length,
+                },
                 **({"selection": i.selection} if i.selection is not None else {}),
             }
         )

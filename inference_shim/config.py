@@ -34,7 +34,7 @@ class Settings:
     port: int = 8080
     api_key: str | None = None
     protect_info: bool = False
-    max_batch_tokens: int = 4096
+    max_batch_tokens: int | None = None  # None: the runtime's default for its device
     max_client_batch_size: int = 1000
     max_input_length: int | None = None
     max_payload_bytes: int = 2_000_000
@@ -157,7 +157,8 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
     (
         "--max-batch-tokens",
         _positive_int,
-        "padded tokens per model forward pass; pairs of concurrent requests share batches",
+        "padded tokens per model forward pass (default: 1024 on CPU, 4096 on CUDA); pairs of "
+        "concurrent requests share batches",
     ),
     (
         "--max-client-batch-size",

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from es_rerank.runtime import InputTooLongError, ModelRuntime
+from es_rerank.runtime import InputTooLongError, ModelRuntime, default_max_batch_tokens
 from es_rerank.runtime.base import Direction, Scores
 from inference_shim.errors import (
     BackendError,
@@ -121,12 +121,14 @@ class Engine:
         self,
         runtime: ModelRuntime,
         *,
-        max_batch_tokens: int = 4096,
+        max_batch_tokens: int | None = None,
         max_queue: int = 64,
         max_queue_wait: float | None = None,
         fair_share: float = DEFAULT_FAIR_SHARE,
         metrics: Metrics | None = None,
     ) -> None:
+        if max_batch_tokens is None:
+            max_batch_tokens = default_max_batch_tokens(runtime.device)
         if max_batch_tokens <= 0 or max_queue <= 0:
             raise ValueError("max_batch_tokens and max_queue must be > 0")
         if max_queue_wait is not None and not max_queue_wait > 0:

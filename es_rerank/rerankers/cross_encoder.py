@@ -10,7 +10,7 @@ from typing import Any
 from es_rerank.models import LoadedModel
 from es_rerank.rerankers.base import check_scores
 from es_rerank.runtime.base import ModelRuntime
-from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS, score_pairs
+from es_rerank.runtime.batching import default_max_batch_tokens, score_pairs
 from es_rerank.runtime.loader import describe, load_runtime
 
 __all__ = ["CrossEncoderReranker"]
@@ -23,9 +23,10 @@ class CrossEncoderReranker:
     :class:`~es_rerank.runtime.ModelRuntime`.
 
     Pairs are scored in length-sorted batches of at most ``max_batch_tokens`` padded
-    tokens (``batch_size`` also caps the pairs per batch, when given), on ``runtime``
-    (``torch``, ``onnx``, ``openvino`` or ``auto``) in ``dtype`` (``fp32``, ``bf16``,
-    ``int8``, or ``fp16`` on CUDA): the same runtimes and batching as the inference shim.
+    tokens (default: 1024 on CPU, 4096 on CUDA; ``batch_size`` also caps the pairs per
+    batch, when given), on ``runtime`` (``torch``, ``onnx``, ``openvino`` or ``auto``) in
+    ``dtype`` (``fp32``, ``bf16``, ``int8``, or ``fp16`` on CUDA): the same runtimes and
+    batching as the inference shim.
 
     >>> from es_rerank.models import packaged_bi_encoder_path
     >>> r = CrossEncoderReranker(packaged_bi_encoder_path(), batch_size=8)
@@ -43,7 +44,7 @@ class CrossEncoderReranker:
         runtime: str = "torch",
         dtype: str | None = None,
         batch_size: int | None = None,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        max_batch_tokens: int | None = None,
         max_length: int | None = None,
         device: str | None = None,
         threads: int | None = None,
@@ -52,7 +53,7 @@ class CrossEncoderReranker:
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if (
+        if max_batch_tokens is not None and (
             isinstance(max_batch_tokens, bool)
             or not isinstance(max_batch_tokens, int)
             or (max_batch_tokens < 1)
@@ -74,7 +75,7 @@ class CrossEncoderReranker:
         else:
             self.runtime = model
         self.batch_size = batch_size
-        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_tokens = max_batch_tokens or default_max_batch_tokens(self.runtime.device)
         # One forward pass at a time per model (thread settings, tokenizer state).
         self._lock = threading.Lock()
         self._thread_ready = False

@@ -21,12 +21,19 @@ from es_rerank.runtime.base import (
     Pair,
     RuntimeUnavailableError,
 )
-from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS, plan_batches, score_pairs
+from es_rerank.runtime.batching import (
+    CUDA_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_BATCH_TOKENS,
+    default_max_batch_tokens,
+    plan_batches,
+    score_pairs,
+)
 from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 from es_rerank.runtime.function_runtime import FunctionRuntime
 from es_rerank.runtime.loader import describe, load_runtime
 
 __all__ = [
+    "CUDA_MAX_BATCH_TOKENS",
     "DEFAULT_MAX_BATCH_TOKENS",
     "DTYPES",
     "RUNTIMES",
@@ -39,6 +46,7 @@ __all__ = [
     "RuntimeUnavailableError",
     "Selection",
     "add_runtime_arguments",
+    "default_max_batch_tokens",
     "describe",
     "load_runtime",
     "plan_batches",

@@ -19,7 +19,7 @@ from typing import Any
 
 from es_rerank.runtime.agreement import Agreement
 from es_rerank.runtime.base import ModelRuntime, RuntimeUnavailableError
-from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS, score_pairs
+from es_rerank.runtime.batching import score_pairs
 from es_rerank.runtime.cache import cache_root, library_versions, model_digest
 from es_rerank.runtime.hardware import cpu_flags, cpu_name, cpu_supports_bf16, default_threads
 
@@ -182,7 +182,7 @@ def choose_runtime(
             rt.setup_thread()
             pairs = [p for q, texts in groups for p in rt.tokenize(q, texts)]
             t0 = time.perf_counter()
-            scores = score_pairs(rt, pairs, max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS)
+            scores = score_pairs(rt, pairs)
             cand.pairs_per_s = len(pairs) / (time.perf_counter() - t0)
         except Exception as exc:  # a runtime that fails here is simply not chosen
             cand.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

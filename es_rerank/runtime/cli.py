@@ -5,7 +5,7 @@
 >>> p = argparse.ArgumentParser()
 >>> add_runtime_arguments(p, environ={})
 >>> runtime_kwargs(p.parse_args(["--runtime", "onnx", "--dtype", "int8"]))
-{'runtime': 'onnx', 'dtype': 'int8', 'max_batch_tokens': 4096}
+{'runtime': 'onnx', 'dtype': 'int8', 'max_batch_tokens': None}
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from es_rerank.runtime.base import DTYPES, RUNTIMES
-from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS
+from es_rerank.runtime.batching import CUDA_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS
 
 __all__ = ["add_runtime_arguments", "runtime_kwargs"]
 
@@ -44,13 +44,14 @@ def add_runtime_arguments(
     g.add_argument(
         "--max-batch-tokens",
         type=int,
-        default=DEFAULT_MAX_BATCH_TOKENS,
-        help=f"padded tokens per forward pass (default: {DEFAULT_MAX_BATCH_TOKENS})",
+        default=None,
+        help=f"padded tokens per forward pass (default: {DEFAULT_MAX_BATCH_TOKENS} on CPU, "
+        f"{CUDA_MAX_BATCH_TOKENS} on CUDA)",
     )
 
 
 def runtime_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The :class:`~es_rerank.rerankers.CrossEncoderReranker` keywords the flags give."""
-    if args.max_batch_tokens < 1:
+    if args.max_batch_tokens is not None and args.max_batch_tokens < 1:
         raise ValueError(f"--max-batch-tokens must be >= 1, got {args.max_batch_tokens}")
     return {"runtime": args.runtime, "dtype": args.dtype, "max_batch_tokens": args.max_batch_tokens}

@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from es_rerank.rerankers import CrossEncoderReranker
-from es_rerank.runtime import ModelRuntime, load_runtime, plan_batches, score_pairs
+from es_rerank.runtime import (
+    DEFAULT_MAX_BATCH_TOKENS,
+    ModelRuntime,
+    load_runtime,
+    plan_batches,
+    score_pairs,
+)
 from es_rerank.runtime.agreement import Agreement
 from es_rerank.runtime.calibration import calibration_pairs
 from es_rerank.runtime.hardware import cpu_supports_bf16
@@ -162,6 +168,8 @@ def test_reranker_on_onnx_matches_torch_and_reports_its_runtime(
     )
     assert onnx_r.info["runtime"] == "onnx" and onnx_r.info["dtype"] == "fp32"
     assert "runtime='onnx'" in repr(onnx_r)
+    # No budget given: the one for the runtime's device (CPU here); a given one is kept.
+    assert (onnx_r.max_batch_tokens, torch_r.max_batch_tokens) == (DEFAULT_MAX_BATCH_TOKENS, 300)
 
 
 def test_plan_batches_caps_pairs_and_keeps_every_index() -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from es_rerank.models import load_model, packaged_bi_encoder_path
-from es_rerank.runtime import FunctionRuntime, plan_batches
+from es_rerank.runtime import DEFAULT_MAX_BATCH_TOKENS, FunctionRuntime, plan_batches
 from es_rerank.runtime.torch_runtime import TorchRuntime
 from inference_shim.config import Settings
 from inference_shim.errors import OverloadedError, UnhealthyError
@@ -246,6 +246,8 @@ def test_environment_mirrors_flags() -> None:
     finally:
         assert shim.terminate() == 0
     assert info["limits"]["max_queue"] == 3
+    # No --max-batch-tokens: /info reports the budget in use, the CPU default.
+    assert info["limits"]["max_batch_tokens"] == DEFAULT_MAX_BATCH_TOKENS
     assert info["score_mode"] == "sigmoid"
     assert info["kind"] == "scorer"
 

@@ -197,6 +197,7 @@ def test_operations_routes(model_shim: ShimProcess, spread_cross_encoder: Path) 
     assert str(spread_cross_encoder.parent) not in json.dumps(info)
     assert info["max_input_length"] == 128
     assert info["limits"]["max_client_batch_size"] == 300
+    assert info["limits"]["max_batch_tokens"] == 512
     assert 'shim_requests_total{route="/rerank",status="200"}' in metrics
     for name in (
         "shim_request_duration_seconds_bucket",
