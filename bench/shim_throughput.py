@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Measurement] = {}
     try:
         # a first round to pick the fastest engine for the HTTP rows
-        probe = reqs[:2]
+        probe = reqs[:4]
         speed = {
             label: timed(fn, probe, 1).pairs_per_s
             for label, fn, _, _ in rows

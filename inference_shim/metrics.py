@@ -50,7 +50,8 @@ class Metrics:
             registry=r,
         )
         self.inference_time = self._seconds(
-            "shim_inference_duration_seconds", "model time per batch"
+            "shim_inference_duration_seconds",
+            "model time per forward call (one batch, or one per stream side by side)",
         )
         self.batch_size = Histogram(
             "shim_batch_size", "pairs per model batch", buckets=_SIZE_BUCKETS, registry=r

@@ -2,6 +2,7 @@
 own pairs, enqueue them and wait.
 
 The engine thread forms one batch of at most ``max_batch_tokens`` padded tokens at a time
+(or one per stream, for a runtime that runs several side by side: OpenVINO's streams)
 from the pairs of every open request (:mod:`inference_shim.scheduling`): part of each batch
 goes to the requests with the least work left, the rest to the oldest, so a small request
 is never stuck behind the remaining batches of a large one and equal requests still finish
@@ -43,6 +44,7 @@ import numpy as np
 
 from es_rerank.runtime import InputTooLongError, ModelRuntime, default_max_batch_tokens
 from es_rerank.runtime.base import Direction, Scores
+from es_rerank.runtime.batching import parallel_batches, run_batches
 from inference_shim.errors import (
     BackendError,
     DeadlineError,
@@ -370,12 +372,12 @@ class Engine:
             self._calibrate()
             self._ready.set()
             while True:
-                batch = self._take()
-                if batch is None:
+                batches = self._take()
+                if batches is None:
                     return
                 if self._busy_since is None:
                     self._busy_since = time.perf_counter()
-                self._run(batch)
+                self._run(batches)
                 # The next batch's clock starts now if work is waiting, so the measured
                 # rate includes the engine's own overhead between batches.
                 with self._cond:
@@ -403,8 +405,9 @@ class Engine:
         self.runtime.forward(pairs)
         self._observe(sum(p.length for p in pairs), time.perf_counter() - t0)
 
-    def _take(self) -> list[tuple[Job[Submission], int]] | None:
-        """Block until work is queued; the next batch as (job, pair number) items. Requests
+    def _take(self) -> list[list[tuple[Job[Submission], int]]] | None:
+        """Block until work is queued; the next batches (as many as the runtime runs side
+        by side, when there is work for them), each as (job, pair number) items. Requests
         past their deadline are dropped first."""
         while True:
             with self._cond:
@@ -414,14 +417,21 @@ class Engine:
                     self._close_locked(job)
                 if not expired:
                     if self._active:
-                        batch = next_batch(
-                            self._active,
-                            max_batch_tokens=self.max_batch_tokens,
-                            fair_share=self.fair_share,
+                        batches = []
+                        for _ in range(parallel_batches(self.runtime)):
+                            batch = next_batch(
+                                self._active,
+                                max_batch_tokens=self.max_batch_tokens,
+                                fair_share=self.fair_share,
+                            )
+                            if not batch:
+                                break
+                            batches.append(batch)
+                        self._running_tokens = sum(
+                            job.pairs[i].length for batch in batches for job, i in batch
                         )
-                        self._running_tokens = sum(job.pairs[i].length for job, i in batch)
                         self._running_since = time.perf_counter()
-                        return batch
+                        return batches
                     if self._stopping:
                         return None
                     self._cond.wait()
@@ -438,12 +448,14 @@ class Engine:
                     ),
                 )
 
-    def _run(self, batch: list[tuple[Job[Submission], int]]) -> None:
-        """Run one batch, measure the throughput, answer the jobs it completes."""
+    def _run(self, batches: list[list[tuple[Job[Submission], int]]]) -> None:
+        """Run the batches, measure the throughput, answer the jobs they complete."""
+        batch = [item for b in batches for item in b]
         jobs = list(dict.fromkeys(job for job, _ in batch))
         t0 = time.perf_counter()
         try:
-            out = self.runtime.forward([job.pairs[i] for job, i in batch])
+            scores = run_batches(self.runtime, [[job.pairs[i] for job, i in b] for b in batches])
+            out: Scores | None = np.concatenate(scores)
             error: Exception | None = None
         except Exception as exc:  # the model failed on this batch: fail its requests
             out, error = None, exc
@@ -470,8 +482,9 @@ class Engine:
         if self.metrics is not None and error is None:
             m = self.metrics
             m.inference_time.observe(elapsed)
-            m.batch_size.observe(len(batch))
-            m.batch_tokens.observe(max(job.pairs[i].length for job, i in batch) * len(batch))
+            for b in batches:
+                m.batch_size.observe(len(b))
+                m.batch_tokens.observe(max(job.pairs[i].length for job, i in b) * len(b))
             m.tokens.inc(tokens)
             m.pairs.inc(len(batch))
 

@@ -24,8 +24,11 @@ from es_rerank.runtime.base import (
 from es_rerank.runtime.batching import (
     CUDA_MAX_BATCH_TOKENS,
     DEFAULT_MAX_BATCH_TOKENS,
+    ParallelRuntime,
     default_max_batch_tokens,
+    parallel_batches,
     plan_batches,
+    run_batches,
     score_pairs,
 )
 from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
@@ -43,13 +46,16 @@ __all__ = [
     "MaxLengthError",
     "ModelRuntime",
     "Pair",
+    "ParallelRuntime",
     "RuntimeUnavailableError",
     "Selection",
     "add_runtime_arguments",
     "default_max_batch_tokens",
     "describe",
     "load_runtime",
+    "parallel_batches",
     "plan_batches",
+    "run_batches",
     "runtime_kwargs",
     "score_pairs",
 ]

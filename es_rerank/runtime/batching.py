@@ -9,6 +9,7 @@ cut so that ``longest x count`` stays within ``max_batch_tokens``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,8 +18,11 @@ from es_rerank.runtime.base import ModelRuntime, Pair, Scores
 __all__ = [
     "CUDA_MAX_BATCH_TOKENS",
     "DEFAULT_MAX_BATCH_TOKENS",
+    "ParallelRuntime",
     "default_max_batch_tokens",
+    "parallel_batches",
     "plan_batches",
+    "run_batches",
     "score_pairs",
 ]
 
@@ -61,6 +65,33 @@ def plan_batches(
     return batches
 
 
+@runtime_checkable
+class ParallelRuntime(Protocol):
+    """A runtime that runs several batches side by side (e.g. one per OpenVINO stream, a
+    core or two each): small batches on one core each waste less time in synchronizing
+    threads than one batch on every core."""
+
+    #: batches it runs at once; callers hand it that many when they can
+    parallel_batches: int
+
+    def forward_batches(self, batches: Sequence[Sequence[Pair]]) -> list[Scores]:
+        """Raw scores of each batch, in order."""
+        ...
+
+
+def parallel_batches(runtime: ModelRuntime) -> int:
+    """How many batches ``runtime`` runs at once (1 unless it is a :class:`ParallelRuntime`)."""
+    return runtime.parallel_batches if isinstance(runtime, ParallelRuntime) else 1
+
+
+def run_batches(runtime: ModelRuntime, batches: Sequence[Sequence[Pair]]) -> list[Scores]:
+    """Raw scores of each batch: side by side on a :class:`ParallelRuntime`, else one
+    ``forward`` after the other."""
+    if isinstance(runtime, ParallelRuntime):
+        return runtime.forward_batches(batches)
+    return [runtime.forward(batch) for batch in batches]
+
+
 def score_pairs(
     runtime: ModelRuntime,
     pairs: Sequence[Pair],
@@ -76,6 +107,10 @@ def score_pairs(
     plan = plan_batches(
         [p.length for p in pairs], max_batch_tokens=max_batch_tokens, max_pairs=max_pairs
     )
-    for batch in plan:
-        out[batch] = runtime.forward([pairs[i] for i in batch])
+    step = parallel_batches(runtime)
+    for k in range(0, len(plan), step):
+        group = plan[k : k + step]
+        scores = run_batches(runtime, [[pairs[i] for i in batch] for batch in group])
+        for batch, s in zip(group, scores, strict=True):
+            out[batch] = s
     return out

@@ -178,3 +178,29 @@ def test_plan_batches_caps_pairs_and_keeps_every_index() -> None:
     assert sorted(i for b in batches for i in b) == list(range(100))
     assert all(len(b) <= 7 for b in batches)
     assert all(len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 1000 for b in batches)
+
+
+@pytest.mark.skipif(not _available("openvino", "fp32"), reason="openvino extra not installed")
+def test_openvino_runs_batches_side_by_side_and_survives_a_failed_one(
+    spread_model: Path, runtime_cache: Path
+) -> None:
+    """OpenVINO runs one batch per stream; the scores are those of one batch at a time,
+    a lone batch is split across the streams, and a batch that fails raises without
+    breaking the next call."""
+    from es_rerank.runtime import ParallelRuntime, parallel_batches, run_batches
+    from es_rerank.runtime.base import Pair
+
+    rt = load_runtime(spread_model, runtime="openvino", cache_dir=runtime_cache)
+    assert isinstance(rt, ParallelRuntime) and parallel_batches(rt) == rt.parallel_batches >= 1
+    rng = random.Random(5)
+    batches = [rt.tokenize("berlin people", _texts(rng, n)) for n in (1, 7, 3)]
+    one_at_a_time = [np.concatenate([rt.forward([p]) for p in b]) for b in batches]
+    side_by_side = run_batches(rt, batches)
+    assert [len(s) for s in side_by_side] == [1, 7, 3]
+    for got, want in zip(side_by_side, one_at_a_time, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-4)
+    np.testing.assert_allclose(rt.forward(batches[1]), one_at_a_time[1], atol=1e-4)
+    broken = [Pair(length=3, ids=[1, 2, 3], type_ids=[0] * 5)]  # type ids do not fit
+    with pytest.raises(ValueError):
+        run_batches(rt, [batches[1], broken])
+    np.testing.assert_allclose(run_batches(rt, batches)[1], one_at_a_time[1], atol=1e-4)
