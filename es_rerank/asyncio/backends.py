@@ -60,6 +60,7 @@ class AsyncRetrieverBackend(AsyncBackend, Protocol):
         size: int,
         from_: int = 0,
         source: bool | Sequence[str] = True,
+        explain: bool = False,
     ) -> SearchResult: ...
 
 
@@ -110,9 +111,12 @@ class _SyncRetrieverBackend(_SyncBackend):
         size: int,
         from_: int = 0,
         source: bool | Sequence[str] = True,
+        explain: bool = False,
     ) -> SearchResult:
+        # explain only when asked, as es_rerank.search calls a synchronous backend
+        extra = {"explain": True} if explain else {}
         result: SearchResult = resolve(
-            self.inner.search_retriever(retriever, size=size, from_=from_, source=source)
+            self.inner.search_retriever(retriever, size=size, from_=from_, source=source, **extra)
         )
         return result
 

@@ -99,9 +99,15 @@ class AsyncElasticsearchBackend:
         size: int,
         from_: int = 0,
         source: bool | Sequence[str] = True,
+        explain: bool = False,
     ) -> SearchResult:
         return await run_sync(
-            self.sync_view.search_retriever, retriever, size=size, from_=from_, source=source
+            self.sync_view.search_retriever,
+            retriever,
+            size=size,
+            from_=from_,
+            source=source,
+            explain=explain,
         )
 
     async def supports_native(self) -> bool:

@@ -425,3 +425,49 @@ def test_es_errors_are_the_typed_errors_of_the_synchronous_backend(es: Recording
         asyncio.run(_with_backend(es.url, body))
     with pytest.raises(ConfigurationError, match="AsyncElasticsearch"):
         AsyncElasticsearchBackend(object(), "docs")  # type: ignore[arg-type]
+
+
+class _OwnAsyncBackend:
+    """An async retriever backend of the user's own (no ``sync_view``), so the bridge's
+    adapter carries the call; it delegates to AsyncElasticsearchBackend."""
+
+    def __init__(self, inner: AsyncElasticsearchBackend) -> None:
+        self.inner = inner
+
+    async def search_query(self, query: Any, *, size: int) -> Any:
+        return await self.inner.search_query(query, size=size)
+
+    async def supports_native(self) -> bool:
+        return await self.inner.supports_native()
+
+    async def search_retriever(
+        self,
+        retriever: Any,
+        *,
+        size: int,
+        from_: int = 0,
+        source: bool | Sequence[str] = True,
+        explain: bool = False,
+    ) -> Any:
+        return await self.inner.search_retriever(
+            retriever, size=size, from_=from_, source=source, explain=explain
+        )
+
+
+def test_native_explain_reaches_an_async_backend_of_ones_own(es: RecordingES) -> None:
+    es.on("GET", "/_license", (200, {"license": {"type": "trial", "status": "active"}}))
+
+    async def native(backend: AsyncElasticsearchBackend) -> Any:
+        return await search(
+            rerank_spec(inference_id="my-rerank"),
+            backend=_OwnAsyncBackend(backend),
+            size=2,
+            mode="native",
+            explain=True,
+        )
+
+    result = asyncio.run(_with_backend(es.url, native))
+    assert result.mode == "native" and [h.id for h in result.hits] == ["d1", "d2"]
+    assert es.requests[-1].body["explain"] is True
+    assert result.explanation is not None and len(result.explanation) == 1
+    assert [h.id for h in result.explanation[0].hits] == ["d1", "d2"]
