@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
     from sentence_transformers import CrossEncoder
 
-    from es_rerank.runtime import load_runtime
+    from es_rerank.runtime import DEFAULT_MAX_BATCH_TOKENS, load_runtime
     from es_rerank.runtime.hardware import default_threads
     from inference_shim.metrics import Metrics
     from inference_shim.runner import Engine
@@ -176,9 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("machine:")
     for k, v in machine().items():
         print(f"  {k}: {v}")
+    budget = args.max_batch_tokens or f"default ({DEFAULT_MAX_BATCH_TOKENS} on CPU)"
     print(
         f"data: {source}; {args.requests} requests x {args.passages} passages per row; "
-        f"--max-batch-tokens {args.max_batch_tokens or 'default (1024 on CPU)'}; "
+        f"--max-batch-tokens {budget}; "
         f"{threads} threads; {args.rounds} rounds",
         flush=True,
     )

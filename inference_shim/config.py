@@ -17,6 +17,7 @@ from typing import Any
 
 from es_rerank.env import parse_bool
 from es_rerank.runtime.base import DTYPES, RUNTIMES
+from es_rerank.runtime.batching import CUDA_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS
 from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
 __all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
@@ -157,8 +158,8 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
     (
         "--max-batch-tokens",
         _positive_int,
-        "padded tokens per model forward pass (default: 1024 on CPU, 4096 on CUDA); pairs of "
-        "concurrent requests share batches",
+        f"padded tokens per model forward pass (default: {DEFAULT_MAX_BATCH_TOKENS} on CPU, "
+        f"{CUDA_MAX_BATCH_TOKENS} on CUDA); pairs of concurrent requests share batches",
     ),
     (
         "--max-client-batch-size",
