@@ -14,9 +14,10 @@ depend on the weights) and the same requests (an MS MARCO query with 100 passage
   (e) Infinity (``infinity-emb`` in its own virtual environment) over HTTP, where it
       installs and starts; otherwise the reason is printed.
 
-Rows are interleaved round by round, so a neighbour's load on the shared CPU falls on all
-of them. Prints pairs/s, ratios to (a) and to the best of (b), p50/p99 per request, and
-model tokens/s as a share of the measured GEMM peak (fp32, and int8 for int8 rows).
+Single-stream rows take turns request by request and concurrent rows round by round (on
+the same requests), so a neighbour's load on the shared CPU falls on all of them alike.
+Prints pairs/s, ratios to (a) and to the best of (b), p50/p99 per request, and model
+tokens/s as a share of the measured GEMM peak (fp32, and int8 for int8 rows).
 
 Run: ``make bench`` (or ``python bench/shim_throughput.py --help``).
 """
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=16, help="requests per row")
+    parser.add_argument("--requests", type=int, default=32, help="requests per row")
     parser.add_argument("--passages", type=int, default=100, help="passages per request")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument(
@@ -220,14 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     procs = []
     results: dict[str, Measurement] = {}
     try:
-        # a first round to pick the fastest engine for the HTTP rows
+        # a first round, request by request, to pick the fastest engine for the HTTP rows
         probe = reqs[:4]
-        speed = {
-            label: timed(fn, probe, 1).pairs_per_s
-            for label, fn, _, _ in rows
-            if label.startswith("(c)")
-        }
-        fastest = max(speed, key=lambda k: speed[k])
+        engine_rows = [(label, fn) for label, fn, _, _ in rows if label.startswith("(c)")]
+        speed = {label: Measurement() for label, _ in engine_rows}
+        for req in probe:
+            for label, fn in engine_rows:
+                speed[label].add(timed(fn, [req], 1))
+        fastest = max(speed, key=lambda k: speed[k].pairs_per_s)
         runtime, dtype = fastest.rsplit(", ", 1)[1].split()
         proc, url = start_shim(
             [
@@ -285,10 +286,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             timed(fn, probe[:1], 1)  # warm every row
         results = {label: Measurement() for label, _, _, _ in rows}
         size = math.ceil(len(reqs) / args.rounds)
+        if size < max(c for _, _, c, _ in rows):
+            print(f"note: {size} requests per round is below the highest concurrency")
         for r in range(args.rounds):
             part = reqs[r * size : (r + 1) * size]
+            this_round = {label: Measurement() for label, _, _, _ in rows}
+            # single-stream rows take turns request by request, so a burst of a neighbour's
+            # load on the shared CPU falls on all of them alike; concurrent rows need the
+            # whole round's requests at once and take turns round by round
+            for req in part:
+                for label, fn, c, _ in rows:
+                    if c == 1:
+                        this_round[label].add(timed(fn, [req], 1, lambda q: tokens[id(q)]))
             for label, fn, c, _ in rows:
-                m = timed(fn, part, c, tokens_of=lambda q: tokens[id(q)])
+                if c > 1:
+                    this_round[label] = timed(fn, part, c, lambda q: tokens[id(q)])
+            for label, m in this_round.items():
                 results[label].add(m)
                 print(f"  round {r + 1}: {label}: {m.pairs_per_s:.1f} pairs/s", flush=True)
     finally:
