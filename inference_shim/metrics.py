@@ -62,7 +62,11 @@ class Metrics:
             buckets=_TOKEN_BUCKETS,
             registry=r,
         )
-        self.tokens = Counter("shim_tokens", "tokens scored (without padding)", registry=r)
+        self.tokens = Counter(
+            "shim_tokens",
+            "tokens scored (pair widths, without padding to a batch's widest)",
+            registry=r,
+        )
         self.pairs = Counter("shim_pairs", "(query, text) pairs scored", registry=r)
         self.queue_depth = Gauge(
             "shim_queue_depth", "requests waiting or running in the engine", registry=r

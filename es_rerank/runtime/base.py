@@ -70,7 +70,8 @@ class InputTooLongError(EsRerankError, ValueError):
 @dataclass(frozen=True, slots=True)
 class Pair:
     """One tokenized (query, text) pair. ``length`` is what it costs in a padded batch
-    (its token count); ``query``/``text`` are kept for runtimes that score raw text."""
+    (its token count, or that rounded up where the runtime pads widths to a multiple);
+    ``query``/``text`` are kept for runtimes that score raw text."""
 
     length: int
     ids: Sequence[int] = ()
@@ -120,8 +121,8 @@ def pad_batch(
     pairs: Sequence[Pair], *, pad_id: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """``input_ids``, ``attention_mask`` and ``token_type_ids`` padded on the right to the
-    longest pair of the batch."""
-    width = max(len(p.ids) for p in pairs)
+    widest pair of the batch (its ``length``, which may round its token count up)."""
+    width = max(max(p.length, len(p.ids)) for p in pairs)
     n = len(pairs)
     ids = np.full((n, width), pad_id, dtype=np.int64)
     mask = np.zeros((n, width), dtype=np.int64)

@@ -51,10 +51,20 @@ def check_single_output(config: Any, name: str) -> None:
 
 
 class PairTokenizer:
-    """Wraps a fast tokenizer; safe to call from several threads."""
+    """Wraps a fast tokenizer; safe to call from several threads.
+
+    ``width_multiple`` rounds each pair's ``length`` (its width in a padded batch) up to a
+    multiple, never past ``max_length``: for runtimes that prepare kernels per input shape,
+    fewer distinct widths means shapes seen before."""
 
     def __init__(
-        self, tokenizer: Any, *, config: Any, max_length: int | None = None, name: str = "model"
+        self,
+        tokenizer: Any,
+        *,
+        config: Any,
+        max_length: int | None = None,
+        name: str = "model",
+        width_multiple: int = 1,
     ) -> None:
         limits = [position_limit(config)]
         own = getattr(tokenizer, "model_max_length", None)
@@ -65,6 +75,7 @@ class PairTokenizer:
         if max_length is not None and max_length > limit:
             raise MaxLengthError(max_length, limit, name=name)
         self.max_length = max_length or limit
+        self.width_multiple = width_multiple
         self._right = tokenizer
         self._left = copy.deepcopy(tokenizer)
         self._left.truncation_side = "left"
@@ -75,7 +86,9 @@ class PairTokenizer:
         self.uses_types = "token_type_ids" in tokenizer.model_input_names
 
     @classmethod
-    def from_dir(cls, path: Path, *, name: str, max_length: int | None = None) -> PairTokenizer:
+    def from_dir(
+        cls, path: Path, *, name: str, max_length: int | None = None, width_multiple: int = 1
+    ) -> PairTokenizer:
         """The tokenizer of a cross-encoder directory; refuses a model with more than one
         output (not a reranker)."""
         from transformers import AutoConfig, AutoTokenizer
@@ -83,7 +96,13 @@ class PairTokenizer:
         config = AutoConfig.from_pretrained(path)
         check_single_output(config, name)
         tokenizer = AutoTokenizer.from_pretrained(path)  # type: ignore[no-untyped-call]
-        return cls(tokenizer, config=config, max_length=max_length, name=name)
+        return cls(
+            tokenizer,
+            config=config,
+            max_length=max_length,
+            name=name,
+            width_multiple=width_multiple,
+        )
 
     def __call__(
         self,
@@ -117,7 +136,15 @@ class PairTokenizer:
         types: list[list[int]] | list[None] = (
             enc["token_type_ids"] if self.uses_types else [None] * len(ids)
         )
-        return [Pair(length=len(i), ids=i, type_ids=t) for i, t in zip(ids, types, strict=True)]
+        return [
+            Pair(length=self.width(len(i)), ids=i, type_ids=t)
+            for i, t in zip(ids, types, strict=True)
+        ]
+
+    def width(self, tokens: int) -> int:
+        """Width of a pair of ``tokens`` tokens in a padded batch."""
+        m = self.width_multiple
+        return max(tokens, min(-(-tokens // m) * m, self.max_length))
 
 
 class TokenizedRuntime:

@@ -204,3 +204,40 @@ def test_openvino_runs_batches_side_by_side_and_survives_a_failed_one(
     with pytest.raises(ValueError):
         run_batches(rt, [batches[1], broken])
     np.testing.assert_allclose(run_batches(rt, batches)[1], one_at_a_time[1], atol=1e-4)
+
+
+def test_widths_rounded_to_a_multiple_stay_within_the_maximum_and_score_alike(
+    spread_model: Path, runtime_cache: Path
+) -> None:
+    """A tokenizer that rounds widths up to 8 pads batches to those widths, never past the
+    maximum input length, keeps every token, and the scores are those of exact widths."""
+    from es_rerank.runtime.base import pad_batch
+
+    rt = load_runtime(spread_model, runtime="torch", max_length=30, cache_dir=runtime_cache)
+    rng = random.Random(8)
+    texts = [*_texts(rng, 40), " ".join(WORDS[:40])]  # the last one is truncated to 30
+    exact = rt.tokenize("berlin people", texts)
+    want = score_pairs(rt, exact, max_batch_tokens=64)
+    rt.tokenizer.width_multiple = 8
+    rounded = rt.tokenize("berlin people", texts)
+    assert [p.ids for p in rounded] == [p.ids for p in exact]
+    assert [p.length for p in rounded] == [min(-(-len(p.ids) // 8) * 8, 30) for p in exact]
+    assert {p.length for p in rounded} - {8, 16, 24, 30} == set()
+    assert max(p.length for p in rounded) == 30  # 32 would pass the maximum
+    ids, mask, _ = pad_batch(rounded[:5], pad_id=0)
+    assert ids.shape[1] == max(p.length for p in rounded[:5])
+    assert mask.sum() == sum(len(p.ids) for p in rounded[:5])
+    np.testing.assert_allclose(score_pairs(rt, rounded, max_batch_tokens=64), want, atol=1e-4)
+
+
+@pytest.mark.skipif(not _available("openvino", "int8"), reason="openvino extra not installed")
+def test_openvino_int8_rounds_widths_to_8(spread_model: Path, runtime_cache: Path) -> None:
+    """OpenVINO int8 pads batches to widths of a multiple of 8 (shapes repeat, so the CPU
+    plugin's per-shape kernels are reused); its other precisions pad to the widest pair."""
+    int8 = load_runtime(spread_model, runtime="openvino", dtype="int8", cache_dir=runtime_cache)
+    fp32 = load_runtime(spread_model, runtime="openvino", dtype="fp32", cache_dir=runtime_cache)
+    texts = _texts(random.Random(9), 30)
+    assert all(p.length % 8 == 0 for p in int8.tokenize("berlin people", texts))
+    assert [p.length for p in fp32.tokenize("berlin people", texts)] == [
+        len(p.ids) for p in int8.tokenize("berlin people", texts)
+    ]
