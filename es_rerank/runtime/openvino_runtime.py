@@ -32,6 +32,24 @@ def _require() -> None:
     require_extra("openvino", "openvino", "nncf", "optimum", feature="runtime openvino")
 
 
+# Part of the int8 cache key: a change of how int8 is made rebuilds cached models.
+_INT8_RECIPE = "nncf transformer, fp32 head"
+
+
+def _head(model: Any) -> list[str]:
+    """The classification head's matrix products (those on one pooled vector per pair:
+    2-D inputs), which int8 keeps in fp32. They cost nothing next to the encoder, and
+    quantizing them moved scores most: on the distilled MiniLM-L6 cross-encoder, keeping
+    them fp32 took Spearman with fp32 torch from 0.9933 to 0.9938 (msmarco) and 0.9881 to
+    0.9895 (dbpedia), and NDCG@10 on dbpedia-entity from -0.8..-1.0% to -0.7%."""
+    head = []
+    for op in model.get_ordered_ops():
+        rank = op.input(0).get_partial_shape().rank if op.get_type_name() == "MatMul" else None
+        if rank is not None and rank.is_static and rank.get_length() == 2:
+            head.append(op.get_friendly_name())
+    return head
+
+
 def export_openvino(
     path: Path, dtype: str, *, digest: str, tokenizer: PairTokenizer, cache: Path | None = None
 ) -> Path:
@@ -84,6 +102,7 @@ def export_openvino(
             nncf.Dataset(feeds),
             model_type=nncf.ModelType.TRANSFORMER,
             subset_size=len(feeds),
+            ignored_scope=nncf.IgnoredScope(names=_head(model)),
         )
         ov.save_model(quantized, out / _XML)
 
@@ -92,7 +111,7 @@ def export_openvino(
         digest=digest,
         runtime="openvino",
         dtype="int8",
-        versions=versions,
+        versions={**versions, "int8 recipe": _INT8_RECIPE},
         build=build_int8,
         cache=cache,
     )

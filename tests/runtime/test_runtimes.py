@@ -241,3 +241,27 @@ def test_openvino_int8_rounds_widths_to_8(spread_model: Path, runtime_cache: Pat
     assert [p.length for p in fp32.tokenize("berlin people", texts)] == [
         len(p.ids) for p in int8.tokenize("berlin people", texts)
     ]
+
+
+@pytest.mark.skipif(not _available("openvino", "int8"), reason="openvino extra not installed")
+def test_openvino_int8_keeps_the_classification_head_in_fp32(
+    spread_model: Path, runtime_cache: Path
+) -> None:
+    """int8 quantizes the encoder's matrix products but not the head's (pooler and
+    classifier, on one vector per pair)."""
+    import openvino as ov
+
+    from es_rerank.runtime.openvino_runtime import _head
+
+    rt = load_runtime(spread_model, runtime="openvino", dtype="int8", cache_dir=runtime_cache)
+    model = ov.Core().read_model(rt.entry / "openvino_model.xml")  # type: ignore[attr-defined]
+    head = _head(model)
+    assert len(head) == 2 and "pooler" in head[0] and "classifier" in head[1]
+
+    def quantized(op: object) -> bool:
+        source = op.input(0).get_source_output().get_node()  # type: ignore[attr-defined]
+        return bool(source.get_type_name() == "FakeQuantize")
+
+    matmuls = [op for op in model.get_ordered_ops() if op.get_type_name() == "MatMul"]
+    assert [quantized(op) for op in matmuls if op.get_friendly_name() in head] == [False] * 2
+    assert sum(quantized(op) for op in matmuls if op.get_friendly_name() not in head) >= 4
