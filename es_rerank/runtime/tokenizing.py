@@ -86,9 +86,7 @@ class PairTokenizer:
         self.uses_types = "token_type_ids" in tokenizer.model_input_names
 
     @classmethod
-    def from_dir(
-        cls, path: Path, *, name: str, max_length: int | None = None, width_multiple: int = 1
-    ) -> PairTokenizer:
+    def from_dir(cls, path: Path, *, name: str, max_length: int | None = None) -> PairTokenizer:
         """The tokenizer of a cross-encoder directory; refuses a model with more than one
         output (not a reranker)."""
         from transformers import AutoConfig, AutoTokenizer
@@ -96,13 +94,7 @@ class PairTokenizer:
         config = AutoConfig.from_pretrained(path)
         check_single_output(config, name)
         tokenizer = AutoTokenizer.from_pretrained(path)  # type: ignore[no-untyped-call]
-        return cls(
-            tokenizer,
-            config=config,
-            max_length=max_length,
-            name=name,
-            width_multiple=width_multiple,
-        )
+        return cls(tokenizer, config=config, max_length=max_length, name=name)
 
     def __call__(
         self,
