@@ -285,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for _, fn, _, _ in rows:
             timed(fn, probe[:1], 1)  # warm every row
         results = {label: Measurement() for label, _, _, _ in rows}
+        tokens_of: Callable[[Request], int] = lambda q: tokens[id(q)]  # noqa: E731
         size = math.ceil(len(reqs) / args.rounds)
         if size < max(c for _, _, c, _ in rows):
             print(f"note: {size} requests per round is below the highest concurrency")
@@ -297,10 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for req in part:
                 for label, fn, c, _ in rows:
                     if c == 1:
-                        this_round[label].add(timed(fn, [req], 1, lambda q: tokens[id(q)]))
+                        this_round[label].add(timed(fn, [req], 1, tokens_of))
             for label, fn, c, _ in rows:
                 if c > 1:
-                    this_round[label] = timed(fn, part, c, lambda q: tokens[id(q)])
+                    this_round[label] = timed(fn, part, c, tokens_of)
             for label, m in this_round.items():
                 results[label].add(m)
                 print(f"  round {r + 1}: {label}: {m.pairs_per_s:.1f} pairs/s", flush=True)

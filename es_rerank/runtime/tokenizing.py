@@ -53,18 +53,12 @@ def check_single_output(config: Any, name: str) -> None:
 class PairTokenizer:
     """Wraps a fast tokenizer; safe to call from several threads.
 
-    ``width_multiple`` rounds each pair's ``length`` (its width in a padded batch) up to a
+    Its ``width_multiple`` rounds each pair's ``length`` (its width in a padded batch) up to a
     multiple, never past ``max_length``: for runtimes that prepare kernels per input shape,
     fewer distinct widths means shapes seen before."""
 
     def __init__(
-        self,
-        tokenizer: Any,
-        *,
-        config: Any,
-        max_length: int | None = None,
-        name: str = "model",
-        width_multiple: int = 1,
+        self, tokenizer: Any, *, config: Any, max_length: int | None = None, name: str = "model"
     ) -> None:
         limits = [position_limit(config)]
         own = getattr(tokenizer, "model_max_length", None)
@@ -75,7 +69,7 @@ class PairTokenizer:
         if max_length is not None and max_length > limit:
             raise MaxLengthError(max_length, limit, name=name)
         self.max_length = max_length or limit
-        self.width_multiple = width_multiple
+        self.width_multiple = 1  # a runtime that gains from rounding sets its own
         self._right = tokenizer
         self._left = copy.deepcopy(tokenizer)
         self._left.truncation_side = "left"
