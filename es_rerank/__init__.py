@@ -5,7 +5,14 @@
 0.36787944117144233
 """
 
-from es_rerank.backends import Backend, Hit, Hits, InferenceRerankBackend, RetrieverBackend
+from es_rerank.backends import (
+    Backend,
+    Hit,
+    Hits,
+    InferenceRerankBackend,
+    RetrieverBackend,
+    SearchRequestBackend,
+)
 from es_rerank.backends.local import LocalIndex
 from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
 from es_rerank.chunking import Chunk, ChunkRescorer, best_chunks, document_score
@@ -91,6 +98,7 @@ __all__ = [
     "RetrieverValidationError",
     "RuntimeUnavailableError",
     "SearchHit",
+    "SearchRequestBackend",
     "SearchResult",
     "ShimReranker",
     "StandardRetriever",

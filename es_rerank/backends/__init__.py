@@ -2,6 +2,20 @@
 capabilities a backend may declare (running retrievers natively, serving inference
 rerankers)."""
 
-from es_rerank.backends.base import Backend, Hit, Hits, InferenceRerankBackend, RetrieverBackend
+from es_rerank.backends.base import (
+    Backend,
+    Hit,
+    Hits,
+    InferenceRerankBackend,
+    RetrieverBackend,
+    SearchRequestBackend,
+)
 
-__all__ = ["Backend", "Hit", "Hits", "InferenceRerankBackend", "RetrieverBackend"]
+__all__ = [
+    "Backend",
+    "Hit",
+    "Hits",
+    "InferenceRerankBackend",
+    "RetrieverBackend",
+    "SearchRequestBackend",
+]

@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from es_rerank.rerankers.base import Reranker
     from es_rerank.results import SearchResult
 
-__all__ = ["Backend", "Hit", "Hits", "InferenceRerankBackend", "RetrieverBackend"]
+__all__ = [
+    "Backend",
+    "Hit",
+    "Hits",
+    "InferenceRerankBackend",
+    "RetrieverBackend",
+    "SearchRequestBackend",
+]
 
 TotalRelation = Literal["eq", "gte"]
 
@@ -42,6 +49,8 @@ class Hit:
     id: str
     score: float
     source: Mapping[str, Any] = field(default_factory=dict)
+    #: the hit's sort values (ES's ``hits.hits[].sort``) when the query was sorted
+    sort: tuple[Any, ...] | None = None
 
 
 class Hits(list[Hit]):
@@ -96,6 +105,20 @@ class RetrieverBackend(Backend, Protocol):
     ) -> SearchResult:
         """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``;
         with ``explain``, ``result.raw`` holds each hit's ``_explanation``."""
+        ...
+
+
+@runtime_checkable
+class SearchRequestBackend(Backend, Protocol):
+    """A backend that also runs the standard retriever's own options: the keys of ES's
+    search request body beside ``query`` (``sort``, ``search_after``, ``terminate_after``,
+    ``min_score``, ``collapse``, ...), given as ES JSON in ``options``."""
+
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """The top ``size`` hits of ``query`` under ``options``; an option the backend
+        cannot apply raises ``ValueError`` naming it."""
         ...
 
 

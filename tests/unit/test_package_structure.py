@@ -57,6 +57,7 @@ PUBLIC_API = [
     "RetrieverValidationError",
     "RuntimeUnavailableError",
     "SearchHit",
+    "SearchRequestBackend",
     "SearchResult",
     "ShimReranker",
     "StandardRetriever",
