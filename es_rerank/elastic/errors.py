@@ -134,7 +134,23 @@ def all_reasons(body: Any) -> list[str]:
 
 
 def _is_es_body(body: Any) -> bool:
-    return isinstance(body, Mapping) and isinstance(body.get("error"), Mapping | str)
+    """ES's error shape (``{"error": {"type", "reason"}, "status"}``, or an old-style string
+    error beside an integer ``status``): a proxy may drop ES's product header but keeps this."""
+    if not isinstance(body, Mapping):
+        return False
+    error = body.get("error")
+    if isinstance(error, Mapping):
+        return "type" in error or "reason" in error
+    return isinstance(error, str) and type(body.get("status")) is int
+
+
+def _is_rerank_server_body(body: Any) -> bool:
+    # TEI's and the shim's error body: {"error": "...", "error_type": "..."}.
+    return (
+        isinstance(body, Mapping)
+        and isinstance(body.get("error"), str)
+        and isinstance(body.get("error_type"), str)
+    )
 
 
 def _snippet(body: Any) -> str:
@@ -153,6 +169,14 @@ def _from_api_error(exc: elastic_transport.ApiError) -> ElasticsearchError:
     status = exc.meta.status
     body = exc.body
     product = exc.meta.headers.get("x-elastic-product", "")
+    if product != "Elasticsearch" and _is_rerank_server_body(body):
+        return NotElasticsearchError(
+            f"{_where(exc)} is a rerank server (the es-rerank shim or Text Embeddings "
+            f"Inference), not Elasticsearch: it answered HTTP {status} {_snippet(body)}",
+            status=status,
+            hint="give the cluster's URL to --es-url (ES_URL), usually port 9200; the rerank "
+            "server's URL belongs to `es-rerank endpoint create --url`",
+        )
     if isinstance(exc, elasticsearch.UnsupportedProductError) or (
         product != "Elasticsearch" and not _is_es_body(body)
     ):

@@ -83,6 +83,16 @@ def _error(status: int, error_type: str, reason: str) -> Reply:
         # answers that are not Elasticsearch's: no product header, no ES error body
         (Reply(200, {"endpoints": []}), NotElasticsearchError, "9200"),
         (Reply(502, "Bad Gateway"), NotElasticsearchError, "9200"),
+        # the shim's (TEI's) error body has a string `error` too; without ES's header it is
+        # a rerank server, named as one
+        (Reply(404, {"error": "no route /_inference", "error_type": "NotFound"}),
+         NotElasticsearchError, "endpoint create --url"),
+        (Reply(401, {"error": "missing API key", "error_type": "Unauthorized"}),
+         NotElasticsearchError, "endpoint create --url"),
+        # a proxy that drops the header keeps ES's error shape: still ES's error
+        (Reply(404, {"error": {"type": "index_not_found_exception", "reason": "no [x]"},
+                     "status": 404}), ElasticsearchNotFoundError, ""),
+        (Reply(405, {"error": "Incorrect HTTP method", "status": 405}), ElasticsearchError, ""),
     ],
 )  # fmt: skip
 def test_the_status_table(reply: Reply, cls: type[ElasticsearchError], hint: str) -> None:
