@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from es_rerank.backends.base import Backend
+from es_rerank.console import third_party_output
 from es_rerank.elastic.backend import ElasticsearchBackend
 from es_rerank.elastic.connection import ConnectionOptions
 from es_rerank.errors import ConfigurationError
@@ -160,11 +161,12 @@ def cross_encoder_reranker(
     require_models()
     from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
 
-    return CrossEncoderReranker(
-        model,
-        batch_size=batch_size,
-        max_length=max_length,
-        runtime=runtime,
-        dtype=dtype,
-        max_batch_tokens=max_batch_tokens,
-    )
+    with third_party_output():
+        return CrossEncoderReranker(
+            model,
+            batch_size=batch_size,
+            max_length=max_length,
+            runtime=runtime,
+            dtype=dtype,
+            max_batch_tokens=max_batch_tokens,
+        )

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from es_rerank.backends.base import Backend
+from es_rerank.console import third_party_output
 from es_rerank.extras import require_extra
 from es_rerank.models import (
     DEFAULT_HUB_MODEL,
@@ -44,9 +45,9 @@ def resolve_model(
     """
     chosen = explicit or os.environ.get(ENV_MODEL) or None
     if chosen:
-        return load_model(chosen, max_length=max_length)
+        return _quietly_load(chosen, max_length)
     try:
-        return load_model(DEFAULT_HUB_MODEL, max_length=max_length)
+        return _quietly_load(DEFAULT_HUB_MODEL, max_length)
     except ModelLoadError as exc:
         why = _why_unavailable(exc)
         require_extra(
@@ -62,7 +63,12 @@ def resolve_model(
             f"--model PATH or ${ENV_MODEL} picks another.",
             file=notice,
         )
-        return load_model(path, max_length=max_length)
+        return _quietly_load(path, max_length)
+
+
+def _quietly_load(name: str | os.PathLike[str], max_length: int | None) -> LoadedModel:
+    with third_party_output():
+        return load_model(name, max_length=max_length)
 
 
 def _why_unavailable(exc: ModelLoadError) -> str:

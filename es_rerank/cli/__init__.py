@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
+from es_rerank import console
 from es_rerank.errors import (
     ConfigurationError,
     ElasticsearchError,
@@ -59,17 +60,50 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _add_debug(parser: argparse.ArgumentParser, *, top: bool) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--debug, --quiet and -v, accepted before and after the subcommand."""
+    unset = None if top else argparse.SUPPRESS
     parser.add_argument(
         "--debug",
         action="store_true",
         default=False if top else argparse.SUPPRESS,
         help=f"show the full traceback when something fails (env {DEBUG_ENV}=1)",
     )
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=console.QUIET,
+        dest="verbosity",
+        default=unset,
+        help=f"print results and errors only, no progress (env {console.VERBOSITY_ENV}=0)",
+    )
+    noise.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const=console.VERBOSE,
+        dest="verbosity",
+        default=unset,
+        help="also show the libraries' own output (exporters, quantizers) on stderr "
+        f"(env {console.VERBOSITY_ENV}=2)",
+    )
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in dict.fromkeys(action.choices.values()):
-                _add_debug(sub, top=False)
+                _add_common(sub, top=False)
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    if getattr(args, "verbosity", None) is not None:
+        return int(args.verbosity)
+    text = os.environ.get(console.VERBOSITY_ENV, "").strip()
+    if text in ("0", "1", "2"):
+        return int(text)
+    if text:
+        raise ConfigurationError(f"{console.VERBOSITY_ENV} must be 0, 1 or 2, got {text!r}")
+    return console.NORMAL
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(name).register(sub)
-    _add_debug(parser, top=True)
+    _add_common(parser, top=True)
     return parser
 
 
@@ -107,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     prefix = f"es-rerank {args.command}"
     try:
+        console.configure(_verbosity(args))
         code: int = args.func(args)
     except KeyboardInterrupt:
         print(f"{prefix}: interrupted", file=sys.stderr)

@@ -1,0 +1,160 @@
+"""What a command says while it works: one convention for every face.
+
+stdout carries results only; everything else goes to stderr through the ``es_rerank``
+logger. A long step (an export, a quantization, a measurement, an index build) is announced
+by :func:`long_step` before it starts, with what it is, why, about how long, and where its
+result is cached; third-party output inside it (progress bars printed to stdout, tracer
+warnings, exporters' INFO lines) is hidden, or routed to stderr at ``-v``.
+
+A library caller sees nothing unless it configures logging; the commands call
+:func:`configure` with the verbosity their ``--quiet`` / ``-v`` flags give.
+
+>>> import io, sys
+>>> stream = io.StringIO()
+>>> configure(NORMAL, stream=stream)
+>>> with long_step("exporting a model", why="first run", estimate="about 30 s"):
+...     print("a third-party bar")
+>>> print(stream.getvalue().splitlines()[0])
+exporting a model (first run; about 30 s) ...
+>>> configure(QUIET, stream=sys.stderr)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Final, TextIO
+
+__all__ = [
+    "NORMAL",
+    "QUIET",
+    "VERBOSE",
+    "VERBOSITY_ENV",
+    "configure",
+    "long_step",
+    "megabytes",
+    "say",
+    "third_party_output",
+    "verbosity",
+]
+
+QUIET: Final = 0
+NORMAL: Final = 1
+VERBOSE: Final = 2
+VERBOSITY_ENV: Final = "ES_RERANK_VERBOSITY"
+
+log = logging.getLogger("es_rerank")
+
+# Loggers of the libraries a first run drives; at NORMAL only their errors show.
+_THIRD_PARTY: Final = (
+    "transformers",
+    "sentence_transformers",
+    "optimum",
+    "nncf",
+    "openvino",
+    "onnxruntime",
+    "huggingface_hub",
+    "torch",
+)
+
+_state = {"verbosity": QUIET, "configured": False}
+_HANDLER_NAME = "es-rerank-console"
+
+
+def verbosity() -> int:
+    """The level set by :func:`configure` (:data:`QUIET` until a command sets one)."""
+    return _state["verbosity"]
+
+
+def configure(level: int, *, stream: TextIO | None = None) -> None:
+    """Show the package's own progress lines on ``stream`` (stderr) at ``level``:
+    :data:`QUIET` results and errors only, :data:`NORMAL` also the command's own steps,
+    :data:`VERBOSE` also third-party output (on stderr, never stdout)."""
+    _state["verbosity"] = level
+    _state["configured"] = True
+    for old in [h for h in log.handlers if h.get_name() == _HANDLER_NAME]:
+        log.removeHandler(old)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO if level >= NORMAL else logging.WARNING)
+    log.propagate = False
+    third_level = logging.INFO if level >= VERBOSE else logging.ERROR
+    for name in _THIRD_PARTY:
+        logging.getLogger(name).setLevel(third_level)
+    if level < VERBOSE:
+        # transformers sets its logger's level from this when it is first used
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def say(message: str) -> None:
+    """One line of the command's own on stderr (shown from :data:`NORMAL` up)."""
+    log.info(message)
+
+
+@contextlib.contextmanager
+def third_party_output() -> Iterator[None]:
+    """Inside: whatever the libraries write to stdout (Python's ``print`` and native code's
+    writes to file descriptor 1 alike: tokenizers, OpenVINO) goes to stderr at
+    :data:`VERBOSE` and is held back below it, shown only if the step fails; warnings are
+    hidden below :data:`VERBOSE`. So stdout stays the command's results. Until a command
+    calls :func:`configure`, nothing is redirected."""
+    if not _state["configured"]:
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as held, warnings.catch_warnings():
+        if verbosity() < VERBOSE:
+            warnings.simplefilter("ignore")
+        try:
+            with _stdout_to(sys.stderr if verbosity() >= VERBOSE else held):
+                yield
+        except BaseException:
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+
+
+@contextlib.contextmanager
+def _stdout_to(target: IO[Any]) -> Iterator[None]:
+    try:
+        stdout_fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(stdout_fd)
+    os.dup2(target.fileno(), stdout_fd)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, stdout_fd)
+        os.close(saved)
+
+
+@contextlib.contextmanager
+def long_step(what: str, *, why: str = "", estimate: str = "") -> Iterator[None]:
+    """Announce a step that may take more than a few seconds, run it with third-party
+    output contained, and say how long it took."""
+    details = "; ".join(part for part in (why, estimate) if part)
+    say(f"{what} ({details}) ..." if details else f"{what} ...")
+    start = time.perf_counter()
+    with third_party_output():
+        yield
+    say(f"  done in {time.perf_counter() - start:.1f} s")
+
+
+def megabytes(path: Path) -> int:
+    """The size of a file or folder, in MB."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return round(sum(f.stat().st_size for f in files) / 1e6)
