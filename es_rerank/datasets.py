@@ -20,7 +20,10 @@ class BeirDataset:
 
 
 def load_beir(path: str | Path, *, split: str = "test") -> BeirDataset:
-    """Load queries and qrels of ``path``; the corpus stays on disk (it is streamed)."""
+    """Load queries and qrels of ``path`` (judgments from ``qrels/<split>.tsv``); the corpus
+    stays on disk (it is streamed)."""
+    if not split or not all(c.isalnum() or c in "-_." for c in split) or split.startswith("."):
+        raise ValueError(f"split must be a qrels file name such as test or dev, got {split!r}")
     root = Path(path)
     corpus, queries_file, qrels_file = (
         root / "corpus.jsonl",

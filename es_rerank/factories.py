@@ -31,6 +31,7 @@ from es_rerank.rerankers.base import Reranker
 from es_rerank.rerankers.formats import check_format, rerank_endpoint
 from es_rerank.rerankers.http import HttpReranker
 from es_rerank.rerankers.shim import ShimReranker, shim_endpoint
+from es_rerank.spelling import flag_spelling
 
 if TYPE_CHECKING:
     from es_rerank.models import LoadedModel
@@ -131,6 +132,7 @@ def make_reranker(
             api_key=rerank_api_key,
             score_scale=score_scale,
             timeout=timeout,
+            spelling=flag_spelling({"score_scale": "--rerank-score-scale"}),
         )
     if model is None:
         return None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from es_rerank import console
+from es_rerank.cli.env_mirrors import apply_env_mirrors
 from es_rerank.errors import (
     ConfigurationError,
     ElasticsearchError,
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in _COMMANDS:
         importlib.import_module(name).register(sub)
     _add_common(parser, top=True)
+    apply_env_mirrors(parser)
     return parser
 
 

@@ -60,9 +60,10 @@ def register(sub: Any) -> None:
         description=(
             "Indexes DIR/corpus.jsonl (into a local index cached by corpus under "
             "$ES_RERANK_CACHE or ~/.cache/es-rerank/indexes, or --local PATH; or into --index "
-            "NAME on a cluster), runs every judged query of DIR/qrels/test.tsv with BM25 "
-            "(multi_match on title and text) and reranked, and reports both: a table (or "
-            "--json) on stdout, results.json and a captioned ndcg10_change.png in --out."
+            "NAME on a cluster), runs every judged query of DIR/qrels/SPLIT.tsv (--split, "
+            "default test) with BM25 (multi_match on title and text) and reranked, and reports "
+            "both: a table (or --json) on stdout, results.json and a captioned "
+            "ndcg10_change.png in --out."
         ),
     )
     p.add_argument(
@@ -84,7 +85,20 @@ def register(sub: Any) -> None:
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The dataset, model, window and first-stage options ``eval`` and ``calibrate`` share."""
-    p.add_argument("--dataset", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a BEIR-layout collection: DIR/corpus.jsonl, DIR/queries.jsonl and "
+        "DIR/qrels/SPLIT.tsv",
+    )
+    p.add_argument(
+        "--split",
+        default="test",
+        help="the judgments to score against: DIR/qrels/SPLIT.tsv (test, dev, train) "
+        "(default: test)",
+    )
     p.add_argument("--model", metavar="PATH_OR_ID", help="reranker (resolution as in `demo`)")
     p.add_argument("--rank-window-size", type=int, default=100, help="BM25 hits reranked (100)")
     p.add_argument("--field", default="text", help="document field the reranker reads (text)")
@@ -161,7 +175,7 @@ def prepare_run(args: argparse.Namespace, feature: str) -> Run:
     if args.local is not None and args.index:
         raise ConfigurationError("give either --local PATH or --index NAME, not both")
     chunk_rescorer = _chunk_rescorer(args.chunk_rescorer)
-    data = load_beir(args.dataset)
+    data = load_beir(args.dataset, split=args.split)
     queries = dict(list(data.queries.items())[: args.limit_queries or None])
     qrels = {q: data.qrels[q] for q in queries}
     t0 = time.perf_counter()
@@ -230,6 +244,7 @@ def _evaluate(args: argparse.Namespace, out: Path | None) -> dict[str, Any]:
     losses = sum(d < -1e-9 for d in deltas.values())
     result: dict[str, Any] = {
         "dataset": str(data.path),
+        "split": args.split,
         "queries": len(queries),
         "model": model_info(prep),
         "rank_window_size": window,
@@ -352,7 +367,8 @@ def cached_corpus_index(corpus: Path, *, name: str, cache: Path | None = None) -
 def _print_table(result: dict[str, Any]) -> None:
     m = result["metrics"]
     print(
-        f"\n{result['dataset']}: {result['queries']} queries, window {result['rank_window_size']}"
+        f"\n{result['dataset']} ({result.get('split', 'test')}): {result['queries']} queries, "
+        f"window {result['rank_window_size']}"
     )
     print(model_line(result["model"]))
     if result["chunk_rescorer"] is not None:

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from es_rerank.backends import Backend, InferenceRerankBackend
+from es_rerank.cli.env_mirrors import from_environment
 from es_rerank.elastic.connection import (
     add_connection_arguments,
     connection_from_args,
@@ -232,7 +233,18 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, name) < least:
             flag = "--" + name.rstrip("_").replace("_", "-")
             raise ConfigurationError(f"{flag} must be >= {least}")
+    if from_environment(args, "model") and (args.shim_url or args.rerank_url):
+        args.model = None  # a reranker named on the command line wins over $ES_RERANK_MODEL
+    if from_environment(args, "model") and args.mode == "native":
+        args.model = None
     check_one_reranker(model=args.model, shim_url=args.shim_url, rerank_url=args.rerank_url)
+    if args.mode == "native":
+        for flag in ("model", "shim_url", "rerank_url"):
+            if getattr(args, flag):
+                raise ConfigurationError(
+                    f"--{flag.replace('_', '-')} is not used with --mode native: Elasticsearch "
+                    "calls the --inference-id endpoint itself; drop it, or use --mode external"
+                )
     if args.rerank_url is None:
         for flag in ("rerank_format", "rerank_model", "rerank_score_scale"):
             if getattr(args, flag) is not None:

@@ -20,6 +20,7 @@ from es_rerank.errors import ConfigurationError, RerankError
 from es_rerank.rerankers.base import check_scores, scores_in_input_order
 from es_rerank.rerankers.formats import check_format, rerank_endpoint
 from es_rerank.rerankers.retry import DEFAULT_RETRY_ON_STATUS, RequestFailed, RetryPolicy
+from es_rerank.spelling import Spelling, python_spelling
 from es_rerank.wire import WireError
 
 __all__ = ["SCORE_SCALES", "HttpReranker", "HttpRerankerBase", "ScoreScale", "logit"]
@@ -82,6 +83,7 @@ class HttpRerankerBase:
         max_batch: int | None = None,
         score_scale: str = "raw",
         transport: Any = None,
+        spelling: Spelling = python_spelling,
     ) -> None:
         self.wire = check_format(format)
         self.format = self.wire.name
@@ -109,6 +111,7 @@ class HttpRerankerBase:
         self.timeout = float(timeout)
         self.max_batch = max_batch if max_batch is not None else self.wire.max_batch
         self.score_scale = score_scale
+        self._spell = spelling
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._open(transport)
 
@@ -168,8 +171,9 @@ class HttpRerankerBase:
                 scores = [logit(p) for p in scores]
             except ValueError as exc:
                 raise RerankError(
-                    f"{self._name}: score_scale='sigmoid' but the server returned a score "
-                    f"outside [0, 1] ({exc}); its scores are raw: use score_scale='raw'"
+                    f"{self._name}: {self._spell('score_scale', 'sigmoid')} but the server "
+                    f"returned a score outside [0, 1] ({exc}); its scores are raw: use "
+                    f"{self._spell('score_scale', 'raw')}"
                 ) from None
         return check_scores(scores, n)
 
