@@ -147,24 +147,39 @@ def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
             )
         resolved: Path | None = None
         for local_only in (True, False):
-            where = "local Hugging Face cache" if local_only else "Hugging Face hub"
+            where = "in the local Hugging Face cache" if local_only else "on the Hugging Face hub"
             if not local_only and os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
-                tried.append(f"{where}: skipped (HF_HUB_OFFLINE is set)")
+                tried.append("the hub was not asked (HF_HUB_OFFLINE is set)")
                 continue
             try:
                 resolved = _fetch_hub(name, local_files_only=local_only)
                 break
-            except Exception as exc:  # hub errors come in many types; report them all
-                tried.append(f"{where}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+            except Exception as exc:  # hub errors come in many types; say what each means
+                tried.append(_hub_failure(exc, where, local_only=local_only))
         if resolved is None:
             raise ModelLoadError(
-                f"could not load model {name!r}. Tried: "
-                + "; ".join(tried)
-                + ". Without access to the hub, pass a local model directory with --model PATH "
-                "(or model=PATH in Python)."
+                f"could not load model {name!r}: {', and '.join(tried)}; pass a local model "
+                "directory with --model PATH"
             )
         path = resolved
     return path
+
+
+def _hub_failure(exc: Exception, where: str, *, local_only: bool) -> str:
+    """A few words for a huggingface_hub failure instead of its paragraph of advice."""
+    kind = type(exc).__name__
+    if local_only:
+        return f"it is not {where}"
+    if kind in ("GatedRepoError",):
+        return f"it is gated {where} (accept its terms and set HF_TOKEN)"
+    if kind in ("RepositoryNotFoundError", "RevisionNotFoundError"):
+        return f"no such model {where} (or it is private: set HF_TOKEN)"
+    if kind in ("LocalEntryNotFoundError", "OfflineModeIsEnabled") or isinstance(
+        exc, ConnectionError | TimeoutError | OSError
+    ):
+        return "the Hugging Face hub is unreachable"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{where}: {kind}: {first[:120]}"
 
 
 def load_model(

@@ -54,6 +54,12 @@ def register(sub: Any) -> None:
         help="write calibration.json and calibration.png here (default calibrate-out)",
     )
     p.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print calibration.json's content on stdout instead of the table (progress and "
+        "notes on stderr)",
+    )
     add_run_arguments(p)
     p.add_argument(
         "--target-precision",
@@ -119,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
     }
     (args.out / "calibration.json").write_text(json.dumps(result, indent=2))
     _plot(cal, chosen, args.out / "calibration.png", title=f"{prep.data.path.name}: min_score")
+    failed = target is not None and chosen is None
+    if args.json:
+        print(json.dumps(result, indent=2))
+        print(f"wrote {args.out / 'calibration.json'} and {args.out / 'calibration.png'}",
+              file=sys.stderr)  # fmt: skip
+        return 1 if failed else 0
     print(
         f"\n{prep.data.path.name}: {cal.queries} queries, window {args.rank_window_size}, "
         f"{cal.scored} documents scored, {cal.relevant} judged relevant (grade >= "
@@ -142,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
             )
             print(json.dumps(result["retriever"], indent=2))
     print(f"wrote {args.out / 'calibration.json'} and {args.out / 'calibration.png'}")
-    return 1 if target is not None and chosen is None else 0
+    return 1 if failed else 0
 
 
 def _raw(hit: SearchHit) -> float:

@@ -147,3 +147,15 @@ def test_calibrate_does_not_overwrite_results_without_force(
     err = capsys.readouterr().err
     assert "calibration.json" in err and "--force" in err
     assert (out / "calibration.json").read_text() == "{}"  # refused before any work
+
+
+def test_calibrate_json_is_the_file_on_stdout(
+    tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = _dataset(tmp_path / "ds"), tmp_path / "out"
+    argv = ["calibrate", "--dataset", str(ds), "--out", str(out), "--json"]
+    argv += ["--model", str(tiny_cross_encoder), "--rank-window-size", str(WINDOW)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == json.loads((out / "calibration.json").read_text())
+    assert "wrote" in captured.err

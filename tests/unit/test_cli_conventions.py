@@ -192,3 +192,18 @@ def test_quiet_and_verbose_exclude_each_other(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["normalize", "1", "-q", "-v"])
     assert "not allowed with" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "other"),
+    [("normalize", "raw", "normalized"), ("denormalize", "normalized", "raw")],
+)
+def test_score_conversions_print_json(
+    command: str, given: str, other: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from es_rerank import denormalize, normalize
+
+    assert main([command, "0.5", "1", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    fn = normalize if command == "normalize" else denormalize
+    assert out == {given: [0.5, 1.0, 3.0], other: fn([0.5, 1.0, 3.0])}

@@ -53,3 +53,20 @@ def test_unreachable_hub_id_says_what_was_tried(monkeypatch: pytest.MonkeyPatch)
         load_model("cross-encoder/certainly-not-cached-here")
     msg = str(info.value)
     assert "local Hugging Face cache" in msg and "HF_HUB_OFFLINE" in msg and "--model PATH" in msg
+
+
+def test_an_unreachable_hub_is_one_short_line_naming_model_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No network here: the hub is asked and cannot be reached. Only the short account of
+    # what was tried remains, not huggingface_hub's advice ("outgoing traffic has been
+    # disabled", "pass local_files_only=False") that the user never asked for.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "2")
+    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2")
+    with pytest.raises(ModelLoadError) as info:
+        load_model("cross-encoder/certainly-not-cached-here")
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg) < 250, msg
+    assert "not in the local Hugging Face cache" in msg and "--model PATH" in msg
+    assert "outgoing traffic" not in msg and "local_files_only" not in msg
