@@ -21,6 +21,7 @@ from es_rerank.backends.local import LocalIndex
 from es_rerank.factories import cross_encoder_reranker, require_models
 from es_rerank.rerank_window import rerank_window, resolve_model
 from es_rerank.results import SearchHit
+from es_rerank.runtime.cache import writable_cache_dir
 from es_rerank.snippets import snippet
 
 __all__ = ["DEMO_QUERIES", "build_demo_index", "demo_cache_dir", "pydoc_passages", "run_demo"]
@@ -90,7 +91,7 @@ def build_demo_index(cache: Path | None = None, *, progress: bool = True) -> Loc
     """The demo index, built once; rebuilt if missing, incomplete or from another corpus."""
     passages = list(pydoc_passages())
     digest = hashlib.sha256(json.dumps(passages, sort_keys=True).encode()).hexdigest()[:16]
-    path = (cache or demo_cache_dir()) / "demo-index"
+    path = writable_cache_dir(cache or demo_cache_dir()) / "demo-index"
     stamp = path / "corpus.sha256"
     if path.is_dir():
         try:

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from es_rerank.console import long_step, megabytes, say
+from es_rerank.errors import ConfigurationError
 
 __all__ = [
     "cache_root",
@@ -34,6 +35,7 @@ __all__ = [
     "library_versions",
     "model_digest",
     "model_entry",
+    "writable_cache_dir",
 ]
 
 # Bumped when the layout of an entry changes.
@@ -85,6 +87,21 @@ def entry_key(digest: str, runtime: str, dtype: str, versions: dict[str, str]) -
     return f"{runtime}-{dtype}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
 
 
+def writable_cache_dir(path: Path) -> Path:
+    """``path``, created if absent; a cache directory that cannot be written is a
+    :class:`~es_rerank.errors.ConfigurationError` naming it and ``ES_RERANK_CACHE``."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"the cache directory {path} cannot be written ({exc.strerror or exc}); set "
+            "ES_RERANK_CACHE to a writable directory"
+        ) from None
+    return path
+
+
 def cached_build(
     root: Path,
     key: str,
@@ -100,8 +117,7 @@ def cached_build(
     entry = root / key
     if (entry / "entry.json").is_file():
         return entry, True
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=writable_cache_dir(root)))
     step = long_step(
         announce or f"building {key}",
         why="first run only; later runs load it",

@@ -207,3 +207,29 @@ def test_score_conversions_print_json(
     out = json.loads(capsys.readouterr().out)
     fn = normalize if command == "normalize" else denormalize
     assert out == {given: [0.5, 1.0, 3.0], other: fn([0.5, 1.0, 3.0])}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo"],
+        ["eval", "--dataset", "DS", "--model", "MODEL"],
+    ],
+)
+def test_an_unwritable_cache_is_named_with_its_variable(
+    argv: list[str],
+    tmp_path: Path,
+    tiny_cross_encoder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("ES_RERANK_CACHE", str(blocker / "cache"))
+    monkeypatch.setenv("ES_RERANK_MODEL", str(tiny_cross_encoder))
+    ds = _beir(tmp_path / "ds")
+    argv = [str(ds) if a == "DS" else str(tiny_cross_encoder) if a == "MODEL" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"the cache directory {blocker / 'cache'}" in err and "ES_RERANK_CACHE" in err
+    assert "Errno" not in err and "Traceback" not in err
