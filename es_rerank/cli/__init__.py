@@ -37,6 +37,7 @@ _COMMANDS = [
     "es_rerank.cli.calibrate",
     "es_rerank.cli.endpoint",
     "es_rerank.cli.upload",
+    "es_rerank.cli.completion",
 ]
 
 #: Errors in what the user asked for (exit 2, like argparse's own); the rest exit 1. A plain
