@@ -144,6 +144,7 @@ from es_rerank.chunking.rescore import (
     document_scores,
     rerank_inputs,
 )
+from es_rerank.chunking.endpoint_defaults import default_chunk_size
 from es_rerank.chunking.settings import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_SIZE,
@@ -172,6 +173,7 @@ __all__ = [
     "best_chunks",
     "chunk_offsets",
     "chunking_settings_from_dict",
+    "default_chunk_size",
     "document_score",
     "document_scores",
     "rerank_inputs",

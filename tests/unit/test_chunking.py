@@ -576,3 +576,44 @@ def test_min_score_sees_the_raw_max_then_one_normalization() -> None:
     assert raw == [-1.5, 0.25, 0.0] and inputs.chunks[2] is None
     kept = {d: normalize(s) for d, s in enumerate(raw[:2]) if s >= -1.0}
     assert kept == {1: 1.25}
+
+
+# -- the default chunk size by cluster version and endpoint (ES 9.3+) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "endpoint", "words"),
+    [
+        ((9, 2, 4), {"service": "jinaai"}, 300),  # before 9.3: ChunkScorerConfig's 300
+        ((9, 3, 0), {"service": "jinaai"}, 5500),
+        ((9, 3, 0), {"service": "cohere", "service_settings": {"model_id": "rerank-v3.5"}}, 2800),
+        ((9, 3, 0), {"service": "voyageai", "service_settings": {"model_id": "rerank-2"}}, 5500),
+        ((9, 4, 0), {"service": "watsonxai"}, 350),
+        ((9, 3, 0), {"service": "custom"}, 250),
+        ((9, 3, 0), {"service": "elasticsearch", "service_settings": {"model_id": "m"}}, 300),
+    ],
+)
+def test_default_chunk_size_follows_version_and_endpoint(
+    version: tuple[int, int, int], endpoint: dict[str, Any], words: int
+) -> None:
+    rescorer = ChunkRescorer(size=2).for_cluster(version, endpoint)
+    assert rescorer.effective_chunking_settings == SentenceChunking(
+        max_chunk_size=words, sentence_overlap=0
+    )
+    assert rescorer.to_dict() == {"size": 2}  # the resolved default is not sent
+    assert rescorer == ChunkRescorer(size=2)
+
+
+def test_explicit_chunking_settings_win_over_the_endpoint_default() -> None:
+    explicit = ChunkRescorer.from_dict({"chunking_settings": {"max_chunk_size": 40}})
+    resolved = explicit.for_cluster((9, 3, 0), {"service": "jinaai"})
+    assert resolved.effective_chunking_settings.to_dict()["max_chunk_size"] == 40
+
+
+def test_an_endpoint_without_a_known_window_is_a_clear_error() -> None:
+    from es_rerank.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="give chunking_settings"):
+        ChunkRescorer().for_cluster((9, 3, 0), {"service": "hugging_face"})
+    # before 9.3 the endpoint does not matter
+    assert ChunkRescorer().for_cluster((9, 2, 0), {"service": "hugging_face"}).effective_chunking_settings.max_chunk_size == 300  # type: ignore[union-attr]
