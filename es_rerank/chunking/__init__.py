@@ -136,6 +136,7 @@ Divergences from Java, and why
 
 from es_rerank.chunking.bm25 import ScoredChunk, analyze, score_chunks
 from es_rerank.chunking.chunkers import chunk_offsets
+from es_rerank.chunking.endpoint_defaults import default_chunk_size, for_cluster
 from es_rerank.chunking.rescore import (
     Chunk,
     RerankInputs,
@@ -144,7 +145,6 @@ from es_rerank.chunking.rescore import (
     document_scores,
     rerank_inputs,
 )
-from es_rerank.chunking.endpoint_defaults import default_chunk_size
 from es_rerank.chunking.settings import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_SIZE,
@@ -176,6 +176,7 @@ __all__ = [
     "default_chunk_size",
     "document_score",
     "document_scores",
+    "for_cluster",
     "rerank_inputs",
     "score_chunks",
 ]

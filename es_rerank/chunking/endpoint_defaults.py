@@ -31,9 +31,10 @@ words, no overlap. The words per service, read in elastic/elasticsearch:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 
-from es_rerank.chunking.settings import DEFAULT_CHUNK_SIZE
+from es_rerank.chunking.settings import DEFAULT_CHUNK_SIZE, ChunkRescorer
 from es_rerank.errors import ConfigurationError
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ENDPOINT_CHUNK_SIZE_SINCE",
     "default_chunk_size",
     "default_chunk_size_for_endpoint",
+    "for_cluster",
 ]
 
 #: The first version whose ``chunk_rescorer`` default comes from the endpoint.
@@ -93,3 +95,17 @@ def default_chunk_size_for_endpoint(
     """
     settings = endpoint.get("service_settings") or {}
     return default_chunk_size(version, endpoint.get("service"), settings.get("model_id"))
+
+
+def for_cluster(
+    rescorer: ChunkRescorer, version: tuple[int, int, int], endpoint: Mapping[str, Any]
+) -> ChunkRescorer:
+    """``rescorer`` with the default chunk size a cluster of ``version`` uses for
+    ``endpoint`` (``GET _inference`` form), as ES resolves it before the shards run;
+    explicit ``chunking_settings`` still win, and nothing changes in the request.
+
+    >>> r = for_cluster(ChunkRescorer(), (9, 3, 0), {"service": "cohere"})
+    >>> r.effective_chunking_settings, r.to_dict()
+    (SentenceChunking(max_chunk_size=2800, sentence_overlap=0), {})
+    """
+    return replace(rescorer, default_chunk_size=default_chunk_size_for_endpoint(version, endpoint))

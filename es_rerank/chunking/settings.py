@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from es_rerank.errors import RetrieverValidationError
@@ -401,8 +401,8 @@ class ChunkRescorer:
     ``size``: chunks per document sent to the reranker (default 1); ``chunking_settings``:
     how the field text is cut (default: sentence chunks of ``default_chunk_size`` words, no
     overlap: 300 up to ES 9.2, the endpoint's window from 9.3, see
-    :meth:`for_cluster`). ``to_dict()`` writes what ES echoes back (chunking settings in
-    full; ``default_chunk_size`` is not part of the request).
+    :func:`~es_rerank.chunking.endpoint_defaults.for_cluster`). ``to_dict()`` writes what
+    ES echoes back (chunking settings in full; ``default_chunk_size`` is not sent).
 
     >>> r = ChunkRescorer(size=2, chunking_settings=WordChunking(max_chunk_size=50, overlap=5))
     >>> ChunkRescorer.from_dict(r.to_dict()) == r, r.effective_size
@@ -412,20 +412,6 @@ class ChunkRescorer:
     size: int | None = None
     chunking_settings: ChunkingSettings | None = None
     default_chunk_size: int = field(default=DEFAULT_CHUNK_SIZE, compare=False, repr=False)
-
-    def for_cluster(
-        self, version: tuple[int, int, int], endpoint: Mapping[str, Any]
-    ) -> ChunkRescorer:
-        """This rescorer with the default chunk size a cluster of ``version`` uses for
-        ``endpoint`` (``GET _inference`` form), as ES resolves it before the shards run.
-
-        >>> r = ChunkRescorer().for_cluster((9, 3, 0), {"service": "cohere"})
-        >>> r.effective_chunking_settings, r.to_dict()
-        (SentenceChunking(max_chunk_size=2800, sentence_overlap=0), {})
-        """
-        from es_rerank.chunking.endpoint_defaults import default_chunk_size_for_endpoint
-
-        return replace(self, default_chunk_size=default_chunk_size_for_endpoint(version, endpoint))
 
     def __post_init__(self) -> None:
         if self.size is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ from es_rerank.chunking import (
     chunking_settings_from_dict,
     document_score,
     document_scores,
+    for_cluster,
     rerank_inputs,
     score_chunks,
 )
@@ -596,7 +598,7 @@ def test_min_score_sees_the_raw_max_then_one_normalization() -> None:
 def test_default_chunk_size_follows_version_and_endpoint(
     version: tuple[int, int, int], endpoint: dict[str, Any], words: int
 ) -> None:
-    rescorer = ChunkRescorer(size=2).for_cluster(version, endpoint)
+    rescorer = for_cluster(ChunkRescorer(size=2), version, endpoint)
     assert rescorer.effective_chunking_settings == SentenceChunking(
         max_chunk_size=words, sentence_overlap=0
     )
@@ -606,7 +608,7 @@ def test_default_chunk_size_follows_version_and_endpoint(
 
 def test_explicit_chunking_settings_win_over_the_endpoint_default() -> None:
     explicit = ChunkRescorer.from_dict({"chunking_settings": {"max_chunk_size": 40}})
-    resolved = explicit.for_cluster((9, 3, 0), {"service": "jinaai"})
+    resolved = for_cluster(explicit, (9, 3, 0), {"service": "jinaai"})
     assert resolved.effective_chunking_settings.to_dict()["max_chunk_size"] == 40
 
 
@@ -614,6 +616,7 @@ def test_an_endpoint_without_a_known_window_is_a_clear_error() -> None:
     from es_rerank.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="give chunking_settings"):
-        ChunkRescorer().for_cluster((9, 3, 0), {"service": "hugging_face"})
+        for_cluster(ChunkRescorer(), (9, 3, 0), {"service": "hugging_face"})
     # before 9.3 the endpoint does not matter
-    assert ChunkRescorer().for_cluster((9, 2, 0), {"service": "hugging_face"}).effective_chunking_settings.max_chunk_size == 300  # type: ignore[union-attr]
+    before = for_cluster(ChunkRescorer(), (9, 2, 0), {"service": "hugging_face"})
+    assert before.effective_chunking_settings == SentenceChunking(300, sentence_overlap=0)
