@@ -74,12 +74,12 @@ def default_chunk_size(
         return 2800 if model_id == "rerank-lite-1" else 5500
     if service == "googlevertexai":
         return 600 if model_id and model_id.endswith("-004") else CONSERVATIVE_WINDOW_SIZE
-    if service in _BY_SERVICE:
+    if service is not None and service in _BY_SERVICE:
         return _BY_SERVICE[service]
     raise ConfigurationError(
         f"chunk_rescorer: from Elasticsearch 9.3 the default chunk size comes from the "
         f"endpoint's service, and this client has no value for service {service!r}: give "
-        "chunking_settings (e.g. {\"max_chunk_size\": 250}) explicitly"
+        'chunking_settings (e.g. {"max_chunk_size": 250}) explicitly'
     )
 
 

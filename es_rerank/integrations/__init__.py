@@ -16,7 +16,8 @@ under :data:`RAW_SCORE_KEY` and :data:`SCORE_KEY`. Importing this package import
 framework; each submodule imports its own.
 
 >>> from es_rerank.integrations import rank
->>> [(r.index, r.raw, round(r.score, 4)) for r in rank(lambda q, ts: [-1.0, 2.0, 2.0], "q", ["a", "b", "b"])]
+>>> ranked = rank(lambda q, ts: [-1.0, 2.0, 2.0], "q", ["a", "b", "b"])
+>>> [(r.index, r.raw, round(r.score, 4)) for r in ranked]
 [(1, 2.0, 3.0), (2, 2.0, 3.0), (0, -1.0, 0.3679)]
 """
 

@@ -7,7 +7,8 @@ copies whose ``score`` is ES's normalized score and whose ``meta`` holds
 
 >>> from haystack import Document
 >>> ranker = EsRerankRanker(reranker=lambda q, texts: [len(t) for t in texts], top_k=1)
->>> [d.content for d in ranker.run(query="q", documents=[Document(content="ab"), Document(content="abc")])["documents"]]
+>>> docs = [Document(content="ab"), Document(content="abc")]
+>>> [d.content for d in ranker.run(query="q", documents=docs)["documents"]]
 ['abc']
 """
 
@@ -62,7 +63,9 @@ class EsRerankRanker:
         return {
             "documents": [
                 dataclasses.replace(
-                    documents[r.index], score=r.score, meta=scored_metadata(documents[r.index].meta, r)
+                    documents[r.index],
+                    score=r.score,
+                    meta=scored_metadata(documents[r.index].meta, r),
                 )
                 for r in ranked
             ]

@@ -32,7 +32,6 @@ from pydantic import ConfigDict, field_validator  # noqa: E402
 
 from es_rerank.backends.base import Backend  # noqa: E402
 from es_rerank.errors import ConfigurationError  # noqa: E402
-from es_rerank.results import SearchHit  # noqa: E402
 from es_rerank.integrations.ranking import (  # noqa: E402
     RAW_SCORE_KEY,
     SCORE_KEY,
@@ -40,6 +39,7 @@ from es_rerank.integrations.ranking import (  # noqa: E402
     rank,
     scored_metadata,
 )
+from es_rerank.results import SearchHit  # noqa: E402
 from es_rerank.retrievers import Retriever, TextSimilarityReranker, retriever_from_dict  # noqa: E402
 from es_rerank.scores import denormalize  # noqa: E402
 from es_rerank.search import Mode, RerankerSpec, search  # noqa: E402
@@ -116,7 +116,9 @@ class EsRerankRetriever(BaseRetriever):
         tree = self.retriever(query)
         spec = tree if isinstance(tree, Retriever) else retriever_from_dict(tree)
         reranked = isinstance(spec, TextSimilarityReranker)
-        field = self.content_field or (spec.field if isinstance(spec, TextSimilarityReranker) else None)
+        field = self.content_field or (
+            spec.field if isinstance(spec, TextSimilarityReranker) else None
+        )
         if field is None:
             raise ConfigurationError(
                 "content_field is required when the tree's top node is not a "
@@ -146,7 +148,9 @@ class EsRerankRetriever(BaseRetriever):
             else:
                 metadata["score"] = hit.score
             documents.append(
-                Document(page_content="" if text is None else str(text), metadata=metadata, id=hit.id)
+                Document(
+                    page_content="" if text is None else str(text), metadata=metadata, id=hit.id
+                )
             )
         return documents
 

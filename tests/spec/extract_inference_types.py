@@ -23,12 +23,14 @@ OUT = Path(__file__).with_name("inference_types.json")
 ROOTS = ("InferencePutRequest", "InferenceRerankRequest")
 ROOT_PATTERN = re.compile(r"^InferencePut\w+Request$")
 PRIMITIVES = {"string", "integer", "long", "float", "double", "number", "boolean", "any", "null"}
-_TOKEN = re.compile(r"\s*('(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?|[A-Za-z_][\w.]*|\[\]|[|<>,(){}:?;]|\[|\])")
+_TOKEN = re.compile(
+    r"\s*('(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?|[A-Za-z_][\w.]*|\[\]|[|<>,(){}:?;]|\[|\])"
+)
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
-        self.tokens = [t for t in _TOKEN.findall(text) if t.strip()]
+        self.tokens: list[str] = [t for t in _TOKEN.findall(text) if t.strip()]
         self.i = 0
 
     def peek(self) -> str | None:
@@ -37,7 +39,7 @@ class _Parser:
     def take(self, expected: str | None = None) -> str:
         tok = self.tokens[self.i]
         if expected is not None and tok != expected:
-            raise ValueError(f"expected {expected!r}, got {tok!r} at {self.tokens[self.i:][:8]}")
+            raise ValueError(f"expected {expected!r}, got {tok!r} at {self.tokens[self.i :][:8]}")
         self.i += 1
         return tok
 
@@ -157,10 +159,17 @@ def reachable(types: dict[str, Any], roots: list[str]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     repo = Path(argv[0])
-    git = ["git", f"--git-dir={repo / '.git'}"] if (repo / ".git").exists() else ["git", f"--git-dir={repo}"]
+    git = (
+        ["git", f"--git-dir={repo / '.git'}"]
+        if (repo / ".git").exists()
+        else ["git", f"--git-dir={repo}"]
+    )
     commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     text = subprocess.run(
-        [*git, "show", "HEAD:output/typescript/types.ts"], capture_output=True, text=True, check=True
+        [*git, "show", "HEAD:output/typescript/types.ts"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     types = parse_types(text)
     roots = [*ROOTS, *(n for n in types["interfaces"] if ROOT_PATTERN.match(n))]

@@ -103,7 +103,9 @@ def _fields(name: str, types: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def check(node: dict[str, Any], value: Any, path: str = "$", types: dict[str, Any] | None = None) -> list[str]:
+def check(
+    node: dict[str, Any], value: Any, path: str = "$", types: dict[str, Any] | None = None
+) -> list[str]:
     """Every way ``value`` breaks ``node`` (an AST node), as ``path: problem`` lines."""
     types = spec() if types is None else types
     kind = node["kind"]

@@ -118,7 +118,7 @@ def test_readme_examples_carry_their_service_settings(es: RecordingES) -> None:
 
 @pytest.mark.parametrize("service", sorted(WINDOW_KEYS))
 def test_max_window_lands_where_the_service_reads_it(service: str) -> None:
-    needs = {name: "x" for name in required_parameters(service)}
+    needs: dict[str, Any] = {name: "x" for name in required_parameters(service)}
     if "url" in needs:
         needs["url"] = "http://shim:8080"
     body = endpoint_body(service, max_window=7, return_documents=False, **needs)
@@ -128,7 +128,9 @@ def test_max_window_lands_where_the_service_reads_it(service: str) -> None:
 
 @pytest.mark.parametrize("service", sorted(set(SERVICES) - set(WINDOW_KEYS)))
 def test_max_window_is_refused_where_no_setting_caps_results(service: str) -> None:
-    needs = {name: "http://s" if name == "url" else "x" for name in required_parameters(service)}
+    needs: dict[str, Any] = {
+        name: "http://s" if name == "url" else "x" for name in required_parameters(service)
+    }
     with pytest.raises(ConfigurationError, match="has no task setting that caps its results"):
         endpoint_body(service, max_window=7, **needs)
 
@@ -241,7 +243,9 @@ def test_google_service_account_from_the_environment(
     es: RecordingES, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ES_RERANK_ENDPOINT_SERVICE_ACCOUNT_JSON", GOOGLE)
-    assert main(["endpoint", "create", "v", "--service", "googlevertexai", "--project-id", "p"]) == 0
+    assert (
+        main(["endpoint", "create", "v", "--service", "googlevertexai", "--project-id", "p"]) == 0
+    )
     assert es.requests[-1].body["service_settings"]["service_account_json"] == GOOGLE
 
 

@@ -158,8 +158,10 @@ def test_api_key_from_environment(es: RecordingES, monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--service", "hugging_face", "--url", "http://s"],
-         "hugging_face API key is required: set ES_RERANK_ENDPOINT_API_KEY"),
+        (
+            ["--service", "hugging_face", "--url", "http://s"],
+            "hugging_face API key is required: set ES_RERANK_ENDPOINT_API_KEY",
+        ),
         (["--service", "custom"], "--url is required"),
         (["--service", "elasticsearch"], "--model-id is required"),
         (["--service", "elasticsearch", "--model-id", "m", "--num-threads", "0"], "--num-threads"),
