@@ -28,15 +28,14 @@ from langchain_core.callbacks import Callbacks  # noqa: E402
 from langchain_core.callbacks.manager import CallbackManagerForRetrieverRun  # noqa: E402
 from langchain_core.documents import BaseDocumentCompressor, Document  # noqa: E402
 from langchain_core.retrievers import BaseRetriever  # noqa: E402
-from pydantic import ConfigDict, field_validator  # noqa: E402
+from pydantic import ConfigDict  # noqa: E402
 
 from es_rerank.backends.base import Backend  # noqa: E402
 from es_rerank.errors import ConfigurationError  # noqa: E402
 from es_rerank.integrations.ranking import (  # noqa: E402
     RAW_SCORE_KEY,
     SCORE_KEY,
-    check_top_n,
-    rank,
+    RankOptions,
     scored_metadata,
 )
 from es_rerank.results import SearchHit  # noqa: E402
@@ -47,7 +46,7 @@ from es_rerank.search import Mode, RerankerSpec, search  # noqa: E402
 __all__ = ["EsRerankCompressor", "EsRerankRetriever"]
 
 
-class EsRerankCompressor(BaseDocumentCompressor):
+class EsRerankCompressor(RankOptions, BaseDocumentCompressor):
     """Reorders documents by an es-rerank reranker's score of ``page_content``.
 
     ``reranker``: a :class:`~es_rerank.Reranker` or ``f(query, texts) -> raw scores``;
@@ -55,27 +54,10 @@ class EsRerankCompressor(BaseDocumentCompressor):
     (ES's rule). Returned documents are copies with both scores in their metadata.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    reranker: Any
-    top_n: int | None = None
-    min_score: float | None = None
-
-    @field_validator("top_n")
-    @classmethod
-    def _top_n(cls, value: int | None) -> int | None:
-        return check_top_n(value)
-
     def compress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
-        ranked = rank(
-            self.reranker,
-            query,
-            [d.page_content for d in documents],
-            top_n=self.top_n,
-            min_score=self.min_score,
-        )
+        ranked = self.ranked(query, [d.page_content for d in documents])
         return [
             Document(
                 page_content=documents[r.index].page_content,

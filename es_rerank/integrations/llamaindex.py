@@ -15,39 +15,25 @@ score as ``score`` and a copy of the node whose metadata holds ``rerank_raw_scor
 
 from __future__ import annotations
 
-from typing import Any
-
 from es_rerank.extras import require_extra
 
 require_extra("llamaindex", "llama_index", feature="es_rerank.integrations.llamaindex")
 
-from llama_index.core.bridge.pydantic import ConfigDict, field_validator  # noqa: E402
 from llama_index.core.postprocessor.types import BaseNodePostprocessor  # noqa: E402
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle  # noqa: E402
 
 from es_rerank.errors import ConfigurationError  # noqa: E402
-from es_rerank.integrations.ranking import check_top_n, rank, scored_metadata  # noqa: E402
+from es_rerank.integrations.ranking import RankOptions, scored_metadata  # noqa: E402
 
 __all__ = ["EsRerankNodePostprocessor"]
 
 
-class EsRerankNodePostprocessor(BaseNodePostprocessor):
+class EsRerankNodePostprocessor(RankOptions, BaseNodePostprocessor):
     """Reorders nodes by an es-rerank reranker's score of their text.
 
     ``reranker``: a :class:`~es_rerank.Reranker` or ``f(query, texts) -> raw scores``;
     ``top_n``: keep the best N (all when None); ``min_score``: drop raw scores below it.
     """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    reranker: Any
-    top_n: int | None = None
-    min_score: float | None = None
-
-    @field_validator("top_n")
-    @classmethod
-    def _top_n(cls, value: int | None) -> int | None:
-        return check_top_n(value)
 
     @classmethod
     def class_name(cls) -> str:
@@ -59,13 +45,7 @@ class EsRerankNodePostprocessor(BaseNodePostprocessor):
         if query_bundle is None:
             raise ConfigurationError("EsRerankNodePostprocessor needs the query (query_bundle)")
         texts = [n.node.get_content(metadata_mode=MetadataMode.NONE) for n in nodes]
-        ranked = rank(
-            self.reranker,
-            query_bundle.query_str,
-            texts,
-            top_n=self.top_n,
-            min_score=self.min_score,
-        )
+        ranked = self.ranked(query_bundle.query_str, texts)
         out = []
         for r in ranked:
             node = nodes[r.index].node.model_copy(deep=True)

@@ -11,11 +11,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
 from es_rerank.errors import ConfigurationError
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
 from es_rerank.scores import normalize
 
-__all__ = ["RAW_SCORE_KEY", "SCORE_KEY", "Ranked", "check_top_n", "rank", "scored_metadata"]
+__all__ = [
+    "RAW_SCORE_KEY",
+    "SCORE_KEY",
+    "RankOptions",
+    "Ranked",
+    "check_top_n",
+    "rank",
+    "scored_metadata",
+]
 
 #: Metadata key of the reranker's raw score (what ``min_score`` compares, as in ES).
 RAW_SCORE_KEY: Final = "rerank_raw_score"
@@ -70,3 +80,26 @@ def rank(
 def scored_metadata(metadata: Mapping[str, Any] | None, ranked: Ranked) -> dict[str, Any]:
     """A copy of ``metadata`` with both scores added (the input is never mutated)."""
     return {**(metadata or {}), RAW_SCORE_KEY: ranked.raw, SCORE_KEY: ranked.score}
+
+
+class RankOptions(BaseModel):
+    """The options the pydantic-based adapters (LangChain, LlamaIndex) share: mixed into
+    their base classes, checked when the adapter is built.
+
+    >>> RankOptions(reranker=lambda q, ts: [1.0, 2.0], top_n=1).ranked("q", ["a", "b"])
+    [Ranked(index=1, raw=2.0, score=3.0)]
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    reranker: Any
+    top_n: int | None = None
+    min_score: float | None = None
+
+    @field_validator("top_n")
+    @classmethod
+    def _top_n(cls, value: int | None) -> int | None:
+        return check_top_n(value)
+
+    def ranked(self, query: str, texts: Sequence[str]) -> list[Ranked]:
+        return rank(self.reranker, query, texts, top_n=self.top_n, min_score=self.min_score)
