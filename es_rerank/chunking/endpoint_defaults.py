@@ -102,7 +102,9 @@ def for_cluster(
 ) -> ChunkRescorer:
     """``rescorer`` with the default chunk size a cluster of ``version`` uses for
     ``endpoint`` (``GET _inference`` form), as ES resolves it before the shards run;
-    explicit ``chunking_settings`` still win, and nothing changes in the request.
+    explicit ``chunking_settings`` still win, and nothing changes in the request. Give the
+    result to ``TextSimilarityReranker(chunk_rescorer=...)`` so an external run chunks as
+    that cluster would (e.g. ``for_cluster(r, cluster_version(es), get_endpoint(es, id))``).
 
     >>> r = for_cluster(ChunkRescorer(), (9, 3, 0), {"service": "cohere"})
     >>> r.effective_chunking_settings, r.to_dict()

@@ -34,6 +34,7 @@ from es_rerank.chunking.breaks import word_boundaries
 from es_rerank.chunking.chunkers import recursive_chunks, sentence_chunks, word_chunks
 from es_rerank.errors import RetrieverValidationError
 from es_rerank.scores import normalize
+from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
 from tests.conformance.chunk_cases import (
     AGGREGATION_CASES,
     CHUNK_CASES,
@@ -620,3 +621,21 @@ def test_an_endpoint_without_a_known_window_is_a_clear_error() -> None:
     # before 9.3 the endpoint does not matter
     before = for_cluster(ChunkRescorer(), (9, 2, 0), {"service": "hugging_face"})
     assert before.effective_chunking_settings == SentenceChunking(300, sentence_overlap=0)
+
+
+def test_a_resolved_rescorer_chunks_by_the_endpoint_default_in_a_search() -> None:
+    """Given to the retriever, the resolved rescorer cuts text by the endpoint's window
+    while the request body stays ES's (no chunking_settings)."""
+    text = " ".join(f"Sentence number {i} talks about the moon and tides." for i in range(60))
+    for version, endpoint, chunks in [
+        ((9, 2, 0), {"service": "jinaai"}, 2),  # 540 words in 300-word chunks
+        ((9, 3, 0), {"service": "jinaai"}, 1),  # one 5500-word chunk
+        ((9, 3, 0), {"service": "custom"}, 3),  # 250-word chunks
+    ]:
+        rescorer = for_cluster(ChunkRescorer(size=5), version, endpoint)
+        spec = TextSimilarityReranker(
+            retriever=StandardRetriever(), field="t", inference_text="moon", chunk_rescorer=rescorer
+        )
+        settings = spec.effective_chunk_rescorer.effective_chunking_settings  # type: ignore[union-attr]
+        assert len(chunk_offsets(text, settings)) == chunks, (version, endpoint)
+        assert spec.to_dict()["text_similarity_reranker"]["chunk_rescorer"] == {"size": 5}
