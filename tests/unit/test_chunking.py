@@ -33,8 +33,8 @@ from es_rerank.chunking import (
 from es_rerank.chunking.breaks import word_boundaries
 from es_rerank.chunking.chunkers import recursive_chunks, sentence_chunks, word_chunks
 from es_rerank.errors import RetrieverValidationError
-from es_rerank.scores import normalize
 from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
+from es_rerank.scores import normalize
 from tests.conformance.chunk_cases import (
     AGGREGATION_CASES,
     CHUNK_CASES,
