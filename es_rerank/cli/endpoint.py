@@ -116,7 +116,8 @@ def register(sub: Any) -> None:
     c.add_argument(
         "--long-document-strategy",
         choices=LONG_DOCUMENT_STRATEGIES,
-        help="elasticsearch service (9.2+): truncate long texts or score them by chunks",
+        help="elasticsearch service with the Elastic Rerank model (.rerank-v1, 9.2+): truncate "
+        "long texts or score them by chunks",
     )
     c.add_argument(
         "--max-chunks-per-doc",

@@ -55,6 +55,7 @@ from es_rerank.urls import check_http_url, url_path
 
 __all__ = [
     "DEFAULT_MAX_WINDOW",
+    "ELASTIC_RERANKER",
     "LONG_DOCUMENT_STRATEGIES",
     "MASK",
     "SECRET_PARAMETERS",
@@ -111,8 +112,10 @@ WINDOW_KEYS: Final[Mapping[str, str]] = {
     "googlevertexai": "top_n",
     "voyageai": "top_k",
 }
-#: ``service_settings.long_document_strategy`` of the elasticsearch service (9.2+).
+#: ``service_settings.long_document_strategy`` of the elasticsearch service (9.2+), read
+#: only for the Elastic Rerank model (``ElasticRerankerServiceSettings``).
 LONG_DOCUMENT_STRATEGIES: Final = ("truncate", "chunk")
+ELASTIC_RERANKER: Final = ".rerank-v1"
 #: Parameters whose values are secrets: read from the environment or a prompt.
 SECRET_PARAMETERS: Final = ("api_key", "service_account_json")
 
@@ -354,6 +357,7 @@ def endpoint_body(
         _positive(name, n)
     _check_elasticsearch_only(
         service,
+        model_id=model_id,
         adaptive_allocations=adaptive_allocations,
         long_document_strategy=long_document_strategy,
         max_chunks_per_doc=max_chunks_per_doc,
@@ -392,6 +396,7 @@ def endpoint_body(
 def _check_elasticsearch_only(
     service: str,
     *,
+    model_id: str | None,
     adaptive_allocations: AdaptiveAllocations | None,
     long_document_strategy: str | None,
     max_chunks_per_doc: int | None,
@@ -412,6 +417,11 @@ def _check_elasticsearch_only(
         raise ConfigurationError(
             f"--long-document-strategy must be one of {', '.join(LONG_DOCUMENT_STRATEGIES)}, "
             f"got {long_document_strategy!r}"
+        )
+    if long_document_strategy is not None and model_id != ELASTIC_RERANKER:
+        raise ConfigurationError(
+            f"--long-document-strategy is read only for the Elastic Rerank model "
+            f"({ELASTIC_RERANKER}; ElasticRerankerServiceSettings), not for {model_id!r}"
         )
     if max_chunks_per_doc is not None and long_document_strategy != "chunk":
         raise ConfigurationError(

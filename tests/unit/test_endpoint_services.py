@@ -112,7 +112,7 @@ def test_readme_examples_carry_their_service_settings(es: RecordingES) -> None:
     assert bodies["cohere"]["service_settings"] == {"model_id": "rerank-v3.5", "api_key": KEY}
     assert bodies["elastic"] == {
         "service": "elastic",
-        "service_settings": {"model_id": "jina-reranker-v2"},
+        "service_settings": {"model_id": "elastic-rerank-v1"},
     }
 
 
@@ -264,7 +264,12 @@ def test_elasticsearch_long_document_settings_are_checked(
     kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(message)):
-        endpoint_body("elasticsearch", model_id="m", **kwargs)
+        endpoint_body("elasticsearch", model_id=".rerank-v1", **kwargs)
+
+
+def test_long_document_strategy_is_for_the_elastic_reranker_only() -> None:
+    with pytest.raises(ConfigurationError, match=r"only for the Elastic Rerank model"):
+        endpoint_body("elasticsearch", model_id="my__ce", long_document_strategy="chunk")
 
 
 def test_elasticsearch_only_settings_are_refused_elsewhere() -> None:
