@@ -273,7 +273,10 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for e in endpoints:
         settings = e.get("service_settings", {})
-        target = settings.get("url") or settings.get("model_id") or ""
+        target = next(
+            (settings[k] for k in ("url", "target", "model_id", "service_id") if settings.get(k)),
+            "",
+        )
         print(f"{e.get('inference_id', '?'):<40} {e.get('service', '?'):<14} {target}")
     if not endpoints:
         print("no rerank endpoints")

@@ -293,3 +293,24 @@ def test_unknown_service_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["endpoint", "create", "e", "--service", "openai"])
     assert "unknown service 'openai'" in capsys.readouterr().err
+
+
+def test_list_shows_what_each_service_calls(
+    es: RecordingES, capsys: pytest.CaptureFixture[str]
+) -> None:
+    es.on(
+        "GET",
+        r"/_inference/rerank/_all",
+        (200, {"endpoints": [
+            {"inference_id": "ali", "service": "alibabacloud-ai-search",
+             "service_settings": {"service_id": "ops-bge-reranker-larger", "host": "h"}},
+            {"inference_id": "az", "service": "azureaistudio",
+             "service_settings": {"target": "https://az/x", "provider": "cohere"}},
+        ]}),
+    )  # fmt: skip
+    assert main(["endpoint", "list"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows == [
+        ["ali", "alibabacloud-ai-search", "ops-bge-reranker-larger"],
+        ["az", "azureaistudio", "https://az/x"],
+    ]
