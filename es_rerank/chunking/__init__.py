@@ -136,6 +136,7 @@ Divergences from Java, and why
 
 from es_rerank.chunking.bm25 import ScoredChunk, analyze, score_chunks
 from es_rerank.chunking.chunkers import chunk_offsets
+from es_rerank.chunking.endpoint_defaults import default_chunk_size, for_cluster
 from es_rerank.chunking.rescore import (
     Chunk,
     RerankInputs,
@@ -172,8 +173,10 @@ __all__ = [
     "best_chunks",
     "chunk_offsets",
     "chunking_settings_from_dict",
+    "default_chunk_size",
     "document_score",
     "document_scores",
+    "for_cluster",
     "rerank_inputs",
     "score_chunks",
 ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from es_rerank.errors import RetrieverValidationError
@@ -211,9 +211,11 @@ class NoneChunking:
 ChunkingSettings = WordChunking | SentenceChunking | RecursiveChunking | NoneChunking
 
 
-def _default_chunking(max_chunk_size: int | None) -> SentenceChunking:
+def _default_chunking(
+    max_chunk_size: int | None, default: int = DEFAULT_CHUNK_SIZE
+) -> SentenceChunking:
     """``ChunkScorerConfig.defaultChunkingSettings``: sentence chunks, no overlap."""
-    size = DEFAULT_CHUNK_SIZE if max_chunk_size is None else max_chunk_size
+    size = default if max_chunk_size is None else max_chunk_size
     if size < 20:  # SentenceBoundaryChunkingSettings.validate()
         raise RetrieverValidationError(
             _PARAM, f"Validation Failed: 1: max_chunk_size[{size}] must be above 20;"
@@ -397,8 +399,10 @@ class ChunkRescorer:
     """``text_similarity_reranker.chunk_rescorer``: score a document by its best chunks.
 
     ``size``: chunks per document sent to the reranker (default 1); ``chunking_settings``:
-    how the field text is cut (default: sentence chunks of 300 words, no overlap).
-    ``to_dict()`` writes what ES echoes back (chunking settings in full).
+    how the field text is cut (default: sentence chunks of ``default_chunk_size`` words, no
+    overlap: 300 up to ES 9.2, the endpoint's window from 9.3, see
+    :func:`~es_rerank.chunking.endpoint_defaults.for_cluster`). ``to_dict()`` writes what
+    ES echoes back (chunking settings in full; ``default_chunk_size`` is not sent).
 
     >>> r = ChunkRescorer(size=2, chunking_settings=WordChunking(max_chunk_size=50, overlap=5))
     >>> ChunkRescorer.from_dict(r.to_dict()) == r, r.effective_size
@@ -407,6 +411,7 @@ class ChunkRescorer:
 
     size: int | None = None
     chunking_settings: ChunkingSettings | None = None
+    default_chunk_size: int = field(default=DEFAULT_CHUNK_SIZE, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.size is not None:
@@ -434,7 +439,7 @@ class ChunkRescorer:
     @property
     def effective_chunking_settings(self) -> ChunkingSettings:
         if self.chunking_settings is None:
-            return _default_chunking(None)
+            return _default_chunking(None, self.default_chunk_size)
         return self.chunking_settings
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,6 +40,13 @@ def register(sub: Any) -> None:
         help="id in ES (default: the model name with / as __, lower-cased, as eland does)",
     )
     p.add_argument("--quantize", action="store_true", help="dynamic int8 quantization (CPU)")
+    p.add_argument(
+        "--max-model-input-length",
+        type=int,
+        metavar="TOKENS",
+        help="tokens ES feeds the model per query-text pair (eland's flag; default: the "
+        "tokenizer's model_max_length)",
+    )
     p.add_argument("--start", action="store_true", help="start the deployment after upload")
     p.add_argument(
         "--clear-previous", action="store_true", help="stop and delete a model with the same id"
@@ -68,7 +75,12 @@ def _run(args: argparse.Namespace) -> int:
             raise ConfigurationError(f"--{flag.replace('_', '-')} must be at least 1")
     if args.trace_only:
         check_trace_dir(args.trace_only)
-        traced = trace_model(args.model, args.trace_only, quantize=args.quantize)
+        traced = trace_model(
+            args.model,
+            args.trace_only,
+            quantize=args.quantize,
+            max_model_input_length=args.max_model_input_length,
+        )
         print(f"traced {args.model} into {traced.directory}")
         print(f"  model:  {traced.model_path}")
         print(f"  config: {traced.config_path} (inference_config.text_similarity)")
@@ -82,6 +94,7 @@ def _run(args: argparse.Namespace) -> int:
             args.model,
             work_dir=work,
             quantize=args.quantize,
+            max_model_input_length=args.max_model_input_length,
             es_model_id=args.es_model_id,
             clear_previous=args.clear_previous,
             start=args.start,

@@ -173,13 +173,21 @@ def trace_model(
     *,
     quantize: bool = False,
     es_version: tuple[int, int, int] | None = None,
+    max_model_input_length: int | None = None,
     progress: TextIO | None = sys.stderr,
 ) -> TracedModel:
     """Trace ``model`` (local directory first, else a hub id) with eland and save it.
 
     Writes ``traced_pytorch_model.pt``, ``vocabulary.json`` and :data:`CONFIG_FILE` (the body
     of ``PUT _ml/trained_models/<id>``) into ``out_dir``. No cluster is needed.
+    ``max_model_input_length`` is eland's ``--max-model-input-length``: the tokens ES feeds
+    the model per pair (``tokenization.*.max_sequence_length``), for tokenizers that do not
+    say or to cut shorter.
     """
+    if max_model_input_length is not None and max_model_input_length < 1:
+        raise UploadError(
+            f"--max-model-input-length must be at least 1, got {max_model_input_length}"
+        )
     require_eland()
     out = check_trace_dir(out_dir)
     say = _say(progress)
@@ -202,6 +210,7 @@ def trace_model(
             task_type="text_similarity",
             es_version=es_version,
             quantize=quantize,
+            max_model_input_size=max_model_input_length,
         )
         model_path, config, vocab_path = tm.save(str(out))
     except (TypeError, ValueError, OSError, RuntimeError) as exc:
@@ -304,6 +313,7 @@ def upload_model(
     *,
     work_dir: str | Path,
     quantize: bool = False,
+    max_model_input_length: int | None = None,
     **kwargs: Any,
 ) -> str:
     """:func:`trace_model` into ``work_dir`` (with the cluster's version), then
@@ -314,5 +324,12 @@ def upload_model(
     version = _check_cluster(client)
     progress = kwargs.get("progress", sys.stderr)
     _say(progress)(f"uploading {model} to Elasticsearch {'.'.join(map(str, version))}")
-    traced = trace_model(model, work_dir, quantize=quantize, es_version=version, progress=progress)
+    traced = trace_model(
+        model,
+        work_dir,
+        quantize=quantize,
+        es_version=version,
+        max_model_input_length=max_model_input_length,
+        progress=progress,
+    )
     return upload_traced(client, traced, **kwargs)

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
 
 import pytest
 
+from es_rerank import ElasticsearchBackend, StandardRetriever, TextSimilarityReranker, search
 from es_rerank.elastic import (
     create_endpoint,
     delete_endpoint,
@@ -77,3 +80,51 @@ def test_wrong_key_and_unreachable_url_are_explained(
     body = endpoint_body("hugging_face", url=shim.url_for(cluster.shim_host), api_key="wrong")
     with pytest.raises(ElasticsearchError):
         create_endpoint(cluster.client, inference_id=cluster.unique("es-rerank-badkey"), body=body)
+
+
+@pytest.mark.parametrize("service", ["cohere", "hugging_face"])
+def test_max_window_is_the_guard_es_applies_to_the_retriever(
+    cluster: Cluster, shim: ShimOnAllInterfaces, service: str
+) -> None:
+    """``--max-window`` as the endpoint's ``task_settings.top_n``: a larger
+    ``rank_window_size`` fails. ES refuses it up front for cohere on every 9.x and for
+    hugging_face where its guard reads that service; elsewhere the call returns fewer
+    scores than inputs and ES fails on the count. Never a silent partial result."""
+    inference_id = cluster.unique(f"es-rerank-window-{service.replace('_', '-')}")
+    index = cluster.unique("es-rerank-window")
+    cluster.client.indices.create(index=index)
+    for i, text in enumerate(TEXTS):
+        cluster.client.index(index=index, id=str(i), document={"text": text})
+    cluster.client.indices.refresh(index=index)
+    body = endpoint_body(
+        service,
+        url=shim.url_for(cluster.shim_host),
+        api_key=KEY,
+        model_id="word-overlap" if service == "cohere" else None,
+        max_window=2,
+    )
+    create_endpoint(cluster.client, inference_id=inference_id, body=body)
+    try:
+        backend = ElasticsearchBackend(cluster.client, index)
+        spec = TextSimilarityReranker(
+            retriever=StandardRetriever(),
+            field="text",
+            inference_text=QUERY,
+            inference_id=inference_id,
+            rank_window_size=2,
+        )
+        assert len(search(spec, backend=backend, mode="native", size=2).hits) == 2
+        wide = dataclasses.replace(spec, rank_window_size=3)
+        with pytest.raises(ElasticsearchError) as refused:
+            search(wide, backend=backend, mode="native", size=2)
+        guard = "is configured to return the top [2] results, but rank_window_size is [3]"
+        if service == "cohere":
+            assert guard in str(refused.value)
+        else:
+            assert re.search(
+                r"configured to return the top \[2\]|count mismatch|unreported top N",
+                str(refused.value),
+            )
+    finally:
+        delete_endpoint(cluster.client, inference_id=inference_id)
+        cluster.client.indices.delete(index=index)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,12 +26,14 @@ from es_rerank.chunking import (
     chunking_settings_from_dict,
     document_score,
     document_scores,
+    for_cluster,
     rerank_inputs,
     score_chunks,
 )
 from es_rerank.chunking.breaks import word_boundaries
 from es_rerank.chunking.chunkers import recursive_chunks, sentence_chunks, word_chunks
 from es_rerank.errors import RetrieverValidationError
+from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
 from es_rerank.scores import normalize
 from tests.conformance.chunk_cases import (
     AGGREGATION_CASES,
@@ -576,3 +579,63 @@ def test_min_score_sees_the_raw_max_then_one_normalization() -> None:
     assert raw == [-1.5, 0.25, 0.0] and inputs.chunks[2] is None
     kept = {d: normalize(s) for d, s in enumerate(raw[:2]) if s >= -1.0}
     assert kept == {1: 1.25}
+
+
+# -- the default chunk size by cluster version and endpoint (ES 9.3+) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "endpoint", "words"),
+    [
+        ((9, 2, 4), {"service": "jinaai"}, 300),  # before 9.3: ChunkScorerConfig's 300
+        ((9, 3, 0), {"service": "jinaai"}, 5500),
+        ((9, 3, 0), {"service": "cohere", "service_settings": {"model_id": "rerank-v3.5"}}, 2800),
+        ((9, 3, 0), {"service": "voyageai", "service_settings": {"model_id": "rerank-2"}}, 5500),
+        ((9, 4, 0), {"service": "watsonxai"}, 350),
+        ((9, 3, 0), {"service": "custom"}, 250),
+        ((9, 3, 0), {"service": "elasticsearch", "service_settings": {"model_id": "m"}}, 300),
+    ],
+)
+def test_default_chunk_size_follows_version_and_endpoint(
+    version: tuple[int, int, int], endpoint: dict[str, Any], words: int
+) -> None:
+    rescorer = for_cluster(ChunkRescorer(size=2), version, endpoint)
+    assert rescorer.effective_chunking_settings == SentenceChunking(
+        max_chunk_size=words, sentence_overlap=0
+    )
+    assert rescorer.to_dict() == {"size": 2}  # the resolved default is not sent
+    assert rescorer == ChunkRescorer(size=2)
+
+
+def test_explicit_chunking_settings_win_over_the_endpoint_default() -> None:
+    explicit = ChunkRescorer.from_dict({"chunking_settings": {"max_chunk_size": 40}})
+    resolved = for_cluster(explicit, (9, 3, 0), {"service": "jinaai"})
+    assert resolved.effective_chunking_settings.to_dict()["max_chunk_size"] == 40
+
+
+def test_an_endpoint_without_a_known_window_is_a_clear_error() -> None:
+    from es_rerank.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="give chunking_settings"):
+        for_cluster(ChunkRescorer(), (9, 3, 0), {"service": "hugging_face"})
+    # before 9.3 the endpoint does not matter
+    before = for_cluster(ChunkRescorer(), (9, 2, 0), {"service": "hugging_face"})
+    assert before.effective_chunking_settings == SentenceChunking(300, sentence_overlap=0)
+
+
+def test_a_resolved_rescorer_chunks_by_the_endpoint_default_in_a_search() -> None:
+    """Given to the retriever, the resolved rescorer cuts text by the endpoint's window
+    while the request body stays ES's (no chunking_settings)."""
+    text = " ".join(f"Sentence number {i} talks about the moon and tides." for i in range(60))
+    for version, endpoint, chunks in [
+        ((9, 2, 0), {"service": "jinaai"}, 2),  # 540 words in 300-word chunks
+        ((9, 3, 0), {"service": "jinaai"}, 1),  # one 5500-word chunk
+        ((9, 3, 0), {"service": "custom"}, 3),  # 250-word chunks
+    ]:
+        rescorer = for_cluster(ChunkRescorer(size=5), version, endpoint)
+        spec = TextSimilarityReranker(
+            retriever=StandardRetriever(), field="t", inference_text="moon", chunk_rescorer=rescorer
+        )
+        settings = spec.effective_chunk_rescorer.effective_chunking_settings  # type: ignore[union-attr]
+        assert len(chunk_offsets(text, settings)) == chunks, (version, endpoint)
+        assert spec.to_dict()["text_similarity_reranker"]["chunk_rescorer"] == {"size": 5}

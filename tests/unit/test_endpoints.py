@@ -102,8 +102,10 @@ def test_max_window_caps_what_es_sends(es: RecordingES) -> None:
     (put,) = [r for r in es.requests if r.method == "PUT"]
     assert put.body["task_settings"] == {"top_n": 300}
     assert "task_settings" not in endpoint_body("elasticsearch", model_id="m")
-    custom = endpoint_body("custom", url="http://s", max_window=300)["task_settings"]
+    custom = endpoint_body("custom", url="http://s")["task_settings"]
     assert custom == {"parameters": {"top_n": 10000, "return_documents": False}}
+    with pytest.raises(ValueError, match="custom service has no task setting that caps"):
+        endpoint_body("custom", url="http://s", max_window=300)
     with pytest.raises(ValueError, match="--max-window must be at least 1, got 0"):
         endpoint_body("cohere", url="http://s", api_key=SECRET, model_id="m", max_window=0)
 
@@ -156,15 +158,24 @@ def test_api_key_from_environment(es: RecordingES, monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--service", "hugging_face", "--url", "http://s"], "--api-key is required"),
+        (
+            ["--service", "hugging_face", "--url", "http://s"],
+            "hugging_face API key is required: set ES_RERANK_ENDPOINT_API_KEY",
+        ),
         (["--service", "custom"], "--url is required"),
         (["--service", "elasticsearch"], "--model-id is required"),
         (["--service", "elasticsearch", "--model-id", "m", "--num-threads", "0"], "--num-threads"),
     ],
 )
 def test_missing_settings_are_named_before_any_request(
-    es: RecordingES, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    es: RecordingES,
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("ES_RERANK_ENDPOINT_API_KEY", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     assert main(["endpoint", "create", "x", *argv]) == 2
     assert message in capsys.readouterr().err
     assert es.requests == []

@@ -141,3 +141,23 @@ def test_quantized_trace_loads_and_scores_close(tiny_cross_encoder: Path, tmp_pa
     got = es_style_scores(tmp_path, tiny_cross_encoder, QUERY, TEXTS)
     # int8 weights: close, not equal.
     np.testing.assert_allclose(got, expected, atol=0.05)
+
+
+def test_max_model_input_length_sets_what_es_feeds_the_model(
+    tiny_cross_encoder: Path, tmp_path: Path
+) -> None:
+    code = main(["upload-model", "--model", str(tiny_cross_encoder), "--trace-only",
+                 str(tmp_path), "--max-model-input-length", "64"])  # fmt: skip
+    assert code == 0
+    config = json.loads((tmp_path / CONFIG_FILE).read_text())
+    bert = config["inference_config"]["text_similarity"]["tokenization"]["bert"]
+    assert bert["max_sequence_length"] == 64  # the tokenizer alone says 128
+
+
+def test_max_model_input_length_must_be_positive(
+    tiny_cross_encoder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["upload-model", "--model", str(tiny_cross_encoder), "--trace-only",
+                 str(tmp_path), "--max-model-input-length", "0"])  # fmt: skip
+    assert code != 0
+    assert "--max-model-input-length must be at least 1, got 0" in capsys.readouterr().err

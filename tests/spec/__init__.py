@@ -1,0 +1,1 @@
+"""Request types of elastic/elasticsearch-specification, extracted for the endpoint tests."""
