@@ -10,7 +10,7 @@ new query, and ``str(query)`` is valid ES|QL.
 ...     .limit(3)
 ...     .keep("title", "_score")
 ... )
->>> print(str(q).replace(" | ", "\n| "))
+>>> print(str(q).replace(" | ", "\\n| "))
 FROM books METADATA _score
 | WHERE MATCH(description, "hobbit")
 | SORT _score DESC
