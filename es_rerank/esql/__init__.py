@@ -8,6 +8,7 @@ here with any es-rerank reranker, then ``LIMIT``/``SORT``/``KEEP``/``DROP``).
 FROM books METADATA _score | RERANK score = "q" ON title, author
 """
 
+from es_rerank.elastic.esql import ElasticsearchEsql
 from es_rerank.esql.commands import (
     DEFAULT_RERANK_INFERENCE_ID,
     Command,
@@ -23,7 +24,6 @@ from es_rerank.esql.commands import (
 )
 from es_rerank.esql.execute import (
     DEFAULT_RERANK_ROW_LIMIT,
-    ElasticsearchEsql,
     EsqlSource,
     run_external,
     run_native,

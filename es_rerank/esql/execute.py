@@ -27,12 +27,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
-from elasticsearch import Elasticsearch
-
-from es_rerank.elastic.esql import esql_query
-from es_rerank.elastic.inference import ElasticInferenceReranker, get_endpoint
+from es_rerank.elastic.esql import ElasticsearchEsql
 from es_rerank.errors import (
     EsRerankError,
     InferenceEndpointNotFoundError,
@@ -72,7 +69,6 @@ from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, chec
 
 __all__ = [
     "DEFAULT_RERANK_ROW_LIMIT",
-    "ElasticsearchEsql",
     "EsqlSource",
     "run_external",
     "run_native",
@@ -86,38 +82,25 @@ _INPUT_PREFIX = "__es_rerank_input_"
 
 @runtime_checkable
 class EsqlSource(Protocol):
-    """Something that runs ES|QL text and answers with an :class:`EsqlResult`."""
+    """Something that runs ES|QL text: it answers with an :class:`EsqlResult` or the JSON
+    body of ``POST _query``. An Elasticsearch client is taken as one too."""
 
-    def esql(self, query: str) -> EsqlResult: ...
-
-
-class ElasticsearchEsql:
-    """A cluster as an :class:`EsqlSource` (``POST _query``) that also serves its rerank
-    inference endpoints to the external path."""
-
-    def __init__(self, client: Elasticsearch) -> None:
-        self.client = client
-
-    def esql(self, query: str) -> EsqlResult:
-        return EsqlResult.from_response(esql_query(self.client, query))
-
-    def inference_reranker(self, inference_id: str) -> Reranker:
-        get_endpoint(self.client, inference_id)  # ES's "Inference endpoint not found [ID]"
-        return ElasticInferenceReranker(self.client, inference_id)
-
-    def __repr__(self) -> str:
-        return "ElasticsearchEsql()"
+    def esql(self, query: str) -> EsqlResult | Mapping[str, Any]: ...
 
 
-def _as_source(source: EsqlSource | Elasticsearch) -> EsqlSource:
-    # An Elasticsearch client has an ``esql`` namespace too: check for it first.
-    if isinstance(source, Elasticsearch):
+def _as_source(source: Any) -> EsqlSource:
+    # An Elasticsearch client has an ``esql.query`` API, not an esql(query) method.
+    api = getattr(source, "esql", None)
+    if api is not None and callable(getattr(api, "query", None)):
         return ElasticsearchEsql(source)
-    if isinstance(source, EsqlSource) and callable(source.esql):
-        return source
-    raise EsqlError(
-        f"source must be an Elasticsearch client or have esql(query) -> EsqlResult, got {source!r}"
-    )
+    if callable(api):
+        return cast(EsqlSource, source)
+    raise EsqlError(f"source must be an Elasticsearch client or have esql(query), got {source!r}")
+
+
+def _ask(source: EsqlSource, query: str) -> EsqlResult:
+    answer = source.esql(query)
+    return answer if isinstance(answer, EsqlResult) else EsqlResult.from_response(answer)
 
 
 def _as_query(query: EsqlQuery | str) -> EsqlQuery:
@@ -128,9 +111,10 @@ def _as_query(query: EsqlQuery | str) -> EsqlQuery:
     raise EsqlError(f"query must be an EsqlQuery or ES|QL text, got {query!r}")
 
 
-def run_native(query: EsqlQuery | str, *, source: EsqlSource | Elasticsearch) -> EsqlResult:
-    """The whole pipeline in Elasticsearch (``RERANK`` calls the cluster's endpoint)."""
-    return _as_source(source).esql(str(_as_query(query)))
+def run_native(query: EsqlQuery | str, *, source: Any) -> EsqlResult:
+    """The whole pipeline in Elasticsearch (``source``: a client or :class:`EsqlSource`);
+    ``RERANK`` calls the cluster's endpoint."""
+    return _ask(_as_source(source), str(_as_query(query)))
 
 
 RerankerSpec = Reranker | RerankFunction | Mapping[str, Reranker | RerankFunction]
@@ -215,7 +199,7 @@ def _scores(
 def run_external(
     query: EsqlQuery | str,
     *,
-    source: EsqlSource | Elasticsearch,
+    source: Any,
     reranker: RerankerSpec | None = None,
     row_limit: int | None = DEFAULT_RERANK_ROW_LIMIT,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -252,7 +236,7 @@ def run_external(
             inputs.append(name)
         else:
             inputs.append(item)
-    rows = src.esql(str(before))
+    rows = _ask(src, str(before))
     positions = [rows.index(name) for name in inputs]
     texts = [row_texts([row[p] for p in positions]) for row in rows.values]
     scores = _scores(scorer, command, texts, batch_size)
