@@ -8,7 +8,7 @@ Every error the package raises derives from :class:`EsRerankError`::
     ├── ConfigurationError (ValueError)          a bad argument, flag or environment value
     │   ├── RetrieverValidationError             breaks one of Elasticsearch's rules (.param)
     │   ├── RerankerNotConfiguredError           external execution has nothing to score with
-    │   └── EsqlError                            an ES|QL query not buildable, readable or runnable as asked
+    │   └── EsqlError                            an ES|QL query that cannot run as asked
     ├── LocalIndexError (ValueError)             a path that is not (or cannot be) a local index
     ├── MissingExtraError (ImportError)          an optional extra is not installed
     ├── ModelLoadError (RuntimeError)            a model could not be loaded

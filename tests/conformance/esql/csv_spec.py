@@ -20,12 +20,14 @@ class SpecCase:
     capabilities: tuple[str, ...] = field(default=())
 
 
-def _value(text: str, kind: str) -> Any:
+def value(text: str, kind: str, *, null: str = "null") -> Any:
+    """One CSV cell by its column type: ``null`` (the data files: an empty cell), a
+    ``[a, b]`` multi-value, a number, or the text."""
     text = text.strip()
-    if text == "null":
+    if text == null:
         return None
     if text.startswith("[") and text.endswith("]"):
-        return [_value(v, kind) for v in text[1:-1].split(",")]
+        return [value(v, kind, null=null) for v in text[1:-1].split(",")]
     if kind in ("double", "float"):
         return float(text)
     if kind in ("long", "integer"):
@@ -72,7 +74,7 @@ def parse(path: Path) -> list[SpecCase]:
         while lines[i].strip() != ";":
             if lines[i].strip() and not lines[i].strip().startswith("//"):
                 cells = lines[i].split("|")
-                rows.append(tuple(_value(c, t) for c, (_, t) in zip(cells, columns, strict=True)))
+                rows.append(tuple(value(c, t) for c, (_, t) in zip(cells, columns, strict=True)))
             i += 1
         i += 1
         query = " ".join(x.strip() for x in query_lines if x.strip())

@@ -27,6 +27,7 @@ from es_rerank.esql.table import (
 )
 from es_rerank.esql.text import split_top_level, unquote_identifier, unquote_string
 from tests.conformance.esql.bm25 import Bm25Field
+from tests.conformance.esql.csv_spec import value
 
 DATA = Path(__file__).resolve().parent / "data"
 DOC = "__doc"  # hidden column: the row's document, for full-text scoring
@@ -59,17 +60,12 @@ def _csv_fields(line: str) -> list[str]:
 _TYPES = {"text": "text", "keyword": "keyword", "integer": "integer", "float": "double"}
 
 
-def _convert(value: str, kind: str) -> Any:
-    value = value.strip()
-    if value == "":
-        return None
-    if value.startswith("[") and value.endswith("]"):
-        return [_convert(v, kind) for v in value[1:-1].split(",")]
-    if kind == "integer":
-        return int(value)
-    if kind == "float":
-        return as_float32(float(value))  # a float field, read back as ES|QL's double
-    return value
+def _convert(text: str, kind: str) -> Any:
+    cell = value(text, kind, null="")
+    if kind != "float" or cell is None:
+        return cell
+    # a float field, read back as ES|QL's double
+    return [as_float32(c) for c in cell] if isinstance(cell, list) else as_float32(cell)
 
 
 class Dataset:
