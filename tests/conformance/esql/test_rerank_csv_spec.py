@@ -17,10 +17,12 @@ from tests.conformance.esql.es_test_reranker import inverse_length
 from tests.conformance.esql.mini_esql import Dataset, LocalEsql, Unsupported, books
 
 BM25 = (
-    "the order before RERANK comes from ES's BM25 over the books index as ES's test loader "
-    "builds it (its books-settings.json is not in the snapshot read; its _score values "
-    "differ from one shard's, e.g. 1.4058 vs 0.6853 for FINAL WITNESS), and the local "
-    "executor's one-shard Lucene BM25 orders close scores differently"
+    "the order before RERANK is ES's BM25 on its test index, which this data does not "
+    "reproduce: ES's books index has 3 shards (index/settings/books-settings.json at "
+    "b6fe48ff), but even ES's routing (murmur3 of _id over 768 routing shards) with "
+    "per-shard BM25 gives 0.7242 where ES reports 1.4058 for FINAL WITNESS, so ES's "
+    "expectations likely come from the newer books.csv (the one with `collection`) that "
+    "the snapshot read lacks; the one-shard Lucene BM25 here orders close scores otherwise"
 )
 
 
