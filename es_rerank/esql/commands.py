@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -114,13 +113,9 @@ class Command:
 
 @dataclass(frozen=True)
 class RawCommand(Command):
-    """Any command kept as written; ``command`` is its upper-cased first word."""
+    """Any other command, kept as written."""
 
     source: str
-
-    @property
-    def command(self) -> str:
-        return self.source.split(None, 1)[0].upper() if self.source.strip() else ""
 
     def text(self) -> str:
         return self.source.strip()
@@ -334,8 +329,3 @@ def parse_command(source: str) -> Command:
     if keyword == "RERANK":
         return _parse_rerank(body)
     return RawCommand(text)
-
-
-def column_names(values: Sequence[str | EsqlExpression]) -> list[str]:
-    """The plain column names among ``RERANK ... ON`` items."""
-    return [v for v in values if isinstance(v, str)]
