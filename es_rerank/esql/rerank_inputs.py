@@ -42,12 +42,16 @@ __all__ = [
 #: ``RerankOperator.DEFAULT_BATCH_SIZE``: a request is closed once it holds this many inputs.
 DEFAULT_BATCH_SIZE = 10
 
-# Java's Character.isWhitespace is Python's isspace minus the no-break spaces.
-_NOT_JAVA_WHITESPACE = frozenset("\u00a0\u2007\u202f")
+# Java's Character.isWhitespace is Python's isspace minus the no-break spaces and NEL.
+_NOT_JAVA_WHITESPACE = frozenset("\u00a0\u2007\u202f\u0085")
 
 
 def has_text(text: str) -> bool:
-    """Java ``Strings.hasText``: some character is not whitespace."""
+    """Java ``Strings.hasText``: some character is not whitespace.
+
+    >>> has_text(" \\t\\n"), has_text("\\u00a0")
+    (False, True)
+    """
     return any(not ch.isspace() or ch in _NOT_JAVA_WHITESPACE for ch in text)
 
 
