@@ -17,6 +17,7 @@ from es_rerank.backends.local import LocalIndex
 from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
 from es_rerank.chunking import Chunk, ChunkRescorer, best_chunks, document_score
 from es_rerank.elastic import ConnectionOptions, ElasticInferenceReranker, ElasticsearchBackend
+from es_rerank.elastic.esql import ElasticsearchEsql
 from es_rerank.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -36,6 +37,7 @@ from es_rerank.errors import (
     RetrieverValidationError,
     UploadError,
 )
+from es_rerank.esql import EsqlColumn, EsqlError, EsqlExpression, EsqlQuery, EsqlResult
 from es_rerank.evaluation import Evaluation, evaluate
 from es_rerank.explain import HitExplanation, RerankExplanation
 from es_rerank.extras import MissingExtraError
@@ -70,9 +72,15 @@ __all__ = [
     "ElasticsearchConflictError",
     "ElasticsearchConnectionError",
     "ElasticsearchError",
+    "ElasticsearchEsql",
     "ElasticsearchNotFoundError",
     "ElasticsearchRequestError",
     "EsRerankError",
+    "EsqlColumn",
+    "EsqlError",
+    "EsqlExpression",
+    "EsqlQuery",
+    "EsqlResult",
     "Evaluation",
     "Hit",
     "HitExplanation",

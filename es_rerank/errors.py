@@ -7,7 +7,8 @@ Every error the package raises derives from :class:`EsRerankError`::
     EsRerankError
     ├── ConfigurationError (ValueError)          a bad argument, flag or environment value
     │   ├── RetrieverValidationError             breaks one of Elasticsearch's rules (.param)
-    │   └── RerankerNotConfiguredError           external execution has nothing to score with
+    │   ├── RerankerNotConfiguredError           external execution has nothing to score with
+    │   └── EsqlError                            an ES|QL query that cannot run as asked
     ├── LocalIndexError (ValueError)             a path that is not (or cannot be) a local index
     ├── MissingExtraError (ImportError)          an optional extra is not installed
     ├── ModelLoadError (RuntimeError)            a model could not be loaded
@@ -25,7 +26,8 @@ Every error the package raises derives from :class:`EsRerankError`::
         │   └── InferenceEndpointNotFoundError   ``Inference endpoint not found [ID]``
         └── ElasticsearchConflictError           409, or ``... already exists``
 
-(``MissingExtraError`` is defined in :mod:`es_rerank.extras`, ``ModelLoadError`` in
+(``MissingExtraError`` is defined in :mod:`es_rerank.extras`, ``EsqlError`` in
+:mod:`es_rerank.esql.commands`, ``ModelLoadError`` in
 :mod:`es_rerank.models` and ``RuntimeUnavailableError`` in :mod:`es_rerank.runtime.base`,
 beside the code that raises them.)
 

@@ -186,7 +186,7 @@ def _header(
     return RerankExplanation(
         path=path,
         inference_id=node.effective_inference_id,
-        field=node.field,
+        field=", ".join(node.fields) if node.fields is not None else node.field or "",
         inference_text=node.inference_text,
         rank_window_size=node.effective_rank_window_size,
         min_score=node.min_score,
@@ -371,7 +371,7 @@ def explain_native(
                 id=str(hit.get("_id")),
                 child_rank=child_rank,
                 child_score=child_score,
-                text=field_text(source, node.field) if isinstance(source, Mapping) else None,
+                text=field_text(source, node.field or "") if isinstance(source, Mapping) else None,
                 raw_score=denormalize(normalized) if normalized and normalized > 0 else None,
                 normalized_score=normalized,
                 min_score=node.min_score,

@@ -38,6 +38,7 @@ from es_rerank.explain import (
     explain_rerank_failure,
     mark_returned,
 )
+from es_rerank.multi_field import multi_field_call
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
 from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retrievers import (
@@ -178,8 +179,11 @@ class _Executor:
             node.retriever, [*filters, *filters_of(node.filter)], own, f"{path}.retriever"
         )
         window_hits = child.items[:own]
-        candidates = rerank_candidates(window_hits, node.field)
-        call = rerank_call(candidates, node.inference_text, node.effective_chunk_rescorer)
+        if node.fields is not None:
+            candidates, call = multi_field_call(window_hits, node.fields)
+        else:
+            candidates = rerank_candidates(window_hits, node.field or "")
+            call = rerank_call(candidates, node.inference_text, node.effective_chunk_rescorer)
         input_scores: list[float] = []
         if candidates:
             try:

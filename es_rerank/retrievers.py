@@ -273,6 +273,10 @@ class TextSimilarityReranker(Retriever):
     """The ``text_similarity_reranker`` retriever: rerank the child's top
     ``rank_window_size`` hits by the text of ``field`` against ``inference_text``.
 
+    ``fields`` (external only, instead of ``field``) reranks several fields as ES|QL's
+    ``RERANK ... ON f1, f2`` does: every value is scored and a hit keeps its best (see
+    :mod:`es_rerank.multi_field`); natively it is refused, ES|QL being the native way.
+
     ``min_score`` is compared with the reranker's RAW score, as ES does; returned scores
     are normalized (see :func:`es_rerank.normalize`). ``chunk_rescorer`` (ES 9.2+: a
     mapping as ES takes it, or a :class:`~es_rerank.ChunkRescorer`) sends each hit's best
@@ -294,7 +298,8 @@ class TextSimilarityReranker(Retriever):
     kind: ClassVar[str] = "text_similarity_reranker"
 
     retriever: Retriever
-    field: str
+    field: str | None = None
+    fields: Sequence[str] | None = None
     # inference_id before inference_text: the order of ES's documentation examples
     inference_id: str | None = None
     inference_text: str
@@ -311,7 +316,7 @@ class TextSimilarityReranker(Retriever):
                 "retriever",
                 "[text_similarity_reranker] retriever should have exactly one inner retriever",
             )
-        _check_str(self.kind, "field", self.field, required=True)
+        _check_fields(self)
         if not isinstance(self.inference_text, str):
             raise _fail(
                 "inference_text", "[text_similarity_reranker] [inference_text] must be a string"
@@ -361,6 +366,28 @@ class TextSimilarityReranker(Retriever):
 
     def children(self) -> list[Retriever]:
         return [self.retriever]
+
+
+def _check_fields(node: TextSimilarityReranker) -> None:
+    """``field``, or (external only) ``fields``: a non-empty list of field names."""
+    kind = node.kind
+    if node.fields is None:
+        if node.field is None:
+            raise _fail("field", f"[{kind}] required field [field] is missing")
+        _check_str(kind, "field", node.field, required=True)
+        return
+    if node.field is not None:
+        raise _fail("fields", f"[{kind}] takes [field] or [fields], not both")
+    if (
+        isinstance(node.fields, str | bytes)
+        or not isinstance(node.fields, Sequence)
+        or not node.fields
+        or not all(isinstance(f, str) and f for f in node.fields)
+    ):
+        raise _fail("fields", f"[{kind}] [fields] must be a non-empty list of field names")
+    if node.chunk_rescorer is not None:
+        raise _fail("fields", f"[{kind}] [fields] cannot be combined with [chunk_rescorer]")
+    object.__setattr__(node, "fields", tuple(node.fields))
 
 
 # ---------------------------------------------------------------- parsing

@@ -27,6 +27,7 @@ from es_rerank.backends.base import Backend, RetrieverBackend
 from es_rerank.errors import ConfigurationError
 from es_rerank.explain import explain_native
 from es_rerank.external import RerankerSpec, run_external
+from es_rerank.multi_field import multi_field_nodes, refuse_natively
 from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retrievers import Retriever, TextSimilarityReranker, retriever_from_dict
 from es_rerank.rules import check_request, convert_min_scores
@@ -91,10 +92,14 @@ def search(
         spec = convert_min_scores(spec)
     if mode == "auto":
         native = (
-            reranker is None and isinstance(backend, RetrieverBackend) and backend.supports_native()
+            reranker is None
+            and not multi_field_nodes(spec)  # fields=[...] runs only externally
+            and isinstance(backend, RetrieverBackend)
+            and backend.supports_native()
         )
         mode = "native" if native else "external"
     if mode == "native":
+        refuse_natively(spec)
         if reranker is not None:
             raise ConfigurationError(
                 "reranker= is not used in mode='native' (Elasticsearch calls the retriever's "
