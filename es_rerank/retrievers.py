@@ -449,8 +449,8 @@ class LinearRetriever(Retriever):
     ...     retrievers=[WeightedRetriever(retriever=StandardRetriever(), weight=5)],
     ...     normalizer="minmax",
     ... )
-    >>> linear.to_dict()
-    {'linear': {'retrievers': [{'retriever': {'standard': {}}, 'weight': 5}], 'normalizer': 'minmax'}}
+    >>> linear.to_dict()["linear"]["retrievers"]
+    [{'retriever': {'standard': {}}, 'weight': 5}]
     >>> linear.normalizers
     ['minmax']
     """
@@ -615,8 +615,8 @@ class RescorerRetriever(Retriever):
     in order, as in a search request's ``rescore``) over the child's top documents. Its
     window is the smallest rescorer ``window_size`` (default 10).
 
-    >>> r = RescorerRetriever(retriever=StandardRetriever(),
-    ...                       rescore={"window_size": 5, "query": {"rescore_query": {"match_all": {}}}})
+    >>> rescore = {"window_size": 5, "query": {"rescore_query": {"match_all": {}}}}
+    >>> r = RescorerRetriever(retriever=StandardRetriever(), rescore=rescore)
     >>> r.effective_rank_window_size
     5
     """
@@ -678,6 +678,7 @@ class RuleRetriever(Retriever):
     match_criteria: Mapping[str, Any]
     rank_window_size: int | None = None
     filter: QueryFilter | None = None
+    min_score: float | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -692,6 +693,7 @@ class RuleRetriever(Retriever):
             raise _fail("match_criteria", "matchCriteria must not be null or empty")
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)
         _check_filter(self.kind, self.filter)
+        _check_number(self.kind, "min_score", self.min_score)
         _check_str(self.kind, "_name", self.name, required=False)
 
     @property
@@ -709,10 +711,11 @@ class PinnedRetriever(Retriever):
     """The ``pinned`` retriever (ES 9.1+): documents ``ids`` (or ``docs``: ``{"_id",
     "_index"}`` objects) first, in the order given, then the child's results.
 
-    >>> PinnedRetriever(ids=["a"], docs=[{"_id": "b"}], retriever=StandardRetriever())
-    Traceback (most recent call last):
-    ...
-    es_rerank.errors.RetrieverValidationError: Both 'ids' and 'docs' cannot be specified at the same time
+    >>> try:
+    ...     PinnedRetriever(ids=["a"], docs=[{"_id": "b"}], retriever=StandardRetriever())
+    ... except ValueError as exc:
+    ...     print(exc)
+    Both 'ids' and 'docs' cannot be specified at the same time
     """
 
     kind: ClassVar[str] = "pinned"
@@ -722,6 +725,7 @@ class PinnedRetriever(Retriever):
     retriever: Retriever
     rank_window_size: int | None = None
     filter: QueryFilter | None = None
+    min_score: float | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -745,6 +749,7 @@ class PinnedRetriever(Retriever):
         _check_child(self.kind, self.retriever)
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)
         _check_filter(self.kind, self.filter)
+        _check_number(self.kind, "min_score", self.min_score)
         _check_str(self.kind, "_name", self.name, required=False)
 
     @property
@@ -785,6 +790,7 @@ class DiversifyRetriever(Retriever):
     retriever: Retriever
     rank_window_size: int | None = None
     filter: QueryFilter | None = None
+    min_score: float | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -800,6 +806,7 @@ class DiversifyRetriever(Retriever):
         _check_child(self.kind, self.retriever)
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)
         _check_filter(self.kind, self.filter)
+        _check_number(self.kind, "min_score", self.min_score)
         _check_str(self.kind, "_name", self.name, required=False)
 
     @property
