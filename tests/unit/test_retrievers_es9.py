@@ -1,15 +1,20 @@
 """The nine retrievers ES 9.x documents, as typed specs: every example body of ES's
 reference pages parses and round-trips unchanged, and bad parameters get ES's messages.
 
-Rules and messages from elastic/elasticsearch (path @ commit):
-- server/.../search/retriever/StandardRetrieverBuilder.java @ 037299c29cba55b1e008074e17b6a4cc923dfc94
-- x-pack/plugin/rank-rrf/.../rrf/RRFRetrieverBuilder.java @ 4b066361dd48f6c2e1570e579190e274c806928f
-- x-pack/plugin/rank-rrf/.../rrf/RRFRetrieverComponent.java @ bd6fc7e4b9aa1beded22c129c3fd06b07f9c131b
-- x-pack/plugin/rank-rrf/.../linear/LinearRetrieverBuilder.java @ 773c33ae4c4ba5f874c4b11e937dcf4eb2edd8c3
-- x-pack/plugin/rank-rrf/.../MultiFieldsInnerRetrieverUtils.java @ 773c33ae4c4ba5f874c4b11e937dcf4eb2edd8c3
-- server/.../search/retriever/RescorerRetrieverBuilder.java @ ed82f0d8810bc15962325253557f1252d57bc041
+Rules and messages from elastic/elasticsearch (path, then commit):
+- server/.../search/retriever/StandardRetrieverBuilder.java
+  037299c29cba55b1e008074e17b6a4cc923dfc94
+- x-pack/plugin/rank-rrf/.../rrf/RRFRetrieverBuilder.java
+  4b066361dd48f6c2e1570e579190e274c806928f
+- x-pack/plugin/rank-rrf/.../rrf/RRFRetrieverComponent.java
+  bd6fc7e4b9aa1beded22c129c3fd06b07f9c131b
+- x-pack/plugin/rank-rrf/.../linear/LinearRetrieverBuilder.java and
+  x-pack/plugin/rank-rrf/.../MultiFieldsInnerRetrieverUtils.java
+  773c33ae4c4ba5f874c4b11e937dcf4eb2edd8c3
+- server/.../search/retriever/RescorerRetrieverBuilder.java
+  ed82f0d8810bc15962325253557f1252d57bc041
 - x-pack/plugin/search-business-rules/.../retriever/PinnedRetrieverBuilder.java
-  @ 4eddd89eff25efe8aab3f239e38d2b4dfe451f77
+  4eddd89eff25efe8aab3f239e38d2b4dfe451f77
 """
 
 from __future__ import annotations
@@ -79,7 +84,11 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
             "query",
             "[linear] [query] must be provided when [fields] is specified",
         ),
-        ({"linear": {"query": "", "normalizer": "minmax"}}, "query", "[linear] [query] cannot be empty"),
+        (
+            {"linear": {"query": "", "normalizer": "minmax"}},
+            "query",
+            "[linear] [query] cannot be empty",
+        ),
         # LinearRetrieverBuilder.validate
         (
             {"linear": {"query": "q"}},
@@ -155,7 +164,13 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
         ({"pinned": {"ids": ["a"]}}, "retriever", "required field [retriever]"),
         # rule: ruleset ids are required and at most 10 (rule-retriever.md)
         (
-            {"rule": {"retriever": {"standard": {}}, "ruleset_ids": [], "match_criteria": {"q": 1}}},
+            {
+                "rule": {
+                    "retriever": {"standard": {}},
+                    "ruleset_ids": [],
+                    "match_criteria": {"q": 1},
+                }
+            },
             "ruleset_ids",
             "rulesetIds must not be null or empty",
         ),
@@ -177,24 +192,42 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
             "requires a lambda value",
         ),
         (
-            {"diversify": {"type": "mmr", "field": "v", "lambda": 2, "retriever": {"standard": {}}}},
+            {
+                "diversify": {
+                    "type": "mmr",
+                    "field": "v",
+                    "lambda": 2,
+                    "retriever": {"standard": {}},
+                }
+            },
             "lambda",
             "between 0.0 and 1.0",
         ),
         # StandardRetrieverBuilder options
         ({"standard": {"terminate_after": -1}}, "terminate_after", "terminateAfter must be > 0"),
         ({"standard": {"search_after": "x"}}, "search_after", "must be an array"),
-        ({"standard": {"collapse": {"inner_hits": {}}}}, "collapse", "[collapse] requires a [field]"),
+        (
+            {"standard": {"collapse": {"inner_hits": {}}}},
+            "collapse",
+            "[collapse] requires a [field]",
+        ),
         ({"standard": {"size": 3}}, "size", "[standard] unknown field [size]"),
         # knn options
         (
-            {"knn": {"field": "v", "query_vector": [1.0], "k": 1, "num_candidates": 1,
-                     "rescore_vector": {}}},
+            {
+                "knn": {
+                    "field": "v",
+                    "query_vector": [1.0],
+                    "k": 1,
+                    "num_candidates": 1,
+                    "rescore_vector": {},
+                }
+            },
             "rescore_vector",
             "[rescore_vector] requires [oversample]",
         ),
     ],
-)  # fmt: skip
+)
 def test_invalid_bodies_get_es_messages(body: dict[str, Any], param: str, message: str) -> None:
     with pytest.raises(RetrieverValidationError) as info:
         retriever_from_dict(body)
