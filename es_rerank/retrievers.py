@@ -320,7 +320,8 @@ class KnnRetriever(Retriever):
     kind: ClassVar[str] = "knn"
 
     field: str
-    query_vector: Sequence[float] | None = None
+    #: a list of numbers, or a hex-encoded byte vector
+    query_vector: Sequence[float] | str | None = None
     query_vector_builder: Mapping[str, Any] | None = None
     k: int
     num_candidates: int
@@ -354,10 +355,15 @@ class KnnRetriever(Retriever):
                 "query_vector",
                 "[knn] exactly one of [query_vector] or [query_vector_builder] must be provided",
             )
-        if self.query_vector is not None:
-            if isinstance(self.query_vector, str | bytes) or not isinstance(
-                self.query_vector, Sequence
-            ):
+        if isinstance(self.query_vector, str):
+            try:
+                bytes.fromhex(self.query_vector)
+            except ValueError:
+                raise _fail(
+                    "query_vector", "[knn] [query_vector] must be numbers or a hex-encoded string"
+                ) from None
+        elif self.query_vector is not None:
+            if isinstance(self.query_vector, bytes) or not isinstance(self.query_vector, Sequence):
                 raise _fail("query_vector", "[knn] [query_vector] must be a list of numbers")
             for v in self.query_vector:
                 _check_number(self.kind, "query_vector", v)

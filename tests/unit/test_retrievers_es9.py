@@ -285,3 +285,26 @@ def test_pinned_ids_come_from_ids_or_docs() -> None:
     assert PinnedRetriever(ids=["a", "b"], retriever=child).pinned_ids == ["a", "b"]
     docs = [{"_id": "c", "_index": "i"}, {"_id": "d"}]
     assert PinnedRetriever(docs=docs, retriever=child).pinned_ids == ["c", "d"]
+
+
+def test_knn_takes_a_hex_vector_and_sends_its_newer_options() -> None:
+    from es_rerank.rules import knn_query
+
+    body = {
+        "knn": {
+            "field": "v",
+            "query_vector": "0a1bff",
+            "k": 3,
+            "num_candidates": 9,
+            "rescore_vector": {"oversample": 2.0},
+            "visit_percentage": 5.0,
+        }
+    }
+    spec = retriever_from_dict(body)
+    assert spec.to_dict() == body
+    assert isinstance(spec, KnnRetriever)
+    sent = knn_query(spec, [])["knn"]
+    assert sent["query_vector"] == "0a1bff"
+    assert sent["rescore_vector"] == {"oversample": 2.0} and sent["visit_percentage"] == 5.0
+    with pytest.raises(RetrieverValidationError, match="hex-encoded"):
+        retriever_from_dict({"knn": {**body["knn"], "query_vector": "xyz"}})
