@@ -339,6 +339,7 @@ class _Executor:
             weights=node.weights,
             normalizers=node.normalizers,
             limit=own,
+            final_normalizer=node.final_normalizer,
         )
         return self._compound(node, filters, [Ranked(h) for h in combined], window, children)
 

@@ -74,6 +74,29 @@ def rerank(child: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]
 
 
 ALL_ORDER = ["d2", "d5", "d1", "d4", "d3"]
+# constant scores every backend gives alike (bool sums its clauses; match_all scores boost)
+LINEAR_A: dict[str, Any] = {
+    "standard": {
+        "query": {
+            "bool": {
+                "should": [
+                    {"match_all": {}},
+                    {
+                        "bool": {
+                            "must": {"match_all": {"boost": 2}},
+                            "filter": {"term": {"tag": "b"}},
+                        }
+                    },
+                ]
+            }
+        }
+    }
+}
+LINEAR_B: dict[str, Any] = {
+    "standard": {
+        "query": {"bool": {"must": {"match_all": {"boost": 3}}, "filter": {"term": {"g2": "y"}}}}
+    }
+}
 ALL_SCORES = [norm(3), norm(2), norm(1), norm(0.5), norm(-2)]
 
 CASES: list[Case] = [
@@ -322,23 +345,36 @@ CASES: list[Case] = [
         ids=["d3", "d4", "d1", "d2", "d5"],
         notes="child order d1..d5 fused with g2=y's d3, d4",
     ),
-    # linear and weighted rrf (LinearRetrieverBuilder @ 773c33ae, RRFRetrieverComponent
-    # @ bd6fc7e4); the filter-only child scores 0 everywhere, which minmax maps to 1.0
+    # linear (LinearRetrieverBuilder @ 773c33ae; minmax keeps equal scores and a top-level
+    # normalizer normalizes the sums, as ES 9.2's REST tests show). LINEAR_A scores d4, d5
+    # 3 and the rest 1; LINEAR_B scores d3, d4 3 (equal scores: minmax leaves them at 3)
     Case(
-        "linear_minmax_with_weights",
+        "linear_per_retriever_minmax_with_weights",
         DOCS,
         {
             "linear": {
                 "retrievers": [
-                    {"retriever": MATCH_ALL, "weight": 1},
-                    {"retriever": {"standard": {"filter": {"term": {"g2": "y"}}}}, "weight": 2},
-                ],
+                    {"retriever": LINEAR_A, "normalizer": "minmax"},
+                    {"retriever": LINEAR_B, "weight": 2, "normalizer": "minmax"},
+                ]
+            }
+        },
+        ids=["d4", "d3", "d5", "d1", "d2"],
+        scores=[7.0, 6.0, 1.0, 0.0, 0.0],
+        total=5,
+    ),
+    Case(
+        "linear_top_level_minmax_normalizes_the_sums",
+        DOCS,
+        {
+            "linear": {
+                "retrievers": [{"retriever": LINEAR_A}, {"retriever": LINEAR_B, "weight": 2}],
                 "normalizer": "minmax",
             }
         },
-        ids=["d3", "d4", "d1", "d2", "d5"],
-        scores=[3.0, 3.0, 1.0, 1.0, 1.0],
-        total=5,
+        ids=["d4", "d3", "d5", "d1", "d2"],
+        scores=[1.0, 0.75, 0.25, 0.0, 0.0],
+        notes="sums d1 1, d2 1, d3 7, d4 9, d5 3",
     ),
     Case(
         "rrf_with_weights",
@@ -362,19 +398,18 @@ CASES: list[Case] = [
             {
                 "linear": {
                     "retrievers": [
-                        {"retriever": MATCH_ALL},
-                        {"retriever": {"standard": {"filter": {"term": {"g2": "y"}}}}, "weight": 2},
+                        {"retriever": LINEAR_A, "normalizer": "minmax"},
+                        {"retriever": LINEAR_B, "weight": 2, "normalizer": "minmax"},
                     ],
-                    "normalizer": "minmax",
                     "rank_window_size": 3,
                 }
             },
             rank_window_size=3,
         ),
         size=3,
-        ids=["d1", "d4", "d3"],
-        scores=[norm(1), norm(0.5), norm(-2)],
-        notes="linear's top 3 are d3, d4 (3.0), d1 (1.0); reranked by raw 1, 0.5, -2",
+        ids=["d5", "d4", "d3"],
+        scores=[norm(2), norm(0.5), norm(-2)],
+        notes="linear's top 3 are d4, d3, d5; reranked by raw 2, 0.5, -2",
     ),
     Case(
         "reranker_over_rrf",

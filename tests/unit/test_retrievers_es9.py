@@ -98,7 +98,7 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
         (
             {"linear": {"retrievers": [{"retriever": {"standard": {}}, "normalizer": "zscore"}]}},
             "normalizer",
-            "Unknown ScoreNormalizer [zscore]",
+            "Unknown normalizer [zscore]",
         ),
         (
             {"linear": {"retrievers": [{"retriever": {"standard": {}}, "weight": -1}]}},
@@ -257,14 +257,24 @@ def test_weights_and_normalizers_resolve_like_es() -> None:
     std = StandardRetriever()
     rrf = RRFRetriever(retrievers=[std, WeightedRetriever(retriever=std, weight=2.0)])
     assert rrf.weights == [1.0, 2.0]
-    linear = LinearRetriever(
-        retrievers=[std, WeightedRetriever(retriever=std, weight=3, normalizer="l2_norm")],
-        normalizer="minmax",
+    per_child = LinearRetriever(
+        retrievers=[std, WeightedRetriever(retriever=std, weight=3, normalizer="l2_norm")]
     )
-    # a per-retriever normalizer wins over the top-level one (9.2+), which is the default
-    assert linear.weights == [1.0, 3.0]
-    assert linear.normalizers == ["minmax", "l2_norm"]
-    assert LinearRetriever(retrievers=[std]).normalizers == ["none"]
+    assert per_child.weights == [1.0, 3.0]
+    assert per_child.normalizers == ["none", "l2_norm"] and per_child.final_normalizer is None
+    # ES 9.2's REST tests (10_linear_retriever_normalizers.yml): with a top-level
+    # normalizer, [5] and [12] from two children score 5/13 and 12/13: the sums are
+    # normalized, and a child's own normalizer must be the same one
+    top = LinearRetriever(
+        retrievers=[std, WeightedRetriever(retriever=std, normalizer="l2_norm")],
+        normalizer="l2_norm",
+    )
+    assert top.normalizers == ["none", "none"] and top.final_normalizer == "l2_norm"
+    with pytest.raises(RetrieverValidationError, match="must match the top-level normalizer"):
+        LinearRetriever(
+            retrievers=[WeightedRetriever(retriever=std, normalizer="minmax")],
+            normalizer="l2_norm",
+        )
     # a bare retriever is wrapped, so the JSON is ES's wrapped form
     assert LinearRetriever(retrievers=[std]).to_dict() == {
         "linear": {"retrievers": [{"retriever": {"standard": {}}}]}

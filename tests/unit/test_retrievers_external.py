@@ -87,21 +87,40 @@ def pairs(result: SearchResult) -> list[tuple[str, float]]:
 
 def test_linear_minmax_with_weights() -> None:
     linear = LinearRetriever(
-        retrievers=[A, WeightedRetriever(retriever=B, weight=2)], normalizer="minmax"
+        retrievers=[
+            WeightedRetriever(retriever=A, normalizer="minmax"),
+            WeightedRetriever(retriever=B, weight=2, normalizer="minmax"),
+        ]
     )
     result = run(linear)
-    # A minmax: d4 1, d1 .5, d3 .5, d2 0, d5 0; B's equal scores normalize to 1.0 each
+    # A minmax: d4 1, d1 .5, d3 .5, d2 0, d5 0; B's equal scores (1.0) stay as they are
     assert pairs(result) == [("d4", 3.0), ("d2", 2.0), ("d1", 0.5), ("d3", 0.5), ("d5", 0.0)]
     assert (result.total, result.total_relation) == (5, "eq")  # A matches every doc
 
 
-def test_linear_l2_norm_none_and_per_retriever_normalizer_precedence() -> None:
+def test_minmax_keeps_equal_scores_as_they_are() -> None:
+    # ES's REST test "linear retriever with custom sort and score for nested retrievers":
+    # two docs at 10 (min == max) are normalized to 10
+    boosted = StandardRetriever(query={"match_all": {"boost": 4}})
+    linear = LinearRetriever(retrievers=[WeightedRetriever(retriever=boosted, normalizer="minmax")])
+    assert {h.score for h in run(linear).hits} == {4.0}
+
+
+def test_top_level_normalizer_normalizes_the_weighted_sums() -> None:
+    linear = LinearRetriever(
+        retrievers=[A, WeightedRetriever(retriever=B, weight=2)], normalizer="minmax"
+    )
+    # sums: d4 3+2, d2 1+2, d1 2, d3 2, d5 1; minmax over [5, 3, 2, 2, 1]
+    result = run(linear)
+    assert pairs(result) == [("d4", 1.0), ("d2", 0.5), ("d1", 0.25), ("d3", 0.25), ("d5", 0.0)]
+
+
+def test_linear_l2_norm_and_none() -> None:
     linear = LinearRetriever(
         retrievers=[
             WeightedRetriever(retriever=A, normalizer="l2_norm"),
             WeightedRetriever(retriever=B, weight=0.5),
-        ],
-        normalizer="none",
+        ]
     )
     norm = math.sqrt(3**2 + 2**2 + 2**2 + 1 + 1)
     expected = {
@@ -118,8 +137,10 @@ def test_linear_l2_norm_none_and_per_retriever_normalizer_precedence() -> None:
 
 def test_linear_min_score_drops_hits_and_the_total_counts_what_passes() -> None:
     linear = LinearRetriever(
-        retrievers=[A, WeightedRetriever(retriever=B, weight=2)],
-        normalizer="minmax",
+        retrievers=[
+            WeightedRetriever(retriever=A, normalizer="minmax"),
+            WeightedRetriever(retriever=B, weight=2, normalizer="minmax"),
+        ],
         min_score=1.0,
     )
     result = run(linear)
