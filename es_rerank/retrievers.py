@@ -764,8 +764,12 @@ class PinnedRetriever(Retriever):
         pinned = self.pinned_ids
         if len(pinned) > 100:
             raise _fail("ids", f"[pinned] Max of 100 ids exceeded: {len(pinned)} provided.")
-        if len(set(pinned)) != len(pinned):
-            raise _fail("ids", "[pinned] Duplicate id found in list")
+        if self.ids is not None and len(set(pinned)) != len(pinned):
+            duplicate = next(i for i in pinned if pinned.count(i) > 1)
+            raise _fail("ids", f"[pinned] duplicate id found in list: {duplicate}")
+        keys = [(d.get("_index"), d["_id"]) for d in self.docs or ()]
+        if len(set(keys)) != len(keys):
+            raise _fail("docs", "[pinned] duplicate doc found in list")
         _check_child(self.kind, self.retriever)
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)
         _check_filter(self.kind, self.filter)

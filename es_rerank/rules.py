@@ -203,11 +203,50 @@ def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[st
             f"or equal to [size: {size}]",
         )
     for node in walk(retriever):
-        child = node.retriever if isinstance(node, RescorerRetriever) else None
-        if isinstance(child, StandardRetriever) and child.sort is not None:
+        _check_children(node)
+
+
+def _sorts_by_score_only(sort: Any) -> bool:
+    items = sort if isinstance(sort, list) else [sort]
+    return all(item == "_score" or (isinstance(item, Mapping) and set(item) == {"_score"})
+               for item in items)  # fmt: skip
+
+
+def _check_children(node: Retriever) -> None:
+    """ES's checks of a compound node against its children: a compound child's window is at
+    least the parent's (``CompoundRetrieverBuilder.validate``); no sorted child under a
+    ``rescorer``; a ``pinned`` child with a query, sorted by score only
+    (``PinnedRetrieverBuilder``)."""
+    window = own_window(node)
+    for child in node.children():
+        child_window = own_window(child)
+        if window is not None and child_window is not None and window > child_window:
+            param = "window_size" if isinstance(node, RescorerRetriever) else "rank_window_size"
+            child_param = (
+                "window_size" if isinstance(child, RescorerRetriever) else "rank_window_size"
+            )
+            raise RetrieverValidationError(
+                param,
+                f"[{node.kind}] requires [{param}: {window}] to be smaller than or equal to "
+                f"its sub retriever's {child.kind} [{child_param}: {child_window}]",
+            )
+        if not isinstance(child, StandardRetriever):
+            continue
+        if isinstance(node, RescorerRetriever) and child.sort is not None:
             raise RetrieverValidationError(
                 "sort", "Cannot use [sort] option in conjunction with [rescore]."
             )
+        if isinstance(node, PinnedRetriever):
+            if child.query is None:
+                raise RetrieverValidationError(
+                    "query", "Underlying query cannot be null for pinned retriever"
+                )
+            if child.sort is not None and not _sorts_by_score_only(child.sort):
+                raise RetrieverValidationError(
+                    "sort",
+                    "[pinned] retriever only supports sorting by score, invalid sort "
+                    f"criterion: {child.sort}",
+                )
 
 
 def leaf_window(retriever: Retriever, size: int, from_: int) -> int:

@@ -162,6 +162,16 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
             "Either 'ids' or 'docs' must be provided and non-empty for pinned retriever",
         ),
         ({"pinned": {"ids": ["a"]}}, "retriever", "required field [retriever]"),
+        (
+            {"pinned": {"ids": ["a", "a"], "retriever": {"standard": {}}}},
+            "ids",
+            "duplicate id found",
+        ),
+        (
+            {"pinned": {"docs": [{"_id": "a"}, {"_id": "a"}], "retriever": {"standard": {}}}},
+            "docs",
+            "duplicate doc found",
+        ),
         # rule: ruleset ids are required and at most 10 (rule-retriever.md)
         (
             {

@@ -312,10 +312,10 @@ class FakeCluster(MemoryBackend):
 def test_a_subtree_without_a_reranker_runs_in_elasticsearch_as_one_retriever() -> None:
     cluster = FakeCluster(DOCS, native=True)
     rrf = RRFRetriever(retrievers=[A, B], rank_window_size=5)
-    tree = rerank(rrf, filter={"term": {"tag": "b"}}, rank_window_size=8)
+    tree = rerank(rrf, filter={"term": {"tag": "b"}}, rank_window_size=5)
     result = run(tree, cluster, size=5)
     (sent, size), = cluster.retriever_calls  # fmt: skip
-    # the rrf subtree with the reranker's filter, its own window bounding the size
+    # the rrf subtree with the reranker's filter, asked for its window
     assert sent == {"rrf": {**rrf.to_dict()["rrf"], "filter": [{"term": {"tag": "b"}}]}}
     assert size == 5
     assert cluster.calls == []  # no leaf query ran client-side
@@ -472,3 +472,28 @@ def test_hits_carry_sort_values() -> None:
     hits = MemoryBackend(DOCS).search_request(None, size=2, options={"sort": ["num"]})
     assert [(h.id, h.sort) for h in hits] == [("d2", (1,)), ("d3", (2,))]
     assert isinstance(hits[0], Hit)
+
+
+def test_es_checks_of_children_run_before_anything() -> None:
+    """CompoundRetrieverBuilder.validate (a2c648923183b8c31f1075db6a90e7e996334d2b) and
+    PinnedRetrieverBuilder (4eddd89eff25): checked before any query runs."""
+    backend = MemoryBackend(DOCS)
+    nested = RRFRetriever(retrievers=[rerank(A, rank_window_size=5), B])
+    with pytest.raises(RetrieverValidationError) as info:
+        run(nested, backend)
+    assert str(info.value) == (
+        "[rrf] requires [rank_window_size: 10] to be smaller than or equal to its sub "
+        "retriever's text_similarity_reranker [rank_window_size: 5]"
+    )
+    rescore = {"window_size": 10, "query": {"rescore_query": {"match_all": {}}}}
+    small_rrf = RRFRetriever(retrievers=[A, B], rank_window_size=5)
+    with pytest.raises(RetrieverValidationError, match=r"\[window_size: 10\] to be smaller"):
+        run(RescorerRetriever(retriever=small_rrf, rescore=rescore), backend, size=5)
+    with pytest.raises(RetrieverValidationError, match="Underlying query cannot be null"):
+        run(PinnedRetriever(ids=["d1"], retriever=StandardRetriever()), backend)
+    by_id = StandardRetriever(query={"match_all": {}}, sort=[{"_id": "desc"}])
+    with pytest.raises(RetrieverValidationError, match="only supports sorting by score"):
+        run(PinnedRetriever(ids=["d1"], retriever=by_id), backend)
+    assert backend.calls == []
+    by_score = StandardRetriever(query={"match_all": {}}, sort=["_score"])
+    assert run(PinnedRetriever(ids=["d5"], retriever=by_score), size=2).hits[0].id == "d5"
