@@ -28,12 +28,24 @@ from es_rerank.errors import ConfigurationError
 from es_rerank.explain import explain_native
 from es_rerank.external import RerankerSpec, run_external
 from es_rerank.results import SearchHit, SearchResult
+from es_rerank.retriever_tree import own_window
 from es_rerank.retrievers import Retriever, TextSimilarityReranker, retriever_from_dict
 from es_rerank.rules import check_request, convert_min_scores
 
-__all__ = ["MinScoreSpace", "Mode", "RerankerSpec", "SearchHit", "SearchResult", "search"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "MinScoreSpace",
+    "Mode",
+    "RerankerSpec",
+    "SearchHit",
+    "SearchResult",
+    "default_size",
+    "search",
+]
 
 Mode = Literal["auto", "native", "external"]
+#: ES's ``size`` when a search has none and its retriever is a leaf
+DEFAULT_SIZE = 10
 MinScoreSpace = Literal["raw", "normalized"]
 
 
@@ -42,7 +54,7 @@ def search(
     *,
     backend: Backend,
     reranker: RerankerSpec | None = None,
-    size: int = 10,
+    size: int | None = None,
     from_: int = 0,
     mode: Mode = "auto",
     source: bool | Sequence[str] = True,
@@ -66,7 +78,11 @@ def search(
 
     ``min_score_space="normalized"`` reads every ``min_score`` in the units of returned
     scores and converts it to ES's raw units with :func:`es_rerank.min_score_to_raw`.
-    Top-level ``query``/``knn``/``sort``/``rescore``/``search_after``/``terminate_after``
+    ``size`` left out is ES's: 10, or for a compound retriever (``rrf``,
+    ``text_similarity_reranker``, ...) its ``rank_window_size`` (a search without ``size``
+    returns the whole window, ``RankDocsRetrieverBuilder``); a given ``size`` above the window
+    is refused, as in ES. Top-level
+    ``query``/``knn``/``sort``/``rescore``/``search_after``/``terminate_after``
     cannot be combined with a retriever, as in ES. ``result.total`` is the number of
     documents the child matched, as ES reports it.
 
@@ -86,6 +102,7 @@ def search(
         raise ConfigurationError(
             f"min_score_space must be 'raw' or 'normalized', got {min_score_space!r}"
         )
+    size = default_size(spec) if size is None else size
     check_request(spec, size, from_, top_level)
     if min_score_space == "normalized":
         spec = convert_min_scores(spec)
@@ -120,6 +137,18 @@ def search(
         source=source,
         explain=explain,
     )
+
+
+def default_size(spec: Retriever) -> int:
+    """The number of hits ES returns for ``spec`` when the request has no ``size``.
+
+    >>> from es_rerank import RRFRetriever, StandardRetriever
+    >>> default_size(StandardRetriever()), default_size(
+    ...     RRFRetriever(retrievers=[StandardRetriever()], rank_window_size=3))
+    (10, 3)
+    """
+    window = own_window(spec)
+    return DEFAULT_SIZE if window is None else window
 
 
 def with_native_explanation(spec: Retriever, result: SearchResult, *, from_: int) -> SearchResult:

@@ -53,7 +53,7 @@ async def search(
     *,
     backend: AsyncBackend | Backend,
     reranker: AsyncRerankerSpec | None = None,
-    size: int = 10,
+    size: int | None = None,
     from_: int = 0,
     mode: Mode = "auto",
     source: bool | Sequence[str] = True,

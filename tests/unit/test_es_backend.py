@@ -319,7 +319,7 @@ def test_client_side_rules_fail_before_any_request(cluster: Any) -> None:
     with pytest.raises(
         ValueError, match=r"\[rank_window_size: 3\] be greater than or equal to \[size: 10\]"
     ):
-        search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native")
+        search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native", size=10)
     assert server.requests == []
 
 

@@ -497,3 +497,24 @@ def test_es_checks_of_children_run_before_anything() -> None:
     assert backend.calls == []
     by_score = StandardRetriever(query={"match_all": {}}, sort=["_score"])
     assert run(PinnedRetriever(ids=["d5"], retriever=by_score), size=2).hits[0].id == "d5"
+
+
+def test_without_size_a_compound_top_returns_its_window_as_es_does() -> None:
+    """ES's REST test "pinned retriever with rank window size" (10_pinned_retriever.yml):
+    rank_window_size 1 and no size give 1 hit; RankDocsRetrieverBuilder sets an unset size
+    to the window, and only a given size is checked against it."""
+    pinned = PinnedRetriever(ids=["d1", "d2"], retriever=A, rank_window_size=1)
+    result = search(pinned, backend=MemoryBackend(DOCS))
+    assert [h.id for h in result.hits] == ["d1"]
+    assert result.hits[0].score == pytest.approx(1.7014124e38)
+    assert (
+        len(
+            search(
+                RRFRetriever(retrievers=[A], rank_window_size=4), backend=MemoryBackend(DOCS)
+            ).hits
+        )
+        == 4
+    )
+    assert len(search(A, backend=MemoryBackend(DOCS * 3)).hits) == 10
+    with pytest.raises(RetrieverValidationError, match=r"\[size: 10\]"):
+        search(pinned, backend=MemoryBackend(DOCS), size=10)
