@@ -240,8 +240,18 @@ def _check_multi_field(kind: str, retrievers: object, query: object, fields_: ob
             raise _fail("query", f"[{kind}] [query] must be provided when [fields] is specified")
         if not query:
             raise _fail("query", f"[{kind}] [query] cannot be empty")
+        if fields_ is not None and not fields_:
+            raise _fail("fields", f"[{kind}] [fields] cannot be empty")
         if retrievers:
             raise _fail("retrievers", f"[{kind}] cannot combine [retrievers] and [query]")
+        for name in fields_ or ():
+            _, _, boost = name.partition("^")
+            try:
+                negative = bool(boost) and float(boost) < 0
+            except ValueError:
+                raise _fail("fields", f"[{kind}] [fields] has a bad weight in [{name}]") from None
+            if negative:
+                raise _fail("fields", f"[{kind}] per-field weights must be non-negative")
     elif not retrievers:
         raise _fail("retrievers", f"[{kind}] must provide [retrievers] or [query]")
 
@@ -408,12 +418,6 @@ class RRFRetriever(Retriever):
 
     def __post_init__(self) -> None:
         _check_entries(self.kind, self.retrievers, wrapped_only=False)
-        if self.retrievers is not None and not self.retrievers and self.query is None:
-            raise _fail("retrievers", "[rrf] requires at least one retriever in [retrievers]")
-        if self.retrievers and self.fields:
-            raise _fail("fields", "Cannot specify both [retrievers] and [fields]")
-        if self.fields and self.query is None:
-            raise _fail("query", "[query] must be specified when [fields] is used")
         _check_multi_field(self.kind, self.retrievers, self.query, self.fields)
         _check_int(self.kind, "rank_constant", self.rank_constant, minimum=1)
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)

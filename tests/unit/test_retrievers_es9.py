@@ -127,16 +127,25 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
             "weight",
             "unknown field [weight] after retriever",
         ),
-        # RRFRetrieverBuilder.PARSER
+        # the multi-field format's messages in ES's REST test 310_rrf_retriever_simplified.yml
+        # ("Missing required params", "Negative weight validation")
         (
-            {"rrf": {"retrievers": [{"standard": {}}], "fields": ["a"], "query": "q"}},
+            {"rrf": {"retrievers": [{"standard": {}}], "fields": ["a"]}},
+            "query",
+            "[rrf] [query] must be provided when [fields] is specified",
+        ),
+        ({"rrf": {"fields": ["a"], "query": ""}}, "query", "[rrf] [query] cannot be empty"),
+        ({"rrf": {"fields": [], "query": "foo"}}, "fields", "[rrf] [fields] cannot be empty"),
+        ({"rrf": {}}, "retrievers", "[rrf] must provide [retrievers] or [query]"),
+        (
+            {"rrf": {"fields": ["text_1^-1"], "query": "foo"}},
             "fields",
-            "Cannot specify both [retrievers] and [fields]",
+            "[rrf] per-field weights must be non-negative",
         ),
         (
-            {"rrf": {"fields": ["a"]}},
-            "query",
-            "[query] must be specified when [fields] is used",
+            {"rrf": {"retrievers": [{"standard": {}}], "query": "q"}},
+            "retrievers",
+            "[rrf] cannot combine [retrievers] and [query]",
         ),
         # RescorerRetrieverBuilder
         (
