@@ -49,7 +49,7 @@ from es_rerank.explain import (
     explain_rerank_failure,
     mark_returned,
 )
-from es_rerank.fusion import linear_combine, pin_scores, rescore_combine
+from es_rerank.fusion import linear_combine, pin_scores, rescore_combine, tied_ids
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
 from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retriever_tree import expand_multi_field, has_reranker, own_window, walk
@@ -321,27 +321,49 @@ class _Executor:
     def _rrf(self, node: RRFRetriever, filters: list[Query], window: int, path: str) -> _Ranking:
         own = node.effective_rank_window_size
         children = self._children(node, filters, own, path)
-        fused = rrf_fuse(
-            [c.items[:own] for c in children],
-            rank_constant=node.effective_rank_constant,
-            limit=own,
-            weights=node.weights,
-        )
-        return self._compound(node, filters, fused, window, children)
+        rankings = [c.items[:own] for c in children]
+        k, weights = node.effective_rank_constant, node.weights
+        fused = rrf_fuse(rankings, rank_constant=k, limit=None, weights=weights)
+        order = self._index_order([r.hit for r in fused])
+        if order is not None:
+            fused = rrf_fuse(rankings, rank_constant=k, limit=None, weights=weights, order=order)
+        return self._compound(node, filters, fused[:own], window, children)
 
     def _linear(
         self, node: LinearRetriever, filters: list[Query], window: int, path: str
     ) -> _Ranking:
         own = node.effective_rank_window_size
         children = self._children(node, filters, own, path)
-        combined = linear_combine(
-            [[r.hit for r in c.items[:own]] for c in children],
-            weights=node.weights,
-            normalizers=node.normalizers,
-            limit=own,
-            final_normalizer=node.final_normalizer,
+        rankings = [[r.hit for r in c.items[:own]] for c in children]
+
+        def combine(order: Mapping[str, int] | None = None) -> list[Hit]:
+            return linear_combine(
+                rankings,
+                weights=node.weights,
+                normalizers=node.normalizers,
+                limit=None,
+                final_normalizer=node.final_normalizer,
+                order=order,
+            )
+
+        combined = combine()
+        order = self._index_order(combined)
+        if order is not None:
+            combined = combine(order)
+        ranked = [Ranked(h) for h in combined[:own]]
+        return self._compound(node, filters, ranked, window, children)
+
+    def _index_order(self, hits: Sequence[Hit]) -> dict[str, int] | None:
+        """Where equal fused scores need ES's tie-break (Lucene doc id: index order), the
+        tied documents' index order, asked of a backend that sorts by ``_doc``; ``None``
+        without ties or without such a backend (ties then keep first-seen order)."""
+        tied = tied_ids(hits)
+        if not tied or not isinstance(self.backend, SearchRequestBackend):
+            return None
+        ordered = self.backend.search_request(
+            {"ids": {"values": tied}}, size=len(tied), options={"sort": ["_doc"]}
         )
-        return self._compound(node, filters, [Ranked(h) for h in combined], window, children)
+        return {h.id: i for i, h in enumerate(ordered)}
 
     def _compound(
         self,

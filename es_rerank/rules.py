@@ -37,10 +37,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from es_rerank.backends.base import Hit
 from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
+from es_rerank.fusion import rank_order
 from es_rerank.retriever_tree import map_children, own_window, walk
 from es_rerank.retrievers import (
     KnnRetriever,
@@ -339,22 +342,24 @@ def rrf_fuse(
     rankings: Sequence[Sequence[Ranked]],
     *,
     rank_constant: int,
-    limit: int,
+    limit: int | None,
     weights: Sequence[float] | None = None,
+    order: Mapping[str, int] | None = None,
 ) -> list[Ranked]:
     """Reciprocal rank fusion: ``sum(weight / (rank_constant + rank))`` over the rankings
-    a document appears in (weights 1.0 unless given, ES 9.2+); ties keep first-seen order."""
+    a document appears in (weights 1.0 unless given, ES 9.2+), in float32 as ES sums it;
+    ties in ``order`` (index order), else first-seen order (:func:`rank_order`)."""
     scores: dict[str, float] = {}
     first: dict[str, Hit] = {}
     for i, ranking in enumerate(rankings):
-        weight = 1.0 if weights is None else weights[i]
+        weight = np.float32(1.0 if weights is None else weights[i])
         for rank, ranked in enumerate(ranking, start=1):
             hid = ranked.hit.id
-            scores[hid] = scores.get(hid, 0.0) + weight / (rank_constant + rank)
+            term = weight * (np.float32(1.0) / np.float32(rank_constant + rank))
+            scores[hid] = float(np.float32(scores.get(hid, 0.0)) + term)
             first.setdefault(hid, ranked.hit)
-    # dicts keep first-seen order, so the stable sort breaks ties by it
-    order = sorted(scores, key=lambda hid: -scores[hid])
-    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in order[:limit]]
+    ids = rank_order(scores, order)[:limit]
+    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in ids]
 
 
 def page(ranked: Sequence[Ranked], from_: int, size: int) -> list[Ranked]:

@@ -462,7 +462,8 @@ def test_async_search_runs_the_same_rules() -> None:
         )
     )
     assert [h.id for h in result.hits] == ["d2", "d5", "d1", "d4", "d3"]
-    assert backend.requests == 1
+    # the sorted child, then the index order of linear's tied documents
+    assert backend.requests == 2
     hits = asyncio.run(es_rerank.asyncio.search(PinnedRetriever(ids=["d3"], retriever=B),
                                                 backend=backend))  # fmt: skip
     assert [h.id for h in hits.hits] == ["d3", "d2", "d4"]
@@ -518,3 +519,16 @@ def test_without_size_a_compound_top_returns_its_window_as_es_does() -> None:
     assert len(search(A, backend=MemoryBackend(DOCS * 3)).hits) == 10
     with pytest.raises(RetrieverValidationError, match=r"\[size: 10\]"):
         search(pinned, backend=MemoryBackend(DOCS), size=10)
+
+
+def test_equal_fused_scores_break_ties_by_index_order_as_lucene_does() -> None:
+    """ES sorts RRF and linear rank docs by score, then by Lucene doc id (RRFRankDoc,
+    LinearRankDoc compareTo); REST test 350_rrf_retriever_pagination ("doc 4 before doc 5
+    at 1/11 each"). d4 is seen first here, but d2 was indexed first."""
+    desc = StandardRetriever(query={"term": {"tag": "b"}}, sort=[{"num": "desc"}])  # d4, d2
+    asc = StandardRetriever(query={"term": {"tag": "b"}}, sort=[{"num": "asc"}])  # d2, d4
+    fused = run(RRFRetriever(retrievers=[desc, asc]))
+    assert [h.id for h in fused.hits] == ["d2", "d4"]
+    assert fused.hits[0].score == fused.hits[1].score
+    linear = run(LinearRetriever(retrievers=[desc, asc]))
+    assert [h.id for h in linear.hits] == ["d2", "d4"]
