@@ -196,6 +196,8 @@ class _Executor:
             return False
         if not isinstance(self.backend, RetrieverBackend):
             return False
+        if any(isinstance(n, RuleRetriever | DiversifyRetriever) for n in walk(node)):
+            return True  # only the cluster can run them: let it answer, license or not
         if self._native is None:
             self._native = bool(self.backend.supports_native())
         return self._native

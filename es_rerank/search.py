@@ -83,8 +83,9 @@ def search(
     returns the whole window, ``RankDocsRetrieverBuilder``); a given ``size`` above the window
     is refused, as in ES. Top-level
     ``query``/``knn``/``sort``/``rescore``/``search_after``/``terminate_after``
-    cannot be combined with a retriever, as in ES. ``result.total`` is the number of
-    documents the child matched, as ES reports it.
+    cannot be combined with a retriever, as in ES. ``result.total`` is ES's ``hits.total``:
+    the documents the child retrievers matched, or with a ``min_score`` on the top
+    retriever or one of its children, the ranked documents that pass it.
 
     ``explain=True`` fills ``result.explanation`` (one
     :class:`~es_rerank.explain.RerankExplanation` per reranker node, outermost first) and

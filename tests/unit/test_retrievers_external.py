@@ -331,6 +331,13 @@ def test_rule_subtree_runs_natively_on_elasticsearch() -> None:
     assert [h.id for h in result.hits] == ["d2", "d5"]
 
 
+def test_rule_subtree_goes_to_the_cluster_whatever_its_license() -> None:
+    cluster = FakeCluster(DOCS, native=False)
+    rule = RuleRetriever(retriever=A, ruleset_ids=["r"], match_criteria={"query_string": "x"})
+    run(rerank(rule), cluster)
+    assert [call[0] for call in cluster.retriever_calls] == [rule.to_dict()]
+
+
 def test_without_native_retrievers_the_subtree_is_computed_client_side() -> None:
     cluster = FakeCluster(DOCS, native=False)
     result = run(rerank(RRFRetriever(retrievers=[A, B])), cluster)
