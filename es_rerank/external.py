@@ -164,10 +164,13 @@ def _min_score_of(node: Retriever) -> float | None:
 
 def _with_min_score_rule(node: Retriever, ranking: _Ranking) -> _Ranking:
     """ES's ``hits.total`` for a compound node at the top: with a ``min_score`` on the node
-    or on one of its children, the search runs with that ``min_score`` (or
-    ``Float.MIN_VALUE``) over the rank docs, so the total counts only the rank docs
-    (``RankDocsRetrieverBuilder.extractToSearchSourceBuilder``, ``sourceHasMinScore``)."""
-    if _min_score_of(node) is None and all(_min_score_of(c) is None for c in node.children()):
+    or anywhere below it, the search runs with that ``min_score`` (or ``Float.MIN_VALUE``)
+    over the rank docs, so the total counts only the rank docs
+    (``RankDocsRetrieverBuilder.extractToSearchSourceBuilder``, ``sourceHasMinScore``;
+    nested trees: "Multi-level nested retrievers with min_score" in ES's
+    retrievers-examples.md, whose total "reflects only the documents passing the inner
+    min_score threshold")."""
+    if all(_min_score_of(n) is None for n in walk(node)):
         return ranking
     ranking.reported = (len(ranking.items), "eq")
     return ranking

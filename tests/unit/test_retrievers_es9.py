@@ -37,6 +37,8 @@ from es_rerank.retrievers import (
     TextSimilarityReranker,
     WeightedRetriever,
 )
+from es_rerank.rules import check_request
+from es_rerank.search import default_size
 from tests.unit.es_doc_retriever_examples import COMMITS, EXAMPLES
 
 KINDS = {
@@ -62,6 +64,12 @@ def test_every_reference_page_example_parses_and_round_trips_unchanged(
     assert isinstance(spec, KINDS[kind])
     assert spec.to_dict() == body
     assert retriever_from_dict(spec.to_dict()) == spec
+
+
+@pytest.mark.parametrize("body", [e[2] for e in EXAMPLES], ids=[f"{e[0]}#{e[1]}" for e in EXAMPLES])
+def test_every_example_passes_the_request_checks_es_passes(body: dict[str, Any]) -> None:
+    spec = retriever_from_dict(body)
+    check_request(spec, default_size(spec), 0, {})  # ES runs them: no client-side refusal
 
 
 def test_the_examples_cover_all_nine_documented_retrievers() -> None:

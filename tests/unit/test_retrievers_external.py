@@ -20,6 +20,7 @@ Rules from elastic/elasticsearch (path @ commit):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -539,3 +540,25 @@ def test_equal_fused_scores_break_ties_by_index_order_as_lucene_does() -> None:
     assert fused.hits[0].score == fused.hits[1].score
     linear = run(LinearRetriever(retrievers=[desc, asc]))
     assert [h.id for h in linear.hits] == ["d2", "d4"]
+
+
+def test_a_min_score_deep_in_the_tree_makes_the_total_count_the_rank_docs() -> None:
+    """ES's retrievers-examples.md @ 676c3e985a541a68db6676787a5088734eb6b47e, "Multi-level
+    nested retrievers with min_score": rrf > rrf > linear(min_score) > standard; "the
+    total_hits value reflects only the documents passing the inner min_score threshold"."""
+    linear = LinearRetriever(
+        retrievers=[WeightedRetriever(retriever=A, normalizer="minmax")],
+        min_score=0.5,
+        rank_window_size=100,
+    )
+    tree = RRFRetriever(
+        retrievers=[RRFRetriever(retrievers=[linear], rank_window_size=50)], rank_window_size=20
+    )
+    result = run(tree)
+    # A minmax: d4 1, d1 .5, d3 .5 pass; d2, d5 (0) do not
+    assert [h.id for h in result.hits] == ["d4", "d1", "d3"]
+    assert (result.total, result.total_relation) == (3, "eq")
+    without = run(
+        dataclasses.replace(tree, retrievers=[RRFRetriever(retrievers=[A], rank_window_size=50)])
+    )
+    assert without.total == 5
