@@ -71,6 +71,7 @@ from es_rerank.rules import (
     Ranked,
     apply_rerank,
     candidate_scores,
+    collapse_ranked,
     keep_child_order,
     knn_query,
     leaf_window,
@@ -542,14 +543,22 @@ def run_external(
     from_: int,
     source: bool | Sequence[str] = True,
     explain: bool = False,
+    collapse: Mapping[str, Any] | None = None,
 ) -> SearchResult:
     """Run ``retriever`` on ``backend`` with ES's rules; ``hits.total`` is what ES reports
     (the children's matches; with a ``min_score`` in play, the documents that pass it).
     Arguments are those of :func:`es_rerank.search`, checked."""
     started = time.perf_counter()
+    if collapse is not None and isinstance(retriever, StandardRetriever):
+        # a leaf collapses in its own search, as ES's single query does
+        if retriever.collapse is None:
+            retriever = dataclasses.replace(retriever, collapse=dict(collapse))
+        collapse = None
     rerankers = resolve_rerankers(retriever, reranker, backend)
     executor = _Executor(backend, rerankers, explain=explain)
     ranking = executor.run(retriever, [], leaf_window(retriever, size, from_))
+    if collapse is not None:
+        ranking.items = collapse_ranked(ranking.items, str(collapse["field"]))
     explanation = executor.explanation()
     top = None
     if explanation and isinstance(retriever, TextSimilarityReranker):

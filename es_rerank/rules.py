@@ -67,6 +67,7 @@ __all__ = [
     "apply_rerank",
     "candidate_scores",
     "check_request",
+    "collapse_ranked",
     "convert_min_scores",
     "field_text",
     "keep_child_order",
@@ -360,6 +361,36 @@ def rrf_fuse(
             first.setdefault(hid, ranked.hit)
     ids = rank_order(scores, order)[:limit]
     return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in ids]
+
+
+def _collapse_key(source: Mapping[str, Any], path: str) -> str:
+    value: Any = source.get(path) if path in source else source
+    if path not in source:
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+    while isinstance(value, list):
+        value = value[0] if value else None
+    return repr(value)
+
+
+def collapse_ranked(ranked: Sequence[Ranked], field: str) -> list[Ranked]:
+    """A top-level ``collapse`` over ranked documents: the best hit of each value of
+    ``field`` (the first value of a list; documents without it form one group), in rank
+    order, as ES collapses the final rank docs.
+
+    >>> hits = [Ranked(Hit(i, s, {"g": g})) for i, s, g in [("a", 3, "x"), ("b", 2, "x"),
+    ...                                                     ("c", 1, "y")]]
+    >>> [r.hit.id for r in collapse_ranked(hits, "g")]
+    ['a', 'c']
+    """
+    seen: set[str] = set()
+    out: list[Ranked] = []
+    for item in ranked:
+        key = _collapse_key(item.hit.source, field)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def page(ranked: Sequence[Ranked], from_: int, size: int) -> list[Ranked]:

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from es_rerank.backends.base import Backend, RetrieverBackend
-from es_rerank.errors import ConfigurationError
+from es_rerank.errors import ConfigurationError, RetrieverValidationError
 from es_rerank.explain import explain_native
 from es_rerank.external import RerankerSpec, run_external
 from es_rerank.results import SearchHit, SearchResult
@@ -60,6 +60,7 @@ def search(
     source: bool | Sequence[str] = True,
     min_score_space: MinScoreSpace = "raw",
     explain: bool = False,
+    collapse: Mapping[str, Any] | None = None,
     **top_level: Any,
 ) -> SearchResult:
     """Run ``retriever`` (a spec or its ES JSON) and return one :class:`SearchResult`.
@@ -87,6 +88,10 @@ def search(
     the documents the child retrievers matched, or with a ``min_score`` on the top
     retriever or one of its children, the ranked documents that pass it.
 
+    ``collapse`` (ES's top-level ``collapse``, e.g. ``{"field": "year"}``) keeps the best
+    hit of each value of the field among the ranked documents; natively ES runs it (with
+    ``inner_hits``), externally ``inner_hits`` is refused.
+
     ``explain=True`` fills ``result.explanation`` (one
     :class:`~es_rerank.explain.RerankExplanation` per reranker node, outermost first) and
     each hit's ``explanation``: externally, every hit of the window with its child rank and
@@ -105,6 +110,7 @@ def search(
         )
     size = default_size(spec) if size is None else size
     check_request(spec, size, from_, top_level)
+    _check_collapse(collapse)
     if min_score_space == "normalized":
         spec = convert_min_scores(spec)
     if mode == "auto":
@@ -123,12 +129,20 @@ def search(
                 "mode='native' needs a backend that runs retrievers (ElasticsearchBackend), "
                 f"got {type(backend).__name__}"
             )
+        extra: dict[str, Any] = {} if collapse is None else {"collapse": dict(collapse)}
         if not explain:
-            return backend.search_retriever(spec.to_dict(), size=size, from_=from_, source=source)
+            return backend.search_retriever(
+                spec.to_dict(), size=size, from_=from_, source=source, **extra
+            )
         result = backend.search_retriever(
-            spec.to_dict(), size=size, from_=from_, source=source, explain=True
+            spec.to_dict(), size=size, from_=from_, source=source, explain=True, **extra
         )
         return with_native_explanation(spec, result, from_=from_)
+    if collapse is not None and "inner_hits" in collapse:
+        raise ConfigurationError(
+            "collapse.inner_hits is run by Elasticsearch only (mode='native'): external "
+            "results have no place for inner hits"
+        )
     return run_external(
         spec,
         backend=backend,
@@ -137,7 +151,19 @@ def search(
         from_=from_,
         source=source,
         explain=explain,
+        collapse=collapse,
     )
+
+
+def _check_collapse(collapse: Mapping[str, Any] | None) -> None:
+    if collapse is None:
+        return
+    if not isinstance(collapse, Mapping) or not isinstance(collapse.get("field"), str):
+        raise RetrieverValidationError("collapse", "[collapse] requires a [field]")
+    known = {"field", "inner_hits", "max_concurrent_group_searches"}
+    for key in collapse:
+        if key not in known:
+            raise RetrieverValidationError("collapse", f"[collapse] unknown field [{key}]")
 
 
 def default_size(spec: Retriever) -> int:

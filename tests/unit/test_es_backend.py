@@ -362,3 +362,11 @@ def test_external_mode_runs_a_reranker_free_subtree_as_one_native_retriever(
     assert sent.body["retriever"] == rrf.to_dict()
     assert sent.body["size"] == 3
     assert [h.id for h in result.hits] == ["a", "b"]  # reranked by text length: 2, 1
+
+
+def test_native_search_sends_a_top_level_collapse(cluster: Any) -> None:
+    _, server, client = cluster
+    collapse = {"field": "year", "inner_hits": {"name": "by_year"}}
+    search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native", size=3,
+           collapse=collapse)  # fmt: skip
+    assert server.requests[-1].body["collapse"] == collapse

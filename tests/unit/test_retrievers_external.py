@@ -562,3 +562,24 @@ def test_a_min_score_deep_in_the_tree_makes_the_total_count_the_rank_docs() -> N
         dataclasses.replace(tree, retrievers=[RRFRetriever(retrievers=[A], rank_window_size=50)])
     )
     assert without.total == 5
+
+
+def test_top_level_collapse_keeps_the_best_hit_of_each_group() -> None:
+    """ES accepts a top-level collapse beside a retriever (REST test "Rescorer retriever and
+    collapsing", 30_rescorer_retriever.yml; retrievers-examples.md "Grouping results by year
+    with collapse"): the best rank doc of each group; hits.total is not changed."""
+    rrf = RRFRetriever(retrievers=[A, B])
+    plain = run(rrf)
+    collapsed = run(rrf, collapse={"field": "tag"})
+    firsts: dict[Any, str] = {}
+    for h in plain.hits:
+        firsts.setdefault(h.source["tag"], h.id)
+    assert [h.id for h in collapsed.hits] == list(firsts.values())
+    assert collapsed.total == plain.total
+    # a leaf collapses in its own search
+    leaf = run(A, collapse={"field": "tag"})
+    assert [h.id for h in leaf.hits] == ["d4", "d1", "d5"]
+    with pytest.raises(ConfigurationError, match="inner_hits"):
+        run(rrf, collapse={"field": "tag", "inner_hits": {"name": "x"}})
+    with pytest.raises(RetrieverValidationError, match=r"\[collapse\] requires a \[field\]"):
+        run(rrf, collapse={"inner_hits": {}})
