@@ -296,7 +296,8 @@ def run_request(
         )
     sorted_by_request = options.get("sort") is not None
     keys = _parse_sort(options["sort"], mapping) if sorted_by_request else [SortKey("_score", True)]
-    terminate_after = _non_negative_int(options, "terminate_after")
+    # 0 is ES's "no limit" (SearchContext.DEFAULT_TERMINATE_AFTER)
+    terminate_after = _non_negative_int(options, "terminate_after") or None
     min_score = options.get("min_score")
     if min_score is not None and (
         isinstance(min_score, bool) or not isinstance(min_score, (int, float))
@@ -318,7 +319,7 @@ def run_request(
         (_Doc(float(score), (addr.segment_ord, addr.doc), addr) for score, addr in found.hits),
         key=lambda d: d.order,
     )
-    if min_score is not None:
+    if min_score is not None:  # before terminate_after counts, as ES's QueryPhaseCollector
         docs = [d for d in docs if d.score >= float(min_score)]
     terminated = terminate_after is not None and len(docs) > terminate_after
     if terminate_after is not None:

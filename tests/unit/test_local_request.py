@@ -135,9 +135,18 @@ def test_search_after_pages_through_without_gaps_or_repeats(idx: LocalIndex) -> 
 
 
 def test_terminate_after_keeps_first_matches_in_index_order(idx: LocalIndex) -> None:
-    hits = idx.search_request({"match": {"text": "red"}}, size=10, options={"terminate_after": 2})
+    # elastic/elasticsearch server/src/main/java/org/elasticsearch/search/query/
+    # QueryPhaseCollector.java: min_score is checked before a hit counts toward
+    # terminate_after; 0 means no limit
+    q = {"match": {"text": "red"}}
+    hits = idx.search_request(q, size=10, options={"terminate_after": 2})
     assert hits.total == 2 and hits.relation == "eq"
     assert set(ids(hits)) == {"a", "b"}  # e is the third match in index order
+    assert idx.search_request(q, size=10, options={"terminate_after": 0}).total == 3
+    scores = {h.id: h.score for h in idx.search_query(q, size=10)}
+    above_a = {"min_score": scores["a"] + 1e-6, "terminate_after": 1}
+    # a is below min_score, so the one counted hit is the next match that passes it
+    assert ids(idx.search_request(q, size=10, options=above_a)) == ["b"]
 
 
 def test_min_score_filters_and_counts(idx: LocalIndex) -> None:
