@@ -40,8 +40,13 @@ _DEFAULT_TIE_BREAKER = {"best_fields": 0.0, "most_fields": 1.0, "cross_fields": 
 _OCCUR = {"must": tantivy.Occur.Must, "should": tantivy.Occur.Should}
 
 
+#: tantivy's BM25 keeps the classic ``(k1 + 1)`` numerator; Lucene dropped it in 8.0
+#: (LUCENE-8563), so ES's scores are tantivy's divided by this.
+_K1_PLUS_1 = 2.2
+
+
 def _idf(doc_freq: int, n_docs: int) -> float:
-    """BM25's idf, as tantivy and Lucene compute it."""
+    """BM25's idf (tantivy's with all documents, Lucene's with those having the field)."""
     return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
@@ -52,6 +57,7 @@ class TextQueries:
     _schema: tantivy.Schema
     _analyzers: Mapping[str, tantivy.TextAnalyzer]
     _searcher: Callable[[], tantivy.Searcher] | None
+    _current: tantivy.Searcher | None
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         raise NotImplementedError
@@ -63,6 +69,35 @@ class TextQueries:
         raise NotImplementedError
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _stats(self) -> tantivy.Searcher | None:
+        """One searcher per translated query, for term statistics."""
+        if self._current is None and self._searcher is not None:
+            self._current = self._searcher()
+        return self._current
+
+    def _lucene_factor(self, spec: FieldSpec, terms: list[str], df_as: int | None = None) -> float:
+        """What turns tantivy's BM25 of ``terms`` on ``spec``'s field into Lucene's
+        (apache/lucene BM25Similarity: ``idf * freq / (freq + k1 * (1 - b + b * dl /
+        avgdl))`` with ``idf = ln(1 + (docCount - df + 0.5) / (df + 0.5))``, ``docCount``
+        counting the documents that have the field): Lucene's idf over tantivy's, which
+        counts every document, and without tantivy's ``(k1 + 1)``. ``df_as`` scores the
+        term with another document frequency (cross_fields' blending)."""
+        searcher = self._stats()
+        if searcher is None:
+            return 1.0 / _K1_PLUS_1
+        n_docs = int(searcher.num_docs)
+        doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
+        dfs = [int(searcher.doc_freq(spec.name, t)) for t in terms]
+        ours = sum(_idf(df, n_docs) for df in dfs)
+        lucene = sum(_idf(df if df_as is None else df_as, doc_count) for df in dfs)
+        return lucene / (ours * _K1_PLUS_1) if ours > 0 else 1.0 / _K1_PLUS_1
+
+    def _bm25(
+        self, q: tantivy.Query, spec: FieldSpec, terms: list[str], df_as: int | None = None
+    ) -> tantivy.Query:
+        """``q``, a BM25 query of ``terms`` on ``spec``'s field, scored as Lucene scores it."""
+        return tantivy.Query.boost_query(q, self._lucene_factor(spec, terms, df_as))
 
     def _field(self, name: str, construct: str) -> FieldSpec:
         spec = self._mapping.fields.get(name)
@@ -156,7 +191,11 @@ class TextQueries:
                     return tantivy.Query.empty_query()
                 raise
         terms = [
-            tantivy.Query.term_query(self._schema, spec.name, t, index_option="freq")
+            self._bm25(
+                tantivy.Query.term_query(self._schema, spec.name, t, index_option="freq"),
+                spec,
+                [t],
+            )
             for t in self._analyzed_terms(spec, text)
         ]
         return self._terms_query(terms, operator, msm)
@@ -167,10 +206,12 @@ class TextQueries:
         """``match_phrase`` on one field; None when the text analyses to no term."""
         if spec.kind != "text":
             return self.field_match(spec, text, "or", lenient=lenient)
-        terms: list[str | tuple[int, str]] = list(self._analyzed_terms(spec, text))
-        if len(terms) <= 1:
+        words = self._analyzed_terms(spec, text)
+        if len(words) <= 1:
             return self.field_match(spec, text, "or")
-        return tantivy.Query.phrase_query(self._schema, spec.name, terms, slop)
+        terms: list[str | tuple[int, str]] = list(words)
+        phrase = tantivy.Query.phrase_query(self._schema, spec.name, terms, slop)
+        return self._bm25(phrase, spec, words)  # a phrase's idf: the sum of its terms'
 
     def _fields(self, fields: Any, construct: str) -> tuple[list[tuple[FieldSpec, float]], bool]:
         """``fields`` (``name``, ``name^boost``, ``pat*``) resolved against the mapping, and
@@ -346,10 +387,10 @@ class TextQueries:
         88dd5d655c2): every field scores the term as if its document frequency were the
         largest of the fields' (plus one per step down, a bias to the frequent fields),
         capped by the field's document count. A term query's score scales with its idf,
-        so each is boosted by idf(blended df) / idf(own df)."""
-        if self._searcher is None:
+        so each is scored with the blended df in Lucene's idf."""
+        searcher = self._stats()
+        if searcher is None:
             raise ValueError("multi_match: cross_fields needs the index's term statistics")
-        searcher = self._searcher()
         n_docs = int(searcher.num_docs)
         extra: list[tantivy.Query] = []
         blended: list[tuple[FieldSpec, float, int]] = []
@@ -374,14 +415,13 @@ class TextQueries:
                 doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
                 new_df = min(actual, doc_count, n_docs)
                 prev = df
-                ratio = _idf(new_df, n_docs) / _idf(df, n_docs)
                 q = tantivy.Query.term_query(
                     self._schema,
                     spec.name,
                     term,
                     index_option="freq" if spec.kind == "text" else "basic",
                 )
-                queries.append(self._boosted(q, boost * ratio))
+                queries.append(self._boosted(self._bm25(q, spec, [term], new_df), boost))
         return self._combine(queries + extra, tie) or tantivy.Query.empty_query()
 
     def _simple_query_string(self, body: Any) -> tantivy.Query:

@@ -8,6 +8,7 @@ index gives the parts, so each test fails if the combination rule is wrong.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -248,3 +249,33 @@ def test_new_constructs_nest_in_bool(idx: LocalIndex) -> None:
         }
     }
     assert set(scores(idx, q)) == {"1"}
+
+
+def test_bm25_is_lucenes_without_the_k1_plus_1_numerator(tmp_path: Path) -> None:
+    # apache/lucene lucene/core/src/java/org/apache/lucene/search/similarities/
+    # BM25Similarity.java: idf * freq / (freq + k1 * (1 - b + b * dl / avgdl)), k1 1.2,
+    # b 0.75 (the (k1 + 1) factor went in Lucene 8.0, LUCENE-8563); a numeric term is a
+    # point query scoring 1
+    index = LocalIndex(tmp_path / "idx", mapping=MAPPING)
+    index.add(
+        [{"_id": "long", "body": "a b c", "year": 1}, {"_id": "short", "body": "a a", "year": 2}],
+        progress=False,
+    )
+    idf = math.log(1 + (2 - 2 + 0.5) / (2 + 0.5))
+    avgdl = (3 + 2) / 2
+
+    def bm25(freq: int, dl: int) -> float:
+        return idf * freq / (freq + 1.2 * (1 - 0.75 + 0.75 * dl / avgdl))
+
+    got = scores(index, match("body", "a"))
+    assert got["short"] == pytest.approx(bm25(2, 2), rel=1e-6)
+    assert got["long"] == pytest.approx(bm25(1, 3), rel=1e-6)
+    phrase = scores(index, {"match_phrase": {"body": "a b"}})
+    b_idf = math.log(1 + (2 - 1 + 0.5) / (1 + 0.5))
+    assert phrase["long"] == pytest.approx((idf + b_idf) * bm25(1, 3) / idf, rel=1e-6)
+    assert scores(index, {"term": {"year": 2}}) == {"short": 1.0}
+    # so a constant_score beside a match weighs as it does in ES
+    mixed = {
+        "bool": {"should": [match("body", "a"), {"constant_score": {"filter": match("body", "c")}}]}
+    }
+    assert scores(index, mixed)["long"] == pytest.approx(bm25(1, 3) + 1.0, rel=1e-6)
