@@ -33,6 +33,7 @@ from es_rerank.backends.local_simple_query import (
     parse_flags,
     parse_simple,
 )
+from es_rerank.backends.local_sloppy import sloppy_phrase_query
 
 __all__ = ["TextQueries"]
 
@@ -92,6 +93,13 @@ class TextQueries:
         ours = sum(_idf(df, n_docs) for df in dfs)
         lucene = sum(_idf(df if df_as is None else df_as, doc_count) for df in dfs)
         return lucene / (ours * _K1_PLUS_1) if ours > 0 else 1.0 / _K1_PLUS_1
+
+    def _lucene_idf(self, spec: FieldSpec, terms: list[str]) -> float:
+        """The summed Lucene idf of ``terms`` on ``spec``'s field (needs statistics)."""
+        searcher = self._stats()
+        assert searcher is not None
+        doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
+        return sum(_idf(int(searcher.doc_freq(spec.name, t)), doc_count) for t in terms)
 
     def _bm25(
         self, q: tantivy.Query, spec: FieldSpec, terms: list[str], df_as: int | None = None
@@ -209,6 +217,18 @@ class TextQueries:
         words = self._analyzed_terms(spec, text)
         if len(words) <= 1:
             return self.field_match(spec, text, "or")
+        searcher = self._stats()
+        if slop > 0 and searcher is not None and len(set(words)) == len(words):
+            return sloppy_phrase_query(
+                searcher,
+                self._schema,
+                spec,
+                words,
+                slop,
+                self._analyzers[spec.tokenizer],
+                self._lucene_idf(spec, words),
+            )
+        # exact (or with a repeated word, tantivy's in-order slop counting each match as 1)
         terms: list[str | tuple[int, str]] = list(words)
         phrase = tantivy.Query.phrase_query(self._schema, spec.name, terms, slop)
         return self._bm25(phrase, spec, words)  # a phrase's idf: the sum of its terms'

@@ -279,3 +279,30 @@ def test_bm25_is_lucenes_without_the_k1_plus_1_numerator(tmp_path: Path) -> None
         "bool": {"should": [match("body", "a"), {"constant_score": {"filter": match("body", "c")}}]}
     }
     assert scores(index, mixed)["long"] == pytest.approx(bm25(1, 3) + 1.0, rel=1e-6)
+
+
+def test_sloppy_phrase_matches_and_scores_as_lucene(tmp_path: Path) -> None:
+    # apache/lucene SloppyPhraseMatcher: a match of length d adds 1 / (1 + d) to the
+    # phrase frequency, and words may move ("b a" is "a b" with 2 moves)
+    index = LocalIndex(tmp_path / "idx", mapping=MAPPING)
+    bodies = {"exact": "x a b", "gap": "a x b", "swapped": "b a", "far": "a y y y b"}
+    index.add([{"_id": k, "body": v} for k, v in bodies.items()], progress=False)
+    idf = 2 * math.log(1 + (4 - 4 + 0.5) / (4 + 0.5))
+    avgdl = (3 + 3 + 2 + 5) / 4
+
+    def bm25(freq: float, dl: int) -> float:
+        return idf * freq / (freq + 1.2 * (1 - 0.75 + 0.75 * dl / avgdl))
+
+    got = scores(index, {"match_phrase": {"body": {"query": "a b", "slop": 2}}})
+    assert set(got) == {"exact", "gap", "swapped"}  # "far" needs 3 moves
+    assert got["exact"] == pytest.approx(bm25(1.0, 3), rel=1e-5)
+    assert got["gap"] == pytest.approx(bm25(1 / 2, 3), rel=1e-5)
+    assert got["swapped"] == pytest.approx(bm25(1 / 3, 2), rel=1e-5)
+    assert set(scores(index, {"match_phrase": {"body": {"query": "a b", "slop": 3}}})) == set(
+        bodies
+    )
+    # the same through simple_query_string's "..."~N and multi_match's phrase type
+    sqs = scores(index, {"simple_query_string": {"query": '"a b"~2', "fields": ["body"]}})
+    assert sqs == pytest.approx(got, rel=1e-6)
+    mm = {"multi_match": {"query": "a b", "fields": ["body"], "type": "phrase", "slop": 2}}
+    assert scores(index, mm) == pytest.approx(got, rel=1e-6)
