@@ -41,6 +41,7 @@ class QueryTranslator(TextQueries):
         self._analyzers = analyzers
         self._searcher = searcher  # term statistics for scoring as Lucene does
         self._current: tantivy.Searcher | None = None
+        self._sum_doc_freq: dict[str, int] = {}
         self._handlers: dict[str, Callable[[Any], tantivy.Query]] = {
             "match_all": self._match_all,
             "match_none": self._match_none,

@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 import tantivy
 
+from es_rerank.backends.local_bm25 import bm25
 from es_rerank.backends.local_mapping import _ID, FieldSpec, stored_source
 
 __all__ = ["POSITION_INCREMENT_GAP", "sloppy_freq", "sloppy_phrase_query"]
 
 #: ES's ``position_increment_gap`` for text fields: positions between array values.
 POSITION_INCREMENT_GAP = 100
-_K1, _B = np.float32(1.2), np.float32(0.75)
 
 
 class _PP:
@@ -137,7 +137,6 @@ def sloppy_phrase_query(
     terms = [tantivy.Query.term_query(schema, spec.name, w, index_option="freq") for w in words]
     candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, t) for t in terms])
     found = searcher.search(candidates, limit=max(int(searcher.num_docs), 1)).hits
-    weight = np.float32(idf)
     scored = []
     for _, addr in found:
         doc = searcher.doc(addr)
@@ -145,8 +144,7 @@ def sloppy_phrase_query(
         if freq <= 0:
             continue
         dl, avgdl = _norm_stats(json.loads(terms[0].explain(searcher, addr).to_json()))
-        norm_inverse = np.float32(1) / (_K1 * ((1 - _B) + _B * np.float32(dl) / np.float32(avgdl)))
-        score = weight - weight / (np.float32(1) + np.float32(freq) * norm_inverse)
+        score = bm25(idf, freq=freq, dl=dl, avgdl=avgdl)
         doc_id = tantivy.Query.term_query(schema, _ID, str(doc.get_first(_ID)))
         scored.append((tantivy.Occur.Should, tantivy.Query.const_score_query(doc_id, float(score))))
     if not scored:

@@ -19,12 +19,13 @@ Fields default to every mapped field, leniently (ES's ``index.query.default_fiel
 from __future__ import annotations
 
 import fnmatch
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import tantivy
 
+from es_rerank.backends.local_bm25 import K1_PLUS_1, bm25
+from es_rerank.backends.local_bm25 import idf as _idf
 from es_rerank.backends.local_mapping import _FIELDS, FieldSpec, LocalMapping
 from es_rerank.backends.local_simple_query import (
     Bool,
@@ -41,16 +42,6 @@ _DEFAULT_TIE_BREAKER = {"best_fields": 0.0, "most_fields": 1.0, "cross_fields": 
 _OCCUR = {"must": tantivy.Occur.Must, "should": tantivy.Occur.Should}
 
 
-#: tantivy's BM25 keeps the classic ``(k1 + 1)`` numerator; Lucene dropped it in 8.0
-#: (LUCENE-8563), so ES's scores are tantivy's divided by this.
-_K1_PLUS_1 = 2.2
-
-
-def _idf(doc_freq: int, n_docs: int) -> float:
-    """BM25's idf (tantivy's with all documents, Lucene's with those having the field)."""
-    return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-
-
 class TextQueries:
     """Shared helpers and the text constructs of :class:`QueryTranslator`."""
 
@@ -59,6 +50,7 @@ class TextQueries:
     _analyzers: Mapping[str, tantivy.TextAnalyzer]
     _searcher: Callable[[], tantivy.Searcher] | None
     _current: tantivy.Searcher | None
+    _sum_doc_freq: dict[str, int]  # per field, for the searcher in ``_current``
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         raise NotImplementedError
@@ -75,6 +67,7 @@ class TextQueries:
         """One searcher per translated query, for term statistics."""
         if self._current is None and self._searcher is not None:
             self._current = self._searcher()
+            self._sum_doc_freq = {}
         return self._current
 
     def _lucene_factor(self, spec: FieldSpec, terms: list[str], df_as: int | None = None) -> float:
@@ -86,13 +79,13 @@ class TextQueries:
         term with another document frequency (cross_fields' blending)."""
         searcher = self._stats()
         if searcher is None:
-            return 1.0 / _K1_PLUS_1
+            return 1.0 / K1_PLUS_1
         n_docs = int(searcher.num_docs)
         doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
         dfs = [int(searcher.doc_freq(spec.name, t)) for t in terms]
         ours = sum(_idf(df, n_docs) for df in dfs)
         lucene = sum(_idf(df if df_as is None else df_as, doc_count) for df in dfs)
-        return lucene / (ours * _K1_PLUS_1) if ours > 0 else 1.0 / _K1_PLUS_1
+        return lucene / (ours * K1_PLUS_1) if ours > 0 else 1.0 / K1_PLUS_1
 
     def _lucene_idf(self, spec: FieldSpec, terms: list[str]) -> float:
         """The summed Lucene idf of ``terms`` on ``spec``'s field (needs statistics)."""
@@ -105,7 +98,27 @@ class TextQueries:
         self, q: tantivy.Query, spec: FieldSpec, terms: list[str], df_as: int | None = None
     ) -> tantivy.Query:
         """``q``, a BM25 query of ``terms`` on ``spec``'s field, scored as Lucene scores it."""
+        if spec.kind == "keyword":
+            return tantivy.Query.const_score_query(q, self._keyword_score(spec, terms, df_as))
         return tantivy.Query.boost_query(q, self._lucene_factor(spec, terms, df_as))
+
+    def _keyword_score(self, spec: FieldSpec, terms: list[str], df_as: int | None) -> float:
+        """ES's score for a keyword term: a keyword field has no norms and no frequencies
+        (KeywordFieldMapper: ``omitNorms``, ``IndexOptions.DOCS``), so Lucene's BM25 is
+        the same for every document, ``idf / (1 + k1 * (1 - b + b / avgdl))`` with
+        ``avgdl`` = values per document having the field."""
+        searcher = self._stats()
+        if searcher is None:
+            return 1.0
+        doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
+        if doc_count == 0:
+            return 0.0
+        if spec.name not in self._sum_doc_freq:
+            pairs = searcher.terms_with_prefix(spec.name, "")
+            self._sum_doc_freq[spec.name] = sum(int(count) for _, count in pairs)
+        avgdl = self._sum_doc_freq[spec.name] / doc_count
+        dfs = [int(searcher.doc_freq(spec.name, t)) if df_as is None else df_as for t in terms]
+        return bm25(sum(_idf(df, doc_count) for df in dfs), freq=1.0, dl=1.0, avgdl=avgdl)
 
     def _field(self, name: str, construct: str) -> FieldSpec:
         spec = self._mapping.fields.get(name)

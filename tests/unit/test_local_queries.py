@@ -306,3 +306,23 @@ def test_sloppy_phrase_matches_and_scores_as_lucene(tmp_path: Path) -> None:
     assert sqs == pytest.approx(got, rel=1e-6)
     mm = {"multi_match": {"query": "a b", "fields": ["body"], "type": "phrase", "slop": 2}}
     assert scores(index, mm) == pytest.approx(got, rel=1e-6)
+
+
+def test_keyword_term_scores_as_an_es_keyword(tmp_path: Path) -> None:
+    # elastic/elasticsearch KeywordFieldMapper: no norms, IndexOptions.DOCS, so Lucene's
+    # BM25 gives every matching document idf / (1 + k1 * (1 - b + b / avgdl)), avgdl being
+    # the values per document that has the field; documents without it do not count
+    index = LocalIndex(tmp_path / "idx", mapping=MAPPING)
+    docs = [
+        {"_id": "one", "tag": "x"},
+        {"_id": "two", "tag": ["x", "y"]},
+        {"_id": "other", "tag": "z"},
+        {"_id": "none", "body": "no tag"},
+        {"_id": "none2", "body": "no tag either"},
+    ]
+    index.add(docs, progress=False)
+    idf = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))
+    expected = idf / (1 + 1.2 * (1 - 0.75 + 0.75 / (4 / 3)))
+    got = scores(index, {"term": {"tag": "x"}})
+    assert got == pytest.approx({"one": expected, "two": expected}, rel=1e-6)
+    assert scores(index, {"match": {"tag": "x"}}) == got
