@@ -265,6 +265,12 @@ def _collapse_field(options: Mapping[str, Any], mapping: LocalMapping) -> FieldS
         return None
     if not isinstance(collapse, Mapping) or "field" not in collapse:
         raise ValueError("collapse: expected an object with a 'field'")
+    if "inner_hits" in collapse:
+        raise ValueError(
+            "collapse: inner_hits are not returned by the local index (a hit has no place for "
+            "them); leave them out where ES does not return them either (a standard "
+            "retriever inside a compound one)"
+        )
     unknown = sorted(set(collapse) - {"field", "max_concurrent_group_searches"})
     if unknown:
         raise ValueError(f"collapse: parameter(s) {unknown} not supported by the local index")
