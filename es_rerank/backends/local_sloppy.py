@@ -27,7 +27,7 @@ import numpy as np
 import tantivy
 
 from es_rerank.backends.local_bm25 import bm25
-from es_rerank.backends.local_mapping import _ID, FieldSpec, stored_source
+from es_rerank.backends.local_mapping import _ID, FieldSpec, LocalMapping, stored_source
 
 __all__ = ["POSITION_INCREMENT_GAP", "sloppy_freq", "sloppy_phrase_query"]
 
@@ -89,10 +89,9 @@ def sloppy_freq(term_positions: Sequence[Sequence[int]], slop: int) -> float:
 
 
 def _positions(
-    values: Any, words: Sequence[str], analyzer: tantivy.TextAnalyzer
+    items: Sequence[Any], words: Sequence[str], analyzer: tantivy.TextAnalyzer
 ) -> list[list[int]]:
-    """Each word's positions in a field's value(s), arrays separated as ES separates them."""
-    items = values if isinstance(values, list) else [values]
+    """Each word's positions in a field's values, separated as ES separates them."""
     found: dict[str, list[int]] = {w: [] for w in words}
     start = 0
     for item in items:
@@ -126,6 +125,7 @@ def _norm_stats(explanation: Mapping[str, Any]) -> tuple[float, float]:
 def sloppy_phrase_query(
     searcher: tantivy.Searcher,
     schema: tantivy.Schema,
+    mapping: LocalMapping,
     spec: FieldSpec,
     words: Sequence[str],
     slop: int,
@@ -140,7 +140,8 @@ def sloppy_phrase_query(
     scored = []
     for _, addr in found:
         doc = searcher.doc(addr)
-        freq = sloppy_freq(_positions(stored_source(doc).get(spec.name), words, analyzer), slop)
+        values = mapping.values(spec, stored_source(doc))
+        freq = sloppy_freq(_positions(values, words, analyzer), slop)
         if freq <= 0:
             continue
         dl, avgdl = _norm_stats(json.loads(terms[0].explain(searcher, addr).to_json()))

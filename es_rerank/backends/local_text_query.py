@@ -235,6 +235,7 @@ class TextQueries:
             return sloppy_phrase_query(
                 searcher,
                 self._schema,
+                self._mapping,
                 spec,
                 words,
                 slop,
