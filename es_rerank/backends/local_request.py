@@ -310,6 +310,15 @@ def run_request(
             "sorted on the same field. Multiple sort fields are not allowed."
         )
     after_values = _after_values(keys, after) if after is not None else None
+    by_score = len(keys) == 1 and keys[0].name == "_score" and keys[0].descending
+    if (
+        by_score
+        and after is None
+        and collapse is None
+        and not terminate_after
+        and min_score is None
+    ):
+        return _top_by_score(searcher, query, size, sorted_by_request, options)
 
     found = searcher.search(query, limit=max(int(searcher.num_docs), 1), count=False)
     docs = sorted(
@@ -350,6 +359,26 @@ def run_request(
             )
         )
     value, relation = _total(total, options.get("track_total_hits"), terminated)
+    return Hits(hits, total=value, relation=relation)
+
+
+def _top_by_score(
+    searcher: tantivy.Searcher,
+    query: tantivy.Query,
+    size: int,
+    with_sort: bool,
+    options: Mapping[str, Any],
+) -> Hits:
+    """The common case, relevance order and nothing else: tantivy's top ``size`` (ties in
+    index order) instead of ordering every match."""
+    found = searcher.search(query, limit=max(size, 1), count=True)
+    ordered = sorted(found.hits, key=lambda h: (-h[0], h[1].segment_ord, h[1].doc))[:size]
+    hits = []
+    for score, addr in ordered:
+        doc = searcher.doc(addr)
+        sort = (float(score),) if with_sort else None
+        hits.append(Hit(str(doc.get_first(_ID)), float(score), stored_source(doc), sort))
+    value, relation = _total(int(found.count or 0), options.get("track_total_hits"), False)  # type: ignore[attr-defined]
     return Hits(hits, total=value, relation=relation)
 
 

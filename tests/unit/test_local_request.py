@@ -199,3 +199,16 @@ def test_unsupported_or_bad_options_raise_naming_them(
 def test_unmapped_type_sorts_everything_as_missing(idx: LocalIndex) -> None:
     hits = run(idx, sort=[{"nope": {"order": "asc", "unmapped_type": "long"}}])
     assert ids(hits) == ["a", "b", "c", "d", "e"]
+
+
+def test_relevance_order_is_the_same_with_and_without_options(idx: LocalIndex) -> None:
+    # relevance order alone takes tantivy's top-k; any option orders every match in Python
+    q = {"match": {"text": "red apple car"}}
+    plain = idx.search_request(q, size=3, options={})
+    ordered = idx.search_request(q, size=3, options={"min_score": -1.0, "sort": ["_score"]})
+    assert [(h.id, h.score) for h in plain] == [(h.id, h.score) for h in ordered]
+    assert plain.total == ordered.total == 5
+    assert all(h.sort is None for h in plain)
+    assert [h.sort for h in ordered] == [(h.score,) for h in ordered]
+    fast_sorted = idx.search_request(q, size=3, options={"sort": "_score"})
+    assert [(h.id, h.sort) for h in fast_sorted] == [(h.id, h.sort) for h in ordered]
