@@ -284,13 +284,19 @@ class QueryTranslator(TextQueries):
 
     def _term(self, body: Any) -> tantivy.Query:
         field, value = self._one_field(body, "term")
-        boost = None
+        boost, insensitive = None, False
         if isinstance(value, Mapping):
-            self._check_keys(value, {"value", "boost"}, "term")
+            self._check_keys(value, {"value", "boost", "case_insensitive"}, "term")
             if "value" not in value:
                 raise ValueError(f"term: field {field!r} needs a 'value'")
+            insensitive = bool(value.get("case_insensitive", False))
             value, boost = value["value"], value.get("boost")
         spec = self._field(field, "term")
+        if insensitive and spec.kind in ("text", "keyword"):
+            # ES: an automaton query, scoring a constant (its boost)
+            pattern = "(?i)" + re.escape(str(value))
+            q = tantivy.Query.regex_query(self._schema, spec.name, pattern)
+            return self._constant(q, boost)
         return self._boosted(self._value_query(spec, value, "term"), boost)
 
     def _terms(self, body: Any) -> tantivy.Query:
@@ -334,7 +340,7 @@ class QueryTranslator(TextQueries):
         if "format" in params or "time_zone" in params:
             raise ValueError(f"range: format and time_zone apply to date fields, not {field!r}")
         if spec.kind not in ("integer", "float"):
-            raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric fields")
+            raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric and date fields")
         ftype = tantivy.FieldType.Integer if spec.kind == "integer" else tantivy.FieldType.Float
 
         def bound(key: str) -> Any:

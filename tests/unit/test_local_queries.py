@@ -345,3 +345,12 @@ def test_sloppy_and_exact_phrase_agree_on_an_exact_match(tmp_path: Path) -> None
     sloppy = scores(index, {"match_phrase": {"body": {"query": "quick fox", "slop": 1}}})
     assert set(exact) == {"long", "mid", "short"}
     assert sloppy == pytest.approx(exact, rel=1e-6)
+
+
+def test_term_case_insensitive_scores_a_constant(idx: LocalIndex) -> None:
+    q = {"term": {"tag": {"value": "ANIMAL", "case_insensitive": True, "boost": 2}}}
+    assert scores(idx, q) == {"1": 2.0, "2": 2.0}
+    assert scores(idx, {"term": {"tag": "ANIMAL"}}) == {}
+    assert set(scores(idx, {"range": {"year": {"gte": 2020}}})) == {"1", "2"}
+    with pytest.raises(ValueError, match="only numeric and date fields"):
+        idx.search_query({"range": {"tag": {"gte": "a"}}}, size=1)
