@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from es_rerank import LocalIndex
+from es_rerank.errors import LocalIndexError
 
 MAPPING: dict[str, Any] = {
     "mappings": {
@@ -120,3 +121,17 @@ def test_harmless_parameters_are_accepted(tmp_path: Path) -> None:
     field = {"type": "keyword", "doc_values": False, "norms": False, "store": True}
     index = LocalIndex(tmp_path / "idx", mapping={"mappings": {"properties": {"f": field}}})
     assert index.add([{"_id": "a", "f": "v"}], progress=False).indexed == 1
+
+
+def test_an_index_built_with_other_fields_is_refused_clearly(tmp_path: Path) -> None:
+    # an index whose stored mapping now yields more index fields (multi-fields were not
+    # indexed before): reopening says so instead of tantivy's schema error
+    path = tmp_path / "idx"
+    LocalIndex(path, mapping={"mappings": {"properties": {"t": {"type": "text"}}}})
+    stored = path / "es_rerank_mapping.json"
+    stored.write_text(
+        '{"mappings": {"properties": {"t": {"type": "text", '
+        '"fields": {"k": {"type": "keyword"}}}}}}'
+    )
+    with pytest.raises(LocalIndexError, match="rebuild it"):
+        LocalIndex.open(path)
