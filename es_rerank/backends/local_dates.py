@@ -378,11 +378,8 @@ def _apply_math(ms: int, math_text: str, round_up: bool, zone: tzinfo, whole: st
                 dt = _add(dt, 1, unit) - timedelta(milliseconds=1)
         else:
             dt = _add(dt, n if op == "+" else -n, unit)
-    return (
-        int(dt.timestamp() * 1000)
-        if dt.microsecond % 1000 == 0
-        else math.floor(dt.timestamp() * 1000)
-    )
+    # exact integer millis (a float timestamp can land a hair under a whole milli)
+    return (dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 def parse_date_math(
@@ -413,7 +410,7 @@ def parse_date_math(
             anchor, _, math_text = text.partition("||")
             return _apply_math(parse_date(anchor, fmt, zone=zone), math_text, round_up, zone, text)
         return parse_date(value, fmt, round_up=round_up, zone=zone)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: math past year 9999
         shown = value if text is None else text
         raise ValueError(
             f"failed to parse date field [{shown}] with format [{fmt.text}]: [{exc}]"
