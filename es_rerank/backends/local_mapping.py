@@ -318,7 +318,10 @@ def _harmless(key: str, value: Any, kind: FieldKind) -> bool:
         return True
     if key == "norms":  # no norms on a text field would change its scores
         return kind != "text" or value in (True, "true")
-    return key in _HARMLESS and _HARMLESS[key] in (None, value)
+    if key not in _HARMLESS:
+        return False
+    harmless = _HARMLESS[key]  # None: any value; JSON booleans may come as strings
+    return harmless is None or str(value).lower() == str(harmless).lower()
 
 
 def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:

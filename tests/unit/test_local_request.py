@@ -212,3 +212,19 @@ def test_relevance_order_is_the_same_with_and_without_options(idx: LocalIndex) -
     assert [h.sort for h in ordered] == [(h.score,) for h in ordered]
     fast_sorted = idx.search_request(q, size=3, options={"sort": "_score"})
     assert [(h.id, h.sort) for h in fast_sorted] == [(h.id, h.sort) for h in ordered]
+
+
+def test_custom_missing_value_and_numeric_modes(idx: LocalIndex) -> None:
+    # a missing value given as a number sorts (and is reported) as that number
+    hits = run(idx, sort=[{"n": {"order": "asc", "missing": 4}}])
+    assert [(h.id, h.sort) for h in hits] == [
+        ("b", (1,)),
+        ("a", (3,)),
+        ("c", (3,)),
+        ("e", (4,)),
+        ("d", (5,)),
+    ]
+    avg = run(idx, size=1, sort=[{"n": {"order": "desc", "mode": "avg"}}])
+    assert avg[0].id == "d" and avg[0].sort == (5,)  # b's average is 4
+    with pytest.raises(ValueError, match="mode"):
+        run(idx, sort=[{"tag": {"mode": "sum"}}])
