@@ -173,11 +173,10 @@ def _select(key: SortKey, values: list[Any]) -> Any:
         return max(values)
     if mode == "sum":
         return sum(values)
-    if mode == "avg":
-        avg = sum(values) / len(values)
-        return round(avg) if key.spec and key.spec.kind in ("integer", "date") else avg
-    med = statistics.median(values)
-    return round(med) if key.spec and key.spec.kind in ("integer", "date") else med
+    value = sum(values) / len(values) if mode == "avg" else statistics.median(values)
+    if key.spec and key.spec.kind in ("integer", "date"):
+        return math.floor(value + 0.5)  # Java's Math.round, as ES's MultiValueMode on longs
+    return value
 
 
 def _missing_value(key: SortKey) -> Any:

@@ -228,3 +228,11 @@ def test_custom_missing_value_and_numeric_modes(idx: LocalIndex) -> None:
     assert avg[0].id == "d" and avg[0].sort == (5,)  # b's average is 4
     with pytest.raises(ValueError, match="mode"):
         run(idx, sort=[{"tag": {"mode": "sum"}}])
+
+
+def test_average_of_integers_rounds_half_up_as_java(tmp_path: Any) -> None:
+    # ES's MultiValueMode.AVG on longs: Math.round(sum / count), so 4.5 -> 5 (not 4)
+    index = LocalIndex(tmp_path / "idx", mapping=MAPPING)
+    index.add([{"_id": "x", "n": [3, 6]}, {"_id": "y", "n": [1, 2]}], progress=False)
+    hits = index.search_request(None, size=2, options={"sort": [{"n": {"mode": "avg"}}]})
+    assert [(h.id, h.sort) for h in hits] == [("y", (2,)), ("x", (5,))]
