@@ -21,7 +21,7 @@ import tantivy
 
 from es_rerank.backends.local_dates import DateFormat, parse_date_math, time_zone
 from es_rerank.backends.local_mapping import _FIELDS, _ID, FieldSpec, LocalMapping
-from es_rerank.backends.local_text_query import TextQueries
+from es_rerank.backends.local_text_query import TextQueries, TranslationState
 
 __all__ = ["QueryTranslator"]
 
@@ -40,9 +40,8 @@ class QueryTranslator(TextQueries):
         self._schema = schema
         self._analyzers = analyzers
         self._searcher = searcher  # term statistics for scoring as Lucene does
-        self._current: tantivy.Searcher | None = None
+        self._state = TranslationState()
         self._sum_doc_freq: dict[tuple[str, int, int], int] = {}
-        self._scoring = True  # False inside filters: scores there are thrown away
         self._handlers: dict[str, Callable[[Any], tantivy.Query]] = {
             "match_all": self._match_all,
             "match_none": self._match_none,
@@ -63,20 +62,23 @@ class QueryTranslator(TextQueries):
         }
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
-        outermost = self._current is None
+        state = self._state
+        state.depth += 1
         try:
             return self._dispatch(query)
         finally:
-            if outermost:
-                self._current = None  # the next query reads fresh statistics
+            state.depth -= 1
+            if state.depth == 0:
+                state.searcher = None  # the next query reads fresh statistics
 
     def matching(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         """``query`` where only what it matches counts (a filter): no term statistics."""
-        scoring, self._scoring = self._scoring, False
+        state = self._state
+        scoring, state.scoring = state.scoring, False
         try:
             return self.translate(query)
         finally:
-            self._scoring = scoring
+            state.scoring = scoring
 
     def _dispatch(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         if query is None:

@@ -19,6 +19,7 @@ Fields default to every mapped field, leniently (ES's ``index.query.default_fiel
 from __future__ import annotations
 
 import fnmatch
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,10 +37,20 @@ from es_rerank.backends.local_simple_query import (
 )
 from es_rerank.backends.local_sloppy import sloppy_phrase_query
 
-__all__ = ["TextQueries"]
+__all__ = ["TextQueries", "TranslationState"]
 
 _DEFAULT_TIE_BREAKER = {"best_fields": 0.0, "most_fields": 1.0, "cross_fields": 0.0, "phrase": 0.0}
 _OCCUR = {"must": tantivy.Occur.Must, "should": tantivy.Occur.Should}
+
+
+class TranslationState(threading.local):
+    """One translation's state, per thread (sync backends run in threads side by side):
+    the searcher its statistics come from, and whether scores count here (not in filters)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.searcher: tantivy.Searcher | None = None
+        self.scoring = True
 
 
 class TextQueries:
@@ -49,9 +60,8 @@ class TextQueries:
     _schema: tantivy.Schema
     _analyzers: Mapping[str, tantivy.TextAnalyzer]
     _searcher: Callable[[], tantivy.Searcher] | None
-    _current: tantivy.Searcher | None
+    _state: TranslationState
     _sum_doc_freq: dict[tuple[str, int, int], int]  # (field, docs, segments): values
-    _scoring: bool
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         raise NotImplementedError
@@ -66,9 +76,10 @@ class TextQueries:
 
     def _stats(self) -> tantivy.Searcher | None:
         """One searcher per translated query, for term statistics."""
-        if self._current is None and self._searcher is not None:
-            self._current = self._searcher()
-        return self._current
+        state = self._state
+        if state.searcher is None and self._searcher is not None:
+            state.searcher = self._searcher()
+        return state.searcher
 
     def _lucene_factor(self, spec: FieldSpec, terms: list[str], df_as: int | None = None) -> float:
         """What turns tantivy's BM25 of ``terms`` on ``spec``'s field into Lucene's
@@ -77,7 +88,7 @@ class TextQueries:
         counting the documents that have the field): Lucene's idf over tantivy's, which
         counts every document, and without tantivy's ``(k1 + 1)``. ``df_as`` scores the
         term with another document frequency (cross_fields' blending)."""
-        searcher = self._stats() if self._scoring else None
+        searcher = self._stats() if self._state.scoring else None
         if searcher is None:
             return 1.0 / K1_PLUS_1
         n_docs = int(searcher.num_docs)
@@ -107,7 +118,7 @@ class TextQueries:
         (KeywordFieldMapper: ``omitNorms``, ``IndexOptions.DOCS``), so Lucene's BM25 is
         the same for every document, ``idf / (1 + k1 * (1 - b + b / avgdl))`` with
         ``avgdl`` = values per document having the field."""
-        searcher = self._stats() if self._scoring else None
+        searcher = self._stats() if self._state.scoring else None
         if searcher is None:
             return 1.0
         doc_count = int(searcher.doc_freq(_FIELDS, spec.name))

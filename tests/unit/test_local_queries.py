@@ -354,3 +354,40 @@ def test_term_case_insensitive_scores_a_constant(idx: LocalIndex) -> None:
     assert set(scores(idx, {"range": {"year": {"gte": 2020}}})) == {"1", "2"}
     with pytest.raises(ValueError, match="only numeric and date fields"):
         idx.search_query({"range": {"tag": {"gte": "a"}}}, size=1)
+
+
+def test_concurrent_translations_keep_their_own_scores(idx: LocalIndex) -> None:
+    # sync backends run in threads side by side (rrf children): while one thread is inside
+    # a filter (no scores there), another thread's query must still be scored. The filter's
+    # thread is held inside the filter while the other translates.
+    import threading
+
+    from es_rerank.backends.local_query import QueryTranslator
+
+    translator = QueryTranslator(idx.mapping, idx._schema, idx._analyzers, idx._searcher)
+    inside, done = threading.Event(), threading.Event()
+    check_keys = translator._check_keys
+
+    def held_check_keys(body: Any, allowed: set[str], construct: str) -> None:
+        if threading.current_thread().name == "filter" and construct == "term":
+            inside.set()
+            done.wait(5)
+        check_keys(body, allowed, construct)
+
+    translator._check_keys = held_check_keys  # type: ignore[method-assign]
+    scored = {"term": {"tag": "news"}}
+
+    def score(query: Any) -> list[float]:
+        return [s for s, _ in idx._searcher().search(translator.translate(query), 10).hits]
+
+    expected = score(scored)
+    assert expected and expected[0] != 1.0  # a keyword term scores its BM25, not 1
+    filtered = {"bool": {"filter": [{"term": {"tag": {"value": "news"}}}]}}
+    thread = threading.Thread(target=lambda: score(filtered), name="filter")
+    thread.start()
+    assert inside.wait(5)
+    try:
+        assert score(scored) == expected
+    finally:
+        done.set()
+        thread.join(5)
