@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from es_rerank.backends.base import (
     Backend,
+    ChunkDefaultsBackend,
     Hit,
     Hits,
     InferenceRerankBackend,
@@ -81,6 +82,7 @@ from es_rerank.rules import (
     rerank_candidates,
     rrf_fuse,
     top_docs_query,
+    with_cluster_chunking,
     with_filters,
 )
 
@@ -558,6 +560,8 @@ def run_external(
         if retriever.collapse is None:
             retriever = dataclasses.replace(retriever, collapse=dict(collapse))
         collapse = None
+    if isinstance(backend, ChunkDefaultsBackend):
+        retriever = with_cluster_chunking(retriever, backend.chunk_rescorer_for)
     rerankers = resolve_rerankers(retriever, reranker, backend)
     executor = _Executor(backend, rerankers, explain=explain)
     ranking = executor.run(retriever, [], leaf_window(retriever, size, from_))

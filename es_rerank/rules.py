@@ -33,7 +33,7 @@ Per ``text_similarity_reranker`` node, in order:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,6 +264,18 @@ def convert_min_scores(node: Retriever) -> Retriever:
     node = map_children(node, convert_min_scores)
     if isinstance(node, TextSimilarityReranker) and node.min_score is not None:
         return dataclasses.replace(node, min_score=min_score_to_raw(node.min_score))
+    return node
+
+
+def with_cluster_chunking(
+    node: Retriever, chunking: Callable[[str, ChunkRescorer], ChunkRescorer]
+) -> Retriever:
+    """Every reranker's ``chunk_rescorer`` with the defaults ``chunking(inference_id,
+    rescorer)`` gives (the cluster's, by its version and the endpoint's service)."""
+    node = map_children(node, lambda child: with_cluster_chunking(child, chunking))
+    if isinstance(node, TextSimilarityReranker) and node.effective_chunk_rescorer is not None:
+        rescorer = chunking(node.effective_inference_id, node.effective_chunk_rescorer)
+        return dataclasses.replace(node, chunk_rescorer=rescorer)
     return node
 
 

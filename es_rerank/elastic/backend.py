@@ -21,7 +21,9 @@ from typing import Any, Final
 from elasticsearch import Elasticsearch
 
 from es_rerank.backends.base import Hits
-from es_rerank.elastic.cluster import license_type
+from es_rerank.chunking.endpoint_defaults import ENDPOINT_CHUNK_SIZE_SINCE, for_cluster
+from es_rerank.chunking.settings import ChunkRescorer
+from es_rerank.elastic.cluster import cluster_version, license_type
 from es_rerank.elastic.errors import translated
 from es_rerank.elastic.inference import ElasticInferenceReranker, get_endpoint
 from es_rerank.elastic.responses import hits_from_response, result_from_response
@@ -29,6 +31,7 @@ from es_rerank.errors import (
     AuthenticationError,
     AuthorizationError,
     ConfigurationError,
+    ElasticsearchError,
     ElasticsearchNotFoundError,
     ElasticsearchRequestError,
 )
@@ -52,6 +55,8 @@ class ElasticsearchBackend:
         self.index = index
         self._native: bool | None = None
         self._known_endpoints: set[str] = set()
+        self._version: tuple[int, int, int] | None = None
+        self._endpoints: dict[str, dict[str, Any]] = {}
 
     def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
         with translated():
@@ -135,6 +140,24 @@ class ElasticsearchBackend:
             get_endpoint(self.client, inference_id)
             self._known_endpoints.add(inference_id)
         return ElasticInferenceReranker(self.client, inference_id)
+
+    def chunk_rescorer_for(self, inference_id: str, rescorer: ChunkRescorer) -> ChunkRescorer:
+        """``rescorer`` with the default chunk size this cluster's version uses for the
+        endpoint (:func:`~es_rerank.chunking.endpoint_defaults.for_cluster`); explicit
+        ``chunking_settings`` win, and an endpoint that cannot be read changes nothing (the
+        search itself then fails as ES would)."""
+        if rescorer.chunking_settings is not None:
+            return rescorer
+        try:
+            if self._version is None:
+                self._version = cluster_version(self.client)
+            if self._version < ENDPOINT_CHUNK_SIZE_SINCE:
+                return for_cluster(rescorer, self._version, {})
+            if inference_id not in self._endpoints:
+                self._endpoints[inference_id] = get_endpoint(self.client, inference_id)
+        except ElasticsearchError:
+            return rescorer
+        return for_cluster(rescorer, self._version, self._endpoints[inference_id])
 
     def __repr__(self) -> str:
         return f"ElasticsearchBackend(index={self.index!r})"
