@@ -41,9 +41,13 @@ from es_rerank.backends.base import Hit
 from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
+from es_rerank.retriever_tree import map_children, own_window, walk
 from es_rerank.retrievers import (
     KnnRetriever,
+    LinearRetriever,
+    PinnedRetriever,
     Query,
+    RescorerRetriever,
     Retriever,
     RRFRetriever,
     StandardRetriever,
@@ -155,17 +159,22 @@ def knn_query(node: KnnRetriever, filters: Sequence[Query]) -> Query:
 
 
 def top_docs_query(node: Retriever, filters: Sequence[Query] = ()) -> Query | None:
-    """The query whose matches ES counts in ``hits.total`` for ``node``: a leaf's own query;
-    a reranker's child's; an ``rrf``'s children's, combined with ``bool.should``."""
+    """The query whose matches ES counts in ``hits.total`` for ``node`` (its
+    ``topDocsQuery``): a leaf's own query; a single-child node's child's; an ``rrf``'s or
+    ``linear``'s children's, combined with ``bool.should``; a ``pinned``'s child's or its
+    pinned ids (``RankDocsRetrieverBuilder``, ``PinnedRetrieverBuilder``)."""
     if isinstance(node, StandardRetriever):
         return with_filters(node.query, [*filters, *filters_of(node.filter)])
     if isinstance(node, KnnRetriever):
         return knn_query(node, filters)
-    if isinstance(node, TextSimilarityReranker):
-        return top_docs_query(node.retriever, [*filters, *filters_of(node.filter)])
-    if isinstance(node, RRFRetriever):
-        inherited = [*filters, *filters_of(node.filter)]
-        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in node.retrievers]
+    inherited = [*filters, *filters_of(node.filter)]  # type: ignore[attr-defined]
+    if isinstance(node, TextSimilarityReranker | RescorerRetriever):
+        return top_docs_query(node.retriever, inherited)
+    if isinstance(node, PinnedRetriever):
+        organic = top_docs_query(node.retriever, inherited) or {"match_all": {}}
+        return {"bool": {"should": [organic, {"ids": {"values": node.pinned_ids}}]}}
+    if isinstance(node, RRFRetriever | LinearRetriever):
+        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in node.children()]
         return {"bool": {"should": should}}
     raise ValueError(f"external execution does not support [{node.kind}] retrievers")
 
@@ -180,34 +189,33 @@ def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[st
         if key in NOT_WITH_RETRIEVER:
             raise RetrieverValidationError(key, f"cannot specify [retriever] and [{key}]")
         raise TypeError(f"search() got an unexpected keyword argument {key!r}")
-    if isinstance(retriever, TextSimilarityReranker | RRFRetriever):
-        window = retriever.effective_rank_window_size
-        if window < size:
+    window = own_window(retriever)
+    if window is not None and window < size:
+        param = "window_size" if isinstance(retriever, RescorerRetriever) else "rank_window_size"
+        raise RetrieverValidationError(
+            param,
+            f"[{retriever.kind}] requires [{param}: {window}] be greater than "
+            f"or equal to [size: {size}]",
+        )
+    for node in walk(retriever):
+        child = node.retriever if isinstance(node, RescorerRetriever) else None
+        if isinstance(child, StandardRetriever) and child.sort is not None:
             raise RetrieverValidationError(
-                "rank_window_size",
-                f"[{retriever.kind}] requires [rank_window_size: {window}] be greater than "
-                f"or equal to [size: {size}]",
+                "sort", "Cannot use [sort] option in conjunction with [rescore]."
             )
 
 
 def leaf_window(retriever: Retriever, size: int, from_: int) -> int:
     """How many hits the top node must produce: its window, or ``from + size`` for a leaf."""
-    if isinstance(retriever, TextSimilarityReranker | RRFRetriever):
-        return retriever.effective_rank_window_size
-    return from_ + size
+    window = own_window(retriever)
+    return from_ + size if window is None else window
 
 
 def convert_min_scores(node: Retriever) -> Retriever:
     """Every reranker's ``min_score`` from normalized units into raw ones."""
-    if isinstance(node, TextSimilarityReranker):
-        raw = None if node.min_score is None else min_score_to_raw(node.min_score)
-        return dataclasses.replace(
-            node, retriever=convert_min_scores(node.retriever), min_score=raw
-        )
-    if isinstance(node, RRFRetriever):
-        return dataclasses.replace(
-            node, retrievers=[convert_min_scores(c) for c in node.retrievers]
-        )
+    node = map_children(node, convert_min_scores)
+    if isinstance(node, TextSimilarityReranker) and node.min_score is not None:
+        return dataclasses.replace(node, min_score=min_score_to_raw(node.min_score))
     return node
 
 
@@ -284,16 +292,21 @@ def keep_child_order(child: Sequence[Ranked], limit: int) -> list[Ranked]:
 
 
 def rrf_fuse(
-    rankings: Sequence[Sequence[Ranked]], *, rank_constant: int, limit: int
+    rankings: Sequence[Sequence[Ranked]],
+    *,
+    rank_constant: int,
+    limit: int,
+    weights: Sequence[float] | None = None,
 ) -> list[Ranked]:
-    """Reciprocal rank fusion: ``sum(1 / (rank_constant + rank))`` over the rankings a
-    document appears in; ties keep first-seen order."""
+    """Reciprocal rank fusion: ``sum(weight / (rank_constant + rank))`` over the rankings
+    a document appears in (weights 1.0 unless given, ES 9.2+); ties keep first-seen order."""
     scores: dict[str, float] = {}
     first: dict[str, Hit] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[i]
         for rank, ranked in enumerate(ranking, start=1):
             hid = ranked.hit.id
-            scores[hid] = scores.get(hid, 0.0) + 1.0 / (rank_constant + rank)
+            scores[hid] = scores.get(hid, 0.0) + weight / (rank_constant + rank)
             first.setdefault(hid, ranked.hit)
     # dicts keep first-seen order, so the stable sort breaks ties by it
     order = sorted(scores, key=lambda hid: -scores[hid])

@@ -15,12 +15,13 @@ short CPU-bound call does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from es_rerank.asyncio.bridge import resolve
 from es_rerank.asyncio.rerankers import AsyncReranker, AsyncRerankFunction
-from es_rerank.backends.base import Backend, Hit
+from es_rerank.backends.base import Backend, Hit, Hits
 from es_rerank.errors import ConfigurationError
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker
 from es_rerank.results import SearchResult
@@ -100,6 +101,14 @@ class _SyncBackend:
         return repr(self.inner)
 
 
+class _SyncRequestBackend(_SyncBackend):
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        hits: Hits = resolve(self.inner.search_request(query, size=size, options=options))
+        return hits
+
+
 class _SyncRetrieverBackend(_SyncBackend):
     def supports_native(self) -> bool:
         return bool(resolve(self.inner.supports_native()))
@@ -126,10 +135,6 @@ class _SyncInferenceBackend(_SyncBackend):
         return sync_reranker(resolve(self.inner.inference_reranker(inference_id)))
 
 
-class _SyncFullBackend(_SyncRetrieverBackend, _SyncInferenceBackend):
-    pass
-
-
 def sync_backend(backend: AsyncBackend | Backend) -> Backend:
     """``backend`` (async or synchronous) as a synchronous :class:`~es_rerank.Backend` for
     the bridge, with the same capabilities (native retrievers, inference endpoints)."""
@@ -143,10 +148,25 @@ def sync_backend(backend: AsyncBackend | Backend) -> Backend:
         )
     native = isinstance(backend, AsyncRetrieverBackend)
     inference = isinstance(backend, AsyncInferenceRerankBackend)
-    kind = {
-        (False, False): _SyncBackend,
-        (True, False): _SyncRetrieverBackend,
-        (False, True): _SyncInferenceBackend,
-        (True, True): _SyncFullBackend,
-    }[(native, inference)]
-    return kind(backend)
+    # the standard retriever's options (search_request), async or synchronous
+    options = callable(getattr(backend, "search_request", None))
+    bases = [
+        base
+        for base, wanted in (
+            (_SyncRetrieverBackend, native),
+            (_SyncInferenceBackend, inference),
+            (_SyncRequestBackend, options),
+        )
+        if wanted
+    ]
+    if not bases:
+        return _SyncBackend(backend)
+    if len(bases) == 1:
+        return bases[0](backend)
+    return _view_class(tuple(bases))(backend)
+
+
+@functools.cache
+def _view_class(bases: tuple[type[_SyncBackend], ...]) -> type[_SyncBackend]:
+    """One class with the capabilities of ``bases`` (made once per combination)."""
+    return type("_SyncView", bases, {})

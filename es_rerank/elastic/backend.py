@@ -1,6 +1,7 @@
 """An Elasticsearch index as a backend: leaf queries for external reranking, whole retrievers
 natively, and the cluster's rerank inference endpoints as rerankers. It implements
-:class:`~es_rerank.backends.Backend`, :class:`~es_rerank.backends.RetrieverBackend` and
+:class:`~es_rerank.backends.Backend`, :class:`~es_rerank.backends.SearchRequestBackend`,
+:class:`~es_rerank.backends.RetrieverBackend` and
 :class:`~es_rerank.backends.InferenceRerankBackend`.
 
 >>> from elasticsearch import Elasticsearch
@@ -32,6 +33,7 @@ from es_rerank.errors import (
     ElasticsearchRequestError,
 )
 from es_rerank.results import SearchResult
+from es_rerank.retrievers import STANDARD_OPTIONS
 
 __all__ = ["NATIVE_LICENSES", "ElasticsearchBackend"]
 
@@ -57,6 +59,24 @@ class ElasticsearchBackend:
                 index=self.index,
                 query=dict(query) if query is not None else {"match_all": {}},
                 size=size,
+            )
+        return hits_from_response(response.body)
+
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """``_search`` with the standard retriever's own options (``sort``,
+        ``search_after``, ``terminate_after``, ``min_score``, ``collapse``) beside the query;
+        hits carry their ``sort`` values."""
+        unknown = [key for key in options if key not in STANDARD_OPTIONS]
+        if unknown:
+            raise ValueError(f"search_request does not take the option [{unknown[0]}]")
+        with translated():
+            response = self.client.search(
+                index=self.index,
+                query=dict(query) if query is not None else {"match_all": {}},
+                size=size,
+                **dict(options),
             )
         return hits_from_response(response.body)
 

@@ -356,7 +356,7 @@ def test_to_dict_does_not_share_mutable_state() -> None:
             "[text_similarity_reranker] unknown field [bogus]",
         ),
         ({"standard": {"query": {"match_all": {}}, "size": 3}}, "size", "unknown field [size]"),
-        ({"linear": {}}, "linear", "unknown retriever [linear]"),
+        ({"script_rank": {}}, "script_rank", "unknown retriever [script_rank]"),
         (
             {"text_similarity_reranker": {"field": "t", "inference_text": "q"}},
             "retriever",
