@@ -19,12 +19,13 @@ from es_rerank.backends.base import Hit, Hits
 from es_rerank.backends.local_mapping import (
     _ANALYZERS,
     _ID,
-    _SOURCE,
     LocalMapping,
     RejectedDocument,
     build_analyzer,
+    stored_source,
 )
 from es_rerank.backends.local_query import QueryTranslator
+from es_rerank.backends.local_request import run_request
 from es_rerank.documents import AddResult, Rejected, count_lines, read_jsonl, resolve_mapping
 from es_rerank.errors import ConfigurationError, LocalIndexError
 
@@ -115,7 +116,9 @@ class LocalIndex:
         self._analyzers = {name: build_analyzer(name) for name in _ANALYZERS.values()}
         for name, analyzer in self._analyzers.items():
             self._index.register_tokenizer(name, analyzer)
-        self._translator = QueryTranslator(self.mapping, self._schema, self._analyzers)
+        self._translator = QueryTranslator(
+            self.mapping, self._schema, self._analyzers, self._searcher
+        )
         self._heap_size = heap_size
 
     @classmethod
@@ -141,7 +144,7 @@ class LocalIndex:
         res = searcher.search(q, limit=1).hits
         if not res:
             return None
-        return _source(searcher.doc(res[0][1]))
+        return stored_source(searcher.doc(res[0][1]))
 
     def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
         """Run an ES query DSL object; best first, equal scores in index order, with the
@@ -155,8 +158,35 @@ class LocalIndex:
         out = []
         for score, addr in ordered[:size]:
             doc = searcher.doc(addr)
-            out.append(Hit(id=str(doc.get_first(_ID)), score=float(score), source=_source(doc)))
+            out.append(
+                Hit(id=str(doc.get_first(_ID)), score=float(score), source=stored_source(doc))
+            )
         return Hits(out, total=int(found.count or 0))  # type: ignore[attr-defined]
+
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """Run an ES query with the standard retriever's own options (``sort``,
+        ``search_after``, ``terminate_after``, ``min_score``, ``collapse``,
+        ``track_scores``, ``track_total_hits``) as ES applies them; each hit's ``sort``
+        holds ES's sort values. An option it cannot apply raises ``ValueError`` naming it.
+
+        >>> import tempfile
+        >>> mapping = {"mappings": {"properties": {"day": {"type": "date"}}}}
+        >>> idx = LocalIndex(tempfile.mkdtemp(), mapping=mapping)
+        >>> idx.add([{"_id": "a", "day": "2020-01-02"}, {"_id": "b", "day": 1556704800000}],
+        ...         progress=False).indexed
+        2
+        >>> hits = idx.search_request(None, size=10, options={"sort": [{"day": "asc"}]})
+        >>> [(h.id, h.sort) for h in hits]
+        [('b', (1556704800000,)), ('a', (1577923200000,))]
+        """
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"size must be a non-negative integer, got {size!r}")
+        if not isinstance(options, Mapping):
+            raise ValueError(f"options must be an object of search options, got {options!r}")
+        q = self._translator.translate(query)
+        return run_request(self._searcher(), q, self.mapping, size=size, options=options)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -232,9 +262,3 @@ class LocalIndex:
     def add_jsonl(self, path: str | Path, **kwargs: Any) -> AddResult:
         """Same as :meth:`add` with a JSONL path."""
         return self.add(Path(path), **kwargs)
-
-
-def _source(doc: tantivy.Document) -> dict[str, Any]:
-    blob = doc.get_first(_SOURCE)
-    data = json.loads(bytes(blob).decode()) if blob is not None else {}
-    return data if isinstance(data, dict) else {}

@@ -14,11 +14,15 @@ from typing import Any, Literal
 import tantivy
 
 from es_rerank.backends.coercion import to_float, to_integer
+from es_rerank.backends.local_dates import DEFAULT_DATE_FORMAT, DateFormat, parse_date
 from es_rerank.documents import document_error
 
-__all__ = ["FieldSpec", "LocalMapping", "RejectedDocument"]
+__all__ = ["MAX_TERM_LENGTH", "FieldSpec", "LocalMapping", "RejectedDocument", "stored_source"]
 
-FieldKind = Literal["text", "keyword", "integer", "float"]
+FieldKind = Literal["text", "keyword", "integer", "float", "date"]
+
+#: Lucene's IndexWriter.MAX_TERM_LENGTH: the most UTF-8 bytes one indexed term may have.
+MAX_TERM_LENGTH = 32766
 
 _ID = "_id"
 _SOURCE = "_source"
@@ -34,7 +38,7 @@ _TYPES: dict[str, FieldKind] = {
     "integer": "integer",
     "short": "integer",
     "byte": "integer",
-    "date": "integer",  # epoch milliseconds only
+    "date": "date",  # stored as epoch millis, as ES stores it
     "double": "float",
     "float": "float",
     "half_float": "float",
@@ -67,6 +71,13 @@ class FieldSpec:
     tokenizer: str = "raw"
     es_type: str = ""  # the mapping's type: its range and its name in messages
     coerce: bool = True  # ES's ``coerce`` mapping parameter (numbers only)
+    date_format: DateFormat | None = None  # a date field's ``format``
+    ignore_above: int | None = None  # a keyword field's ``ignore_above``
+
+    @property
+    def numeric(self) -> bool:
+        """Stored in a tantivy numeric column (dates as epoch millis)."""
+        return self.kind in ("integer", "float", "date")
 
 
 class LocalMapping:
@@ -95,7 +106,7 @@ class LocalMapping:
                 sb.add_text_field(f.name, tokenizer_name=f.tokenizer, index_option="position")
             elif f.kind == "keyword":
                 sb.add_text_field(f.name, tokenizer_name="raw", index_option="freq")
-            elif f.kind == "integer":
+            elif f.kind in ("integer", "date"):
                 sb.add_integer_field(f.name, indexed=True, fast=True)
             else:
                 sb.add_float_field(f.name, indexed=True, fast=True)
@@ -120,10 +131,9 @@ class LocalMapping:
                 if v is None:
                     continue
                 try:
-                    _add_value(out, spec, v)
+                    present = _add_value(out, spec, v) or present
                 except ValueError as exc:
                     raise RejectedDocument(_parse_failure(spec, doc_id, v, exc)) from None
-                present = True
             if present:
                 out.add_text(_FIELDS, name)
         try:
@@ -132,6 +142,13 @@ class LocalMapping:
             raise RejectedDocument(f"not valid JSON: {exc}") from exc
         out.add_bytes(_SOURCE, blob)
         return doc_id, out
+
+
+def stored_source(doc: tantivy.Document) -> dict[str, Any]:
+    """The ``_source`` stored with a document."""
+    blob = doc.get_first(_SOURCE)
+    data = json.loads(bytes(blob).decode()) if blob is not None else {}
+    return data if isinstance(data, dict) else {}
 
 
 def _index_coerce(mapping: Mapping[str, Any]) -> bool:
@@ -169,8 +186,19 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
             f"mapping field {name!r}: type {es_type!r} is not supported by the local index "
             f"(supported: {sorted(_TYPES)})"
         )
-    if es_type == "date" and spec.get("format", "epoch_millis") != "epoch_millis":
-        raise ValueError(f"mapping field {name!r}: only date format 'epoch_millis' is supported")
+    date_format = None
+    if es_type == "date":
+        try:
+            date_format = DateFormat(str(spec.get("format", DEFAULT_DATE_FORMAT)))
+        except ValueError as exc:
+            raise ValueError(f"mapping field {name!r}: {exc}") from None
+    ignore_above = spec.get("ignore_above")
+    if ignore_above is not None and (
+        kind != "keyword" or isinstance(ignore_above, bool) or not isinstance(ignore_above, int)
+    ):
+        raise ValueError(
+            f"mapping field {name!r}: ignore_above must be an integer on a keyword field"
+        )
     tokenizer = "raw"
     if kind == "text":
         analyzer = spec.get("analyzer", "standard")
@@ -181,7 +209,15 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
             )
         tokenizer = _ANALYZERS[analyzer]
     field_coerce = _as_bool(spec.get("coerce"), f"field {name!r} coerce", default=coerce)
-    return FieldSpec(name, kind, tokenizer, es_type=str(es_type), coerce=field_coerce)
+    return FieldSpec(
+        name,
+        kind,
+        tokenizer,
+        es_type=str(es_type),
+        coerce=field_coerce,
+        date_format=date_format,
+        ignore_above=ignore_above,
+    )
 
 
 def _flatten(value: Any) -> list[Any]:
@@ -203,7 +239,29 @@ def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: ValueError) ->
     )
 
 
-def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> None:
+def _java_length(text: str) -> int:
+    """``String.length()``: UTF-16 code units, as ``ignore_above`` counts them."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _check_term_length(field: str, term: str) -> None:
+    """Refuse a term Lucene cannot index, with the message of ES's KeywordFieldMapper
+    preflight check (elastic/elasticsearch server/src/main/java/org/elasticsearch/index/
+    mapper/KeywordFieldMapper.java at 04b1d77819dcc49fd0ff8b306598042928283519)."""
+    data = term.encode()
+    if len(data) <= MAX_TERM_LENGTH:
+        return
+    prefix = [b - 256 if b > 127 else b for b in data[:30]]  # Java's signed bytes
+    raise ValueError(
+        f'Document contains at least one immense term in field="{field}" (whose UTF8 '
+        f"encoding is longer than the max length {MAX_TERM_LENGTH}), all of which were "
+        "skipped. Please correct the analyzer to not produce such terms. The prefix of the "
+        f"first immense term is: '[{', '.join(map(str, prefix))}]...'"
+    )
+
+
+def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> bool:
+    """Index one value of ``spec``'s field; False when it is kept in _source only."""
     if spec.kind in ("text", "keyword"):
         if isinstance(v, dict):
             raise ValueError("Can't get text on a START_OBJECT")
@@ -211,8 +269,18 @@ def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> None:
             v = "true" if v else "false"
         if not isinstance(v, (str, int, float)):
             raise ValueError(f"unexpected value of type {type(v).__name__}")
-        out.add_text(spec.name, str(v))
+        text = str(v)
+        if spec.kind == "keyword":
+            if spec.ignore_above is not None and _java_length(text) > spec.ignore_above:
+                return False  # kept in _source only, as ES does
+            _check_term_length(spec.name, text)
+        out.add_text(spec.name, text)
     elif spec.kind == "integer":
         out.add_integer(spec.name, to_integer(v, spec.es_type, coerce=spec.coerce))
+    elif spec.kind == "date":
+        if isinstance(v, dict):
+            raise ValueError("Can't get text on a START_OBJECT")
+        out.add_integer(spec.name, parse_date(v, spec.date_format or DateFormat()))
     else:
         out.add_float(spec.name, to_float(v, spec.es_type, coerce=spec.coerce))
+    return True
