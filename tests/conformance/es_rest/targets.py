@@ -246,6 +246,8 @@ class LocalTarget(_Bookkeeping):
 
     def _search(self, args: Mapping[str, Any]) -> Any:
         call = SearchCall(args)
+        # ES validates the whole request before it reads any field: parse errors come first.
+        es_rerank.retriever_from_dict(call.retriever)
         name, state = self._one_index(call)
         result = es_rerank.search(
             call.retriever,
