@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from es_rerank.errors import ConfigurationError, EsRerankError
+from es_rerank.errors import ConfigurationError, ElasticsearchNotFoundError, EsRerankError
 from tests.conformance.es_rest.suite import HERE, Case
 
 __all__ = [
@@ -98,7 +98,13 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     """An ES-shaped error response for ``exc``: what assertions after a ``catch`` read."""
     status = getattr(exc, "status", None)
     if status is None:
-        status = 400 if isinstance(exc, ConfigurationError) else 500
+        status = (
+            400
+            if isinstance(exc, ConfigurationError)
+            else 404
+            if isinstance(exc, ElasticsearchNotFoundError)
+            else 500
+        )
     reason = getattr(exc, "reason", None) or str(exc)
     kind = getattr(exc, "error_type", "") or None
     cause = {"type": kind, "reason": reason}
@@ -147,6 +153,8 @@ def _match(actual: Any, expected: Any) -> bool:
     if len(text) > 2 and text.startswith("/") and text.endswith("/"):
         # ES's MatchAssertion: Pattern.COMMENTS (whitespace in the pattern is ignored), find()
         return isinstance(actual, str) and re.search(text[1:-1], actual, re.VERBOSE) is not None
+    if isinstance(actual, bool) != isinstance(expected, bool):
+        return False  # Java: Boolean.TRUE never equals 1
     numbers = (actual, expected)
     if all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
         return float(actual) == float(expected)
