@@ -118,4 +118,6 @@ class EsTarget(_Bookkeeping):
     def close(self) -> None:
         for real in self.created_endpoints:
             delete_endpoint(self.client, inference_id=real, force=True)
-        self.client.indices.delete(index=f"{self.prefix}-*", ignore_unavailable=True)
+        # By name: ES refuses wildcard deletes (action.destructive_requires_name).
+        for name in self.indices:
+            self.client.indices.delete(index=self._real(name), ignore_unavailable=True)
