@@ -4,7 +4,8 @@
 
 - ``local-external``: an on-disk :class:`~es_rerank.LocalIndex` per YAML index, searched by
   ``es_rerank.search(..., mode="external")`` with the port of ES's test reranking service
-  for every ``test_reranking_service`` endpoint the YAML creates.
+  for every ``test_reranking_service`` endpoint the YAML creates; ``async-local-external``
+  the same through ``await es_rerank.asyncio.search`` with async rerankers.
 - ``es-external`` / ``es-native`` (``ES_URL`` set): the YAML's indices on a real cluster
   (names prefixed, deleted after); externally with the same port, natively with rerank
   endpoints served by the inference shim applying the port (``--scorer``).
@@ -16,6 +17,7 @@ left out of the local mapping and documents; a search that reads one raises
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import shutil
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import es_rerank
+import es_rerank.asyncio
 from es_rerank.errors import LocalIndexError
 from tests.conformance.es_rest.reranking_service import TestRerankingService
 from tests.conformance.es_rest.runner import NotApplicableError, UnsupportedStepError
@@ -193,7 +196,9 @@ class _Guarded:
         self._target = target
 
     def __getattr__(self, name: str) -> Any:
-        if not callable(getattr(es_rerank.LocalIndex, name, None)):
+        if not hasattr(es_rerank.LocalIndex, name):
+            raise AttributeError(name)  # capability probes must not build the index
+        if not callable(getattr(es_rerank.LocalIndex, name)):
             return getattr(self._build(), name)
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -219,16 +224,26 @@ def _mapping(state: _Index) -> dict[str, Any]:
     return body
 
 
+def _awaitable(reranker: TestRerankingService) -> Callable[[str, Any], Any]:
+    async def rerank(query: str, texts: Any) -> list[float]:
+        await asyncio.sleep(0)
+        return reranker.rerank(query, texts)
+
+    return rerank
+
+
 class LocalTarget(_Bookkeeping):
     """Each YAML index is an on-disk LocalIndex under ``root``, rebuilt from its documents
-    in index order whenever they changed before a search."""
+    in index order whenever they changed before a search. With ``asynchronous``, searches
+    run through ``await es_rerank.asyncio.search`` with async rerankers."""
 
-    name = "local-external"
     dropped_types = LOCAL_DROPPED
 
-    def __init__(self, root: Path, seed: int = 0) -> None:
+    def __init__(self, root: Path, seed: int = 0, *, asynchronous: bool = False) -> None:
         super().__init__(seed)
         self.root = root
+        self.asynchronous = asynchronous
+        self.name = "async-local-external" if asynchronous else "local-external"
 
     def _built(self, name: str, state: _Index) -> Any:
         if state.built is None:
@@ -249,11 +264,24 @@ class LocalTarget(_Bookkeeping):
         # ES validates the whole request before it reads any field: parse errors come first.
         es_rerank.retriever_from_dict(call.retriever)
         name, state = self._one_index(call)
-        result = es_rerank.search(
-            call.retriever,
-            backend=_Guarded(lambda: self._built(name, state), state.dropped, self.name),
-            reranker=dict(self.rerankers),
-            mode="external",
-            **call.kwargs(),
-        )
+        backend = _Guarded(lambda: self._built(name, state), state.dropped, self.name)
+        if self.asynchronous:
+            rerankers = {k: _awaitable(v) for k, v in self.rerankers.items()}
+            result = asyncio.run(
+                es_rerank.asyncio.search(
+                    call.retriever,
+                    backend=backend,
+                    reranker=rerankers,
+                    mode="external",
+                    **call.kwargs(),
+                )
+            )
+        else:
+            result = es_rerank.search(
+                call.retriever,
+                backend=backend,
+                reranker=dict(self.rerankers),
+                mode="external",
+                **call.kwargs(),
+            )
         return response_body(result, call, name)

@@ -1,6 +1,6 @@
 """Elasticsearch's own YAML REST tests for the retrievers (yaml/, see README.md), run
-through es_rerank.search: externally over LocalIndex here; externally and natively on a
-real cluster when ES_URL is set.
+through es_rerank.search: externally over LocalIndex here (sync and async); externally and
+natively on a real cluster when ES_URL is set.
 
 exclusions.yml says, per case and target, what is excluded (with why) and what fails on a
 named gap (xfail, strict on local-external: a gap that closes fails loudly until the list
@@ -22,14 +22,17 @@ from tests.conformance.es_rest.suite import Case, all_cases
 from tests.conformance.es_rest.targets import LocalTarget
 
 CASES = all_cases()
-TARGETS = ("local-external", "es-external", "es-native")
 LOCAL = "local-external"
+ASYNC_LOCAL = "async-local-external"
+TARGETS = (LOCAL, ASYNC_LOCAL, "es-external", "es-native")
 
 
 def entry_for(case: Case, target: str) -> dict[str, Any] | None:
-    """The case's exclusions.yml entry if it applies to ``target``."""
+    """The case's exclusions.yml entry if it applies to ``target`` (the async local target
+    shares the local one's entries)."""
     entry = load_rules().cases.get(case.id)
-    if entry is None or target not in entry.get("targets", [LOCAL]):
+    key = LOCAL if target == ASYNC_LOCAL else target
+    if entry is None or key not in entry.get("targets", [LOCAL]):
         return None
     return dict(entry)
 
@@ -56,8 +59,8 @@ def es_shim_url() -> Iterator[str | None]:
 
 @contextlib.contextmanager
 def open_target(name: str, tmp_path: Path, shim_url: str | None) -> Iterator[Any]:
-    if name == LOCAL:
-        yield LocalTarget(tmp_path)
+    if name in (LOCAL, ASYNC_LOCAL):
+        yield LocalTarget(tmp_path, asynchronous=name == ASYNC_LOCAL)
         return
     if not os.environ.get("ES_URL"):
         pytest.skip("ES_URL is not set: no Elasticsearch cluster to run the YAML cases against")
@@ -83,7 +86,7 @@ def test_yaml_case(
     if entry is not None and "gap" in entry:
         request.applymarker(
             pytest.mark.xfail(
-                strict=target == LOCAL,
+                strict=target in (LOCAL, ASYNC_LOCAL),
                 reason=f"gap ({entry.get('owner', 'unowned')}): {entry['gap']}",
             )
         )
