@@ -105,7 +105,8 @@ class EsTarget(_Bookkeeping):
         retriever = _rename(call.retriever, self.real, frozenset({"_index"}))
         if self.mode == "native":
             retriever = _rename(retriever, self.real, frozenset({"inference_id"}))
-        backend = ElasticsearchBackend(self.client, self._real(str(call.index)))
+        real_index = ",".join(self._real(n) for n in str(call.index).split(","))
+        backend = ElasticsearchBackend(self.client, real_index)
         result = es_rerank.search(
             retriever,
             backend=backend,
@@ -113,7 +114,11 @@ class EsTarget(_Bookkeeping):
             mode=self.mode,  # type: ignore[arg-type]
             **call.kwargs(),
         )
-        return json.loads(json.dumps(response_body(result, call, str(call.index))))
+        body = response_body(result, call, str(call.index))
+        yaml_name = {real: name for name, real in self.real.items()}
+        for hit in body["hits"]["hits"]:
+            hit["_index"] = yaml_name.get(hit["_index"], hit["_index"])
+        return json.loads(json.dumps(body))
 
     def close(self) -> None:
         for real in self.created_endpoints:

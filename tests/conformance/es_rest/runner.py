@@ -1,6 +1,7 @@
 """Interpret one YAML REST case against a target (see targets.py): its ``do`` steps and the
 assertions ES's YAML runner knows (``match``, ``length``, ``close_to``, ``is_true``,
-``is_false``, ``gt``/``gte``/``lt``/``lte``, ``contains``), ``catch`` included.
+``is_false``, ``gt``/``gte``/``lt``/``lte``, ``contains``), ``catch`` and ``set``/``$name``
+included.
 
 What the runner does not check is listed in ``exclusions.yml`` (``not_applicable``), and
 every case that meets such an assertion or request parameter records it: the summary says
@@ -190,6 +191,13 @@ def _assert(kind: str, spec: Mapping[str, Any], response: Any) -> None:
                 "gt": actual > expected, "gte": actual >= expected,
                 "lt": actual < expected, "lte": actual <= expected,
             }[kind]  # fmt: skip
+        elif isinstance(actual, list) and isinstance(expected, Mapping):  # contains
+            # ES: some item has every expected entry
+            ok = any(
+                isinstance(item, Mapping)
+                and all(_match(item.get(k), v) for k, v in expected.items())
+                for item in actual
+            )
         else:  # contains
             ok = expected in actual if isinstance(actual, list | str) else False
         if not ok:
@@ -201,6 +209,7 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
     rules = rules or load_rules()
     outcome = CaseOutcome(passed=False)
     response: Any = None
+    stash: dict[str, Any] = {}
     try:
         for step in (*case.setup, *case.steps):
             ((kind, spec),) = step.items()
@@ -208,6 +217,9 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
                 continue
             if kind == "do":
                 response = _do(spec, target, rules, outcome)
+                continue
+            if kind == "set":  # stash values for later `$name` references
+                stash.update({name: lookup(response, path) for path, name in spec.items()})
                 continue
             if kind not in _ASSERTIONS:
                 raise UnsupportedStepError(f"step {kind!r}")
@@ -219,6 +231,8 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
                     outcome.set_aside.append((f"{kind} {path}", why))
                     continue
                 outcome.assertions += 1
+                if isinstance(expected, str) and expected.startswith("$"):
+                    expected = stash[expected[1:]]
                 _assert(kind, {path: expected}, response)
     except (AssertionError, UnsupportedStepError, NotApplicableError) as exc:
         outcome.failure = f"{type(exc).__name__}: {exc}"

@@ -92,7 +92,15 @@ class _Index:
 
 def bulk_items(args: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """``(index, id, source)`` of each ``index``/``create`` action of a bulk body."""
-    lines = [json.loads(x) if isinstance(x, str) else x for x in args["body"]]
+    body = args["body"]
+    if isinstance(body, str):  # `body: |` holds JSON objects, one per line or spread out
+        lines, decoder, at = [], json.JSONDecoder(), 0
+        while body[at:].strip():
+            at += len(body[at:]) - len(body[at:].lstrip())
+            item, at = decoder.raw_decode(body, at)
+            lines.append(item)
+    else:
+        lines = [json.loads(x) if isinstance(x, str) else x for x in body]
     for action, source in zip(lines[::2], lines[1::2], strict=True):
         ((op, meta),) = action.items()
         if op not in ("index", "create"):
@@ -167,6 +175,11 @@ class _Bookkeeping:
                 f"the search reads {sorted(read)} of type "
                 f"{sorted({state.dropped[f] for f in read})}, which {self.name} lacks"
             )
+        if state.dropped and _queries_all_fields(call.retriever):
+            raise NotApplicableError(
+                f"the multi-field format over all fields would read {sorted(state.dropped)}, "
+                f"which {self.name} lacks"
+            )
         return names[0], state
 
 
@@ -183,6 +196,19 @@ def reranked_fields(node: Any) -> set[str]:
         for value in node:
             out |= reranked_fields(value)
     return out
+
+
+def _queries_all_fields(node: Any) -> bool:
+    """An rrf/linear node in the multi-field format without ``fields`` (all fields)."""
+    if isinstance(node, Mapping):
+        for kind in ("rrf", "linear"):
+            spec = node.get(kind)
+            if isinstance(spec, Mapping) and "query" in spec and "fields" not in spec:
+                return True
+        return any(_queries_all_fields(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_queries_all_fields(v) for v in node)
+    return False
 
 
 class _Guarded:

@@ -21,7 +21,7 @@ from tests.conformance.es_rest.reranking_service import (
 )
 from tests.conformance.es_rest.runner import _check_catch, _match, lookup, run_case
 from tests.conformance.es_rest.suite import Case, _EsYamlLoader
-from tests.conformance.es_rest.targets import LocalTarget, drop_fields
+from tests.conformance.es_rest.targets import LocalTarget, bulk_items, drop_fields
 
 # -- the test reranking service ----------------------------------------------------------
 
@@ -203,3 +203,27 @@ def test_es_targets_rename_only_the_named_keys() -> None:
     assert _rename(body, {"t": "p-t"}, frozenset({"_index"})) == {
         "pinned": {"docs": [{"_index": "p-t", "_id": "t"}], "inference_id": "t"}
     }
+
+
+def test_bulk_reads_a_string_body_of_spread_out_json_objects() -> None:
+    body = '{"index": {"_id": "1"}}\n{\n  "a": 1,\n  "b": [2]\n}\n'
+    body += '{"index": {"_id": "2"}}\n{"a": 3}\n'
+    assert list(bulk_items({"index": "t", "body": body})) == [
+        ("t", "1", {"a": 1, "b": [2]}),
+        ("t", "2", {"a": 3}),
+    ]
+
+
+def test_set_stashes_and_contains_matches_partial_objects(tmp_path: Path) -> None:
+    standard = {"standard": {"query": {"match": {"text": "moon"}}}}
+    outcome = run(
+        tmp_path / "a",
+        search(standard),
+        {"set": {"hits.hits.0._id": "first"}},
+        {"contains": {"hits.hits": {"_id": "1"}}},
+        search(standard),
+        {"match": {"hits.hits.0._id": "$first"}},
+    )
+    assert outcome.passed, outcome.failure
+    wrong = run(tmp_path / "b", search(standard), {"contains": {"hits.hits": {"_id": "3"}}})
+    assert not wrong.passed
