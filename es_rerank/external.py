@@ -339,6 +339,7 @@ class _Executor:
             weights=node.weights,
             normalizers=node.normalizers,
             limit=own,
+            final_normalizer=node.final_normalizer,
         )
         return self._compound(node, filters, [Ranked(h) for h in combined], window, children)
 
@@ -424,10 +425,11 @@ class _Executor:
         wanted = node.pinned_ids
         # pinned documents come whatever the filters (ES wraps the filtered query)
         found = {h.id: h for h in self._query({"ids": {"values": wanted}}, len(wanted))}
-        present = [doc_id for doc_id in wanted if doc_id in found]
+        # each id keeps the score of its place in the list, found or not
         pins = [
             Ranked(Hit(doc_id, score, found[doc_id].source))
-            for doc_id, score in zip(present, pin_scores(len(wanted)), strict=False)
+            for doc_id, score in zip(wanted, pin_scores(len(wanted)), strict=True)
+            if doc_id in found
         ]
         organic = [r for r in child.items if r.hit.id not in found]
         return self._compound(node, filters, (pins + organic)[:own], window, [child], union=True)

@@ -48,12 +48,13 @@ def _valid(score: float) -> bool:
 
 def normalize_scores(normalizer: str, scores: Sequence[float]) -> list[float]:
     """One child's scores under ``normalizer`` (``none``, ``minmax``, ``l2_norm``), as ES
-    computes them: ``minmax`` gives 1.0 to every doc when min and max are within 1e-6 (and
-    starts its max at ``Float.MIN_VALUE``); ``l2_norm`` leaves scores whose norm is below
+    computes them: ``minmax`` leaves equal scores as they are (min == max: every doc keeps
+    it; ES's REST test "linear retriever with custom sort and score for nested retrievers")
+    and starts its max at ``Float.MIN_VALUE``; ``l2_norm`` leaves scores whose norm is below
     1e-6 as they are; all-NaN scores are left as they are.
 
     >>> normalize_scores("minmax", [2.0, 2.0]), normalize_scores("l2_norm", [0.0, 0.0])
-    ([1.0, 1.0], [0.0, 0.0])
+    ([2.0, 2.0], [0.0, 0.0])
     """
     values = list(scores)
     if normalizer == "none" or not values or not any(_valid(s) for s in values):
@@ -63,15 +64,15 @@ def normalize_scores(normalizer: str, scores: Sequence[float]) -> list[float]:
         for s in values:
             high = max(high, s) if _valid(s) else high
             low = min(low, s) if _valid(s) else low
-        if abs(low - high) < _EPSILON:
-            return [1.0] * len(values)
+        if low == high:
+            return [low] * len(values)
         return [(s - low) / (high - low) for s in values]
     if normalizer == "l2_norm":
         norm = math.sqrt(sum(s * s for s in values if _valid(s)))
         if norm < _EPSILON:
             return values
         return [s / norm for s in values]
-    raise ValueError(f"Unknown ScoreNormalizer [{normalizer}]")
+    raise ValueError(f"Unknown normalizer [{normalizer}]")
 
 
 def linear_combine(
@@ -80,9 +81,11 @@ def linear_combine(
     weights: Sequence[float],
     normalizers: Sequence[str],
     limit: int,
+    final_normalizer: str | None = None,
 ) -> list[Hit]:
     """``linear``: each document's ``sum(weight_i * normalizer_i(score_i))`` over the
-    rankings it is in (a NaN score counts 0), best first, ties in first-seen order (ES
+    rankings it is in (a NaN score counts 0), then ``final_normalizer`` (the top-level
+    ``normalizer``, ES 9.2+) over those sums; best first, ties in first-seen order (ES
     breaks them by Lucene doc id), the first ``limit``.
 
     >>> a, b = Hit("a", 3.0), Hit("b", 1.0)
@@ -98,6 +101,10 @@ def linear_combine(
             contribution = weight * (score if _valid(score) else 0.0)
             scores[hit.id] = scores.get(hit.id, 0.0) + contribution
             first.setdefault(hit.id, hit)
+    if final_normalizer is not None:
+        scores = dict(
+            zip(scores, normalize_scores(final_normalizer, list(scores.values())), strict=True)
+        )
     order = sorted(scores, key=lambda hid: -scores[hid])
     return [Hit(hid, scores[hid], first[hid].source) for hid in order[:limit]]
 

@@ -172,7 +172,7 @@ def _to_json(value: Any) -> Any:
 
 def _check_normalizer(param: str, value: object) -> None:
     if value is not None and value not in NORMALIZERS:
-        raise _fail(param, f"Unknown ScoreNormalizer [{value}]")
+        raise _fail(param, f"Unknown normalizer [{value}]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -320,7 +320,8 @@ class KnnRetriever(Retriever):
     kind: ClassVar[str] = "knn"
 
     field: str
-    query_vector: Sequence[float] | None = None
+    #: a list of numbers, or a hex-encoded byte vector
+    query_vector: Sequence[float] | str | None = None
     query_vector_builder: Mapping[str, Any] | None = None
     k: int
     num_candidates: int
@@ -354,10 +355,15 @@ class KnnRetriever(Retriever):
                 "query_vector",
                 "[knn] exactly one of [query_vector] or [query_vector_builder] must be provided",
             )
-        if self.query_vector is not None:
-            if isinstance(self.query_vector, str | bytes) or not isinstance(
-                self.query_vector, Sequence
-            ):
+        if isinstance(self.query_vector, str):
+            try:
+                bytes.fromhex(self.query_vector)
+            except ValueError:
+                raise _fail(
+                    "query_vector", "[knn] [query_vector] must be numbers or a hex-encoded string"
+                ) from None
+        elif self.query_vector is not None:
+            if isinstance(self.query_vector, bytes) or not isinstance(self.query_vector, Sequence):
                 raise _fail("query_vector", "[knn] [query_vector] must be a list of numbers")
             for v in self.query_vector:
                 _check_number(self.kind, "query_vector", v)
@@ -441,7 +447,7 @@ class RRFRetriever(Retriever):
 class LinearRetriever(Retriever):
     """The ``linear`` retriever: ``sum(weight_i * normalizer_i(score_i))`` over its
     children's top ``rank_window_size`` hits (ES 8.18+; ``normalizer`` at the top level as
-    every child's default and ``l2_norm`` since 9.1/9.2). Children are
+    the sums' normalizer and ``l2_norm`` since 9.1/9.2). Children are
     :class:`WeightedRetriever` entries (a bare retriever is wrapped with weight 1.0), or
     use the multi-field format: ``query`` (+ ``fields``) with a ``normalizer``.
 
@@ -451,8 +457,8 @@ class LinearRetriever(Retriever):
     ... )
     >>> linear.to_dict()["linear"]["retrievers"]
     [{'retriever': {'standard': {}}, 'weight': 5}]
-    >>> linear.normalizers
-    ['minmax']
+    >>> linear.normalizers, linear.final_normalizer
+    (['none'], 'minmax')
     """
 
     kind: ClassVar[str] = "linear"
@@ -476,6 +482,13 @@ class LinearRetriever(Retriever):
             object.__setattr__(self, "retrievers", wrapped)
         _check_multi_field(self.kind, self.retrievers, self.query, self.fields)
         _check_normalizer("normalizer", self.normalizer)
+        for entry in self.entries:
+            if self.normalizer is not None and entry.normalizer not in (None, self.normalizer):
+                raise _fail(
+                    "normalizer",
+                    "[linear] All per-retriever normalizers must match the top-level "
+                    f"normalizer [{self.normalizer}], found [{entry.normalizer}]",
+                )
         if self.query is not None and self.normalizer is None:
             raise _fail(
                 "normalizer", "[linear] [normalizer] must be provided when [query] is specified"
@@ -501,9 +514,16 @@ class LinearRetriever(Retriever):
 
     @property
     def normalizers(self) -> list[str]:
-        """Each child's normalizer: its own, else the top-level one, else ``none``."""
-        default = self.normalizer or "none"
-        return [e.normalizer or default for e in self.entries]
+        """Each child's normalizer before the weighted sum: its own, else ``none``. With a
+        top-level ``normalizer`` the children's scores are summed as they are and the sums
+        normalized (:attr:`final_normalizer`), as ES 9.2's REST tests show."""
+        if self.normalizer is not None:
+            return ["none"] * len(self.entries)
+        return [e.normalizer or "none" for e in self.entries]
+
+    @property
+    def final_normalizer(self) -> str | None:
+        return self.normalizer
 
     def children(self) -> list[Retriever]:
         return [e.retriever for e in self.entries]

@@ -147,7 +147,8 @@ def knn_query(node: KnnRetriever, filters: Sequence[Query]) -> Query:
     """The ``knn`` query a knn retriever runs, with inherited ``filters``."""
     body: dict[str, Any] = {"field": node.field, "k": node.k, "num_candidates": node.num_candidates}
     if node.query_vector is not None:
-        body["query_vector"] = list(node.query_vector)
+        vector = node.query_vector
+        body["query_vector"] = vector if isinstance(vector, str) else list(vector)
     if node.query_vector_builder is not None:
         body["query_vector_builder"] = dict(node.query_vector_builder)
     all_filters = [*filters, *filters_of(node.filter)]
@@ -155,6 +156,10 @@ def knn_query(node: KnnRetriever, filters: Sequence[Query]) -> Query:
         body["filter"] = all_filters
     if node.similarity is not None:
         body["similarity"] = node.similarity
+    if node.rescore_vector is not None:
+        body["rescore_vector"] = dict(node.rescore_vector)
+    if node.visit_percentage is not None:
+        body["visit_percentage"] = node.visit_percentage
     return {"knn": body}
 
 

@@ -1,5 +1,6 @@
 """An in-memory Backend for tests: a list of documents and enough of the query DSL
-(match_all, match, term, terms, range, ids, exists, bool) to run the client's semantics.
+(match_all, match, multi_match, term, terms, range, ids, exists, bool) to run the
+client's semantics.
 
 :meth:`MemoryBackend.search_request` runs the standard retriever's own options too
 (``sort`` on fields, ``_score`` and ``_doc``; ``search_after``; ``terminate_after``;
@@ -161,6 +162,16 @@ class MemoryBackend:
             wanted = _tokens(text)
             found = len(wanted & _tokens(_values(doc, field)))
             return float(found) if found else None
+        if kind == "multi_match":
+            # most_fields sums the fields' match scores, best_fields takes the best
+            scores = [
+                self._score({"match": {f.split("^")[0]: spec["query"]}}, doc_id, doc)
+                for f in spec.get("fields", [])
+            ]
+            found = [s for s in scores if s is not None]
+            if not found:
+                return None
+            return sum(found) if spec.get("type") == "most_fields" else max(found)
         if kind == "term":
             field, value = _one(spec, kind)
             value = value.get("value") if isinstance(value, Mapping) else value
