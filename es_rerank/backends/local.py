@@ -1,9 +1,12 @@
 """An embedded, on-disk full-text index on tantivy: no server, same mapping files as ES.
 
-tantivy's BM25 is Lucene's (k1=1.2, b=0.75, same idf), so first-stage scores and orders
-match what Elasticsearch gives for the same analysed text. Its commits are atomic (a new
-``meta.json`` is swapped in only once every segment file is written), so a process killed
-mid-indexing leaves the index as of its last commit; re-adding is idempotent by id.
+Scores are Lucene's BM25 (k1=1.2, b=0.75): tantivy's are rescaled per term to Lucene's idf
+(over the documents that have the field) and without tantivy's ``(k1 + 1)`` numerator, so
+first-stage scores match what Elasticsearch gives for the same analysed text wherever every
+document has the field (otherwise tantivy's average length counts every document). Its
+commits are atomic (a new ``meta.json`` is swapped in only once every segment file is
+written), so a process killed mid-indexing leaves the index as of its last commit;
+re-adding is idempotent by id.
 """
 
 from __future__ import annotations

@@ -39,7 +39,9 @@ class QueryTranslator(TextQueries):
         self._mapping = mapping
         self._schema = schema
         self._analyzers = analyzers
-        self._searcher = searcher  # term statistics for cross_fields
+        self._searcher = searcher  # term statistics for scoring as Lucene does
+        self._current: tantivy.Searcher | None = None
+        self._sum_doc_freq: dict[str, int] = {}
         self._handlers: dict[str, Callable[[Any], tantivy.Query]] = {
             "match_all": self._match_all,
             "match_none": self._match_none,
@@ -60,6 +62,14 @@ class QueryTranslator(TextQueries):
         }
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
+        outermost = self._current is None
+        try:
+            return self._dispatch(query)
+        finally:
+            if outermost:
+                self._current = None  # the next query reads fresh statistics
+
+    def _dispatch(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         if query is None:
             return tantivy.Query.all_query()
         if not isinstance(query, Mapping) or len(query) != 1:
@@ -89,7 +99,8 @@ class QueryTranslator(TextQueries):
                 ) from None
         elif spec.kind == "date":
             # ES's DateFieldType.termQuery: the range the value covers ("2020-01-01": the day)
-            return self._date_range(spec, value, value, True, True, None, construct)
+            q = self._date_range(spec, value, value, True, True, None, construct)
+            return self._constant(q, None)
         elif spec.kind == "float":
             try:
                 v = float(value)
@@ -99,7 +110,9 @@ class QueryTranslator(TextQueries):
                 ) from None
         else:
             v = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        return tantivy.Query.term_query(self._schema, spec.name, v)
+            return self._bm25(tantivy.Query.term_query(self._schema, spec.name, v), spec, [v])
+        # A number is a point query in ES: it scores a constant 1
+        return self._constant(tantivy.Query.term_query(self._schema, spec.name, v), None)
 
     # -- constructs ------------------------------------------------------------------
 

@@ -265,6 +265,12 @@ def _collapse_field(options: Mapping[str, Any], mapping: LocalMapping) -> FieldS
         return None
     if not isinstance(collapse, Mapping) or "field" not in collapse:
         raise ValueError("collapse: expected an object with a 'field'")
+    if "inner_hits" in collapse:
+        raise ValueError(
+            "collapse: inner_hits are not returned by the local index (a hit has no place for "
+            "them); leave them out where ES does not return them either (a standard "
+            "retriever inside a compound one)"
+        )
     unknown = sorted(set(collapse) - {"field", "max_concurrent_group_searches"})
     if unknown:
         raise ValueError(f"collapse: parameter(s) {unknown} not supported by the local index")
@@ -296,7 +302,8 @@ def run_request(
         )
     sorted_by_request = options.get("sort") is not None
     keys = _parse_sort(options["sort"], mapping) if sorted_by_request else [SortKey("_score", True)]
-    terminate_after = _non_negative_int(options, "terminate_after")
+    # 0 is ES's "no limit" (SearchContext.DEFAULT_TERMINATE_AFTER)
+    terminate_after = _non_negative_int(options, "terminate_after") or None
     min_score = options.get("min_score")
     if min_score is not None and (
         isinstance(min_score, bool) or not isinstance(min_score, (int, float))
@@ -318,7 +325,7 @@ def run_request(
         (_Doc(float(score), (addr.segment_ord, addr.doc), addr) for score, addr in found.hits),
         key=lambda d: d.order,
     )
-    if min_score is not None:
+    if min_score is not None:  # before terminate_after counts, as ES's QueryPhaseCollector
         docs = [d for d in docs if d.score >= float(min_score)]
     terminated = terminate_after is not None and len(docs) > terminate_after
     if terminate_after is not None:

@@ -23,6 +23,7 @@ Bool(clauses=[('should', Bool(clauses=[('must', 'a'), ('must', '"b c"~2')])), \
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -154,39 +155,12 @@ class _Parser:
             st.previous = st.current
         st.current = None
 
-    def sub_query(self, st: _State) -> None:
-        start = st.index = st.index + 1
-        depth, escaped = 1, False
-        while st.index < st.length:
-            c = st.data[st.index]
-            if not escaped:
-                if c == "\\" and self.on("ESCAPE"):
-                    escaped = True
-                    st.index += 1
-                    continue
-                if c == "(":
-                    depth += 1
-                elif c == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-            escaped = False
-            st.index += 1
-        if st.index == st.length:
-            st.index = start  # no closing parenthesis: the opening one is ignored
-        elif st.index == start:
-            st.current = None
-            st.index += 1
-        else:
-            sub = _State(st.data, start, st.index)
-            self.parse_sub(sub)
-            self.build(st, sub.top)
-            st.index += 1
-
-    def phrase(self, st: _State) -> None:
+    def enclosed(self, st: _State, closes: Callable[[str], bool]) -> list[str] | None:
+        """Scan from the opening character to the one ``closes`` accepts, unescaping; None
+        (the opening character then ignored, or an empty pair skipped) when there is none."""
         start = st.index = st.index + 1
         buf: list[str] = []
-        escaped = has_slop = False
+        escaped = False
         while st.index < st.length:
             c = st.data[st.index]
             if not escaped:
@@ -194,24 +168,48 @@ class _Parser:
                     escaped = True
                     st.index += 1
                     continue
-                if c == '"':
-                    if (
-                        st.length > st.index + 1
-                        and st.data[st.index + 1] == "~"
-                        and self.on("NEAR")
-                    ):
-                        st.index += 1
-                        has_slop = st.length > st.index + 1
+                if closes(c):
                     break
             escaped = False
             buf.append(c)
             st.index += 1
         if st.index == st.length:
-            st.index = start  # no closing quote: the opening one is ignored
-        elif st.index == start:
+            st.index = start  # never closed: the opening character is ignored
+            return None
+        if st.index == start:  # empty: the operator before it is dropped
             st.current = None
             st.index += 1
-        else:
+            return None
+        return buf
+
+    def sub_query(self, st: _State) -> None:
+        start, depth = st.index + 1, 1
+
+        def closes(c: str) -> bool:
+            nonlocal depth
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            return depth == 0
+
+        if self.enclosed(st, closes) is not None:
+            sub = _State(st.data, start, st.index)  # re-read with its escapes
+            self.parse_sub(sub)
+            self.build(st, sub.top)
+            st.index += 1
+
+    def phrase(self, st: _State) -> None:
+        has_slop = False
+
+        def closes(c: str) -> bool:
+            nonlocal has_slop
+            if c != '"':
+                return False
+            if st.length > st.index + 1 and st.data[st.index + 1] == "~" and self.on("NEAR"):
+                st.index += 1
+                has_slop = st.length > st.index + 1
+            return True
+
+        buf = self.enclosed(st, closes)
+        if buf is not None:
             slop = self.fuzziness(st) if has_slop else 0
             self.build(st, self.leaves.phrase("".join(buf), slop))
             st.index += 1

@@ -19,12 +19,13 @@ Fields default to every mapped field, leniently (ES's ``index.query.default_fiel
 from __future__ import annotations
 
 import fnmatch
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import tantivy
 
+from es_rerank.backends.local_bm25 import K1_PLUS_1, bm25
+from es_rerank.backends.local_bm25 import idf as _idf
 from es_rerank.backends.local_mapping import _FIELDS, FieldSpec, LocalMapping
 from es_rerank.backends.local_simple_query import (
     Bool,
@@ -33,16 +34,12 @@ from es_rerank.backends.local_simple_query import (
     parse_flags,
     parse_simple,
 )
+from es_rerank.backends.local_sloppy import sloppy_phrase_query
 
 __all__ = ["TextQueries"]
 
 _DEFAULT_TIE_BREAKER = {"best_fields": 0.0, "most_fields": 1.0, "cross_fields": 0.0, "phrase": 0.0}
 _OCCUR = {"must": tantivy.Occur.Must, "should": tantivy.Occur.Should}
-
-
-def _idf(doc_freq: int, n_docs: int) -> float:
-    """BM25's idf, as tantivy and Lucene compute it."""
-    return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
 class TextQueries:
@@ -52,6 +49,8 @@ class TextQueries:
     _schema: tantivy.Schema
     _analyzers: Mapping[str, tantivy.TextAnalyzer]
     _searcher: Callable[[], tantivy.Searcher] | None
+    _current: tantivy.Searcher | None
+    _sum_doc_freq: dict[str, int]  # per field, for the searcher in ``_current``
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         raise NotImplementedError
@@ -63,6 +62,63 @@ class TextQueries:
         raise NotImplementedError
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _stats(self) -> tantivy.Searcher | None:
+        """One searcher per translated query, for term statistics."""
+        if self._current is None and self._searcher is not None:
+            self._current = self._searcher()
+            self._sum_doc_freq = {}
+        return self._current
+
+    def _lucene_factor(self, spec: FieldSpec, terms: list[str], df_as: int | None = None) -> float:
+        """What turns tantivy's BM25 of ``terms`` on ``spec``'s field into Lucene's
+        (apache/lucene BM25Similarity: ``idf * freq / (freq + k1 * (1 - b + b * dl /
+        avgdl))`` with ``idf = ln(1 + (docCount - df + 0.5) / (df + 0.5))``, ``docCount``
+        counting the documents that have the field): Lucene's idf over tantivy's, which
+        counts every document, and without tantivy's ``(k1 + 1)``. ``df_as`` scores the
+        term with another document frequency (cross_fields' blending)."""
+        searcher = self._stats()
+        if searcher is None:
+            return 1.0 / K1_PLUS_1
+        n_docs = int(searcher.num_docs)
+        doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
+        dfs = [int(searcher.doc_freq(spec.name, t)) for t in terms]
+        ours = sum(_idf(df, n_docs) for df in dfs)
+        lucene = sum(_idf(df if df_as is None else df_as, doc_count) for df in dfs)
+        return lucene / (ours * K1_PLUS_1) if ours > 0 else 1.0 / K1_PLUS_1
+
+    def _lucene_idf(self, spec: FieldSpec, terms: list[str]) -> float:
+        """The summed Lucene idf of ``terms`` on ``spec``'s field (needs statistics)."""
+        searcher = self._stats()
+        assert searcher is not None
+        doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
+        return sum(_idf(int(searcher.doc_freq(spec.name, t)), doc_count) for t in terms)
+
+    def _bm25(
+        self, q: tantivy.Query, spec: FieldSpec, terms: list[str], df_as: int | None = None
+    ) -> tantivy.Query:
+        """``q``, a BM25 query of ``terms`` on ``spec``'s field, scored as Lucene scores it."""
+        if spec.kind == "keyword":
+            return tantivy.Query.const_score_query(q, self._keyword_score(spec, terms, df_as))
+        return tantivy.Query.boost_query(q, self._lucene_factor(spec, terms, df_as))
+
+    def _keyword_score(self, spec: FieldSpec, terms: list[str], df_as: int | None) -> float:
+        """ES's score for a keyword term: a keyword field has no norms and no frequencies
+        (KeywordFieldMapper: ``omitNorms``, ``IndexOptions.DOCS``), so Lucene's BM25 is
+        the same for every document, ``idf / (1 + k1 * (1 - b + b / avgdl))`` with
+        ``avgdl`` = values per document having the field."""
+        searcher = self._stats()
+        if searcher is None:
+            return 1.0
+        doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
+        if doc_count == 0:
+            return 0.0
+        if spec.name not in self._sum_doc_freq:
+            pairs = searcher.terms_with_prefix(spec.name, "")
+            self._sum_doc_freq[spec.name] = sum(int(count) for _, count in pairs)
+        avgdl = self._sum_doc_freq[spec.name] / doc_count
+        dfs = [int(searcher.doc_freq(spec.name, t)) if df_as is None else df_as for t in terms]
+        return bm25(sum(_idf(df, doc_count) for df in dfs), freq=1.0, dl=1.0, avgdl=avgdl)
 
     def _field(self, name: str, construct: str) -> FieldSpec:
         spec = self._mapping.fields.get(name)
@@ -156,7 +212,11 @@ class TextQueries:
                     return tantivy.Query.empty_query()
                 raise
         terms = [
-            tantivy.Query.term_query(self._schema, spec.name, t, index_option="freq")
+            self._bm25(
+                tantivy.Query.term_query(self._schema, spec.name, t, index_option="freq"),
+                spec,
+                [t],
+            )
             for t in self._analyzed_terms(spec, text)
         ]
         return self._terms_query(terms, operator, msm)
@@ -167,10 +227,24 @@ class TextQueries:
         """``match_phrase`` on one field; None when the text analyses to no term."""
         if spec.kind != "text":
             return self.field_match(spec, text, "or", lenient=lenient)
-        terms: list[str | tuple[int, str]] = list(self._analyzed_terms(spec, text))
-        if len(terms) <= 1:
+        words = self._analyzed_terms(spec, text)
+        if len(words) <= 1:
             return self.field_match(spec, text, "or")
-        return tantivy.Query.phrase_query(self._schema, spec.name, terms, slop)
+        searcher = self._stats()
+        if slop > 0 and searcher is not None and len(set(words)) == len(words):
+            return sloppy_phrase_query(
+                searcher,
+                self._schema,
+                spec,
+                words,
+                slop,
+                self._analyzers[spec.tokenizer],
+                self._lucene_idf(spec, words),
+            )
+        # exact (or with a repeated word, tantivy's in-order slop counting each match as 1)
+        terms: list[str | tuple[int, str]] = list(words)
+        phrase = tantivy.Query.phrase_query(self._schema, spec.name, terms, slop)
+        return self._bm25(phrase, spec, words)  # a phrase's idf: the sum of its terms'
 
     def _fields(self, fields: Any, construct: str) -> tuple[list[tuple[FieldSpec, float]], bool]:
         """``fields`` (``name``, ``name^boost``, ``pat*``) resolved against the mapping, and
@@ -346,10 +420,10 @@ class TextQueries:
         88dd5d655c2): every field scores the term as if its document frequency were the
         largest of the fields' (plus one per step down, a bias to the frequent fields),
         capped by the field's document count. A term query's score scales with its idf,
-        so each is boosted by idf(blended df) / idf(own df)."""
-        if self._searcher is None:
+        so each is scored with the blended df in Lucene's idf."""
+        searcher = self._stats()
+        if searcher is None:
             raise ValueError("multi_match: cross_fields needs the index's term statistics")
-        searcher = self._searcher()
         n_docs = int(searcher.num_docs)
         extra: list[tantivy.Query] = []
         blended: list[tuple[FieldSpec, float, int]] = []
@@ -374,14 +448,13 @@ class TextQueries:
                 doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
                 new_df = min(actual, doc_count, n_docs)
                 prev = df
-                ratio = _idf(new_df, n_docs) / _idf(df, n_docs)
                 q = tantivy.Query.term_query(
                     self._schema,
                     spec.name,
                     term,
                     index_option="freq" if spec.kind == "text" else "basic",
                 )
-                queries.append(self._boosted(q, boost * ratio))
+                queries.append(self._boosted(self._bm25(q, spec, [term], new_df), boost))
         return self._combine(queries + extra, tie) or tantivy.Query.empty_query()
 
     def _simple_query_string(self, body: Any) -> tantivy.Query:
