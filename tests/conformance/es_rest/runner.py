@@ -63,7 +63,8 @@ class Rules:
 
     request_keys: Mapping[str, str]
     assertion_paths: tuple[tuple[re.Pattern[str], str], ...]
-    cases: Mapping[str, Mapping[str, Any]]  # "file::name" -> {status, reason|gap, owner}
+    #: "file::name" -> {excluded: why} | {gap, owner} | {set_aside: {path: why}}, [targets]
+    cases: Mapping[str, Mapping[str, Any]]
 
     def assertion_reason(self, path: str) -> str | None:
         return next((why for pattern, why in self.assertion_paths if pattern.search(path)), None)
@@ -225,8 +226,9 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
                 raise UnsupportedStepError(f"step {kind!r}")
             if isinstance(spec, str):  # is_true/is_false name a path alone
                 spec = {spec: None}
+            own = rules.cases.get(case.id, {}).get("set_aside", {})
             for path, expected in spec.items():
-                why = rules.assertion_reason(path)
+                why = own.get(path) or rules.assertion_reason(path)
                 if why is not None:
                     outcome.set_aside.append((f"{kind} {path}", why))
                     continue
