@@ -27,7 +27,8 @@ class SearchCall:
         body: dict[str, Any] = dict(args.get("body") or {})
         if "retriever" not in body:
             raise ValueError("the runner only runs searches with a retriever")
-        self.index = args.get("index")
+        index = args.get("index")
+        self.index = ",".join(map(str, index)) if isinstance(index, list) else index
         self.retriever: dict[str, Any] = body["retriever"]
         self.size = int(body.get("size", args.get("size", 10)))
         self.from_ = int(body.get("from", args.get("from", 0)))
