@@ -75,7 +75,11 @@ def open_target(name: str, tmp_path: Path, shim_url: str | None) -> Iterator[Any
         target.close()
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "target",
+    [t if t.endswith("local-external") else pytest.param(t, marks=pytest.mark.elasticsearch)
+     for t in TARGETS],
+)  # fmt: skip
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_yaml_case(
     case: Case, target: str, tmp_path: Path, es_shim_url: str | None, request: Any
