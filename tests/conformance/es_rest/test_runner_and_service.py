@@ -227,3 +227,51 @@ def test_set_stashes_and_contains_matches_partial_objects(tmp_path: Path) -> Non
     assert outcome.passed, outcome.failure
     wrong = run(tmp_path / "b", search(standard), {"contains": {"hits.hits": {"_id": "3"}}})
     assert not wrong.passed
+
+
+class _Calls:
+    """A stand-in for an elasticsearch-py client that records the calls the ES target makes
+    while setting a case up (searches need a real cluster: ES_URL)."""
+
+    def __init__(self, log: list[tuple[str, dict[str, Any]]], prefix: str = "") -> None:
+        self._log = log
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("indices", "inference"):
+            return _Calls(self._log, f"{name}.")
+
+        def call(**kwargs: Any) -> Any:
+            self._log.append((self._prefix + name, kwargs))
+            return type("Response", (), {"body": {}})()
+
+        return call
+
+
+def test_es_target_prefixes_names_drops_semantic_text_and_cleans_up() -> None:
+    from tests.conformance.es_rest.es_targets import EsTarget
+
+    log: list[tuple[str, dict[str, Any]]] = []
+    target = EsTarget(_Calls(log), "native", shim_url="http://shim-host:9")
+    mapping = {"properties": {"text": {"type": "text", "copy_to": "s"},
+                              "s": {"type": "semantic_text", "inference_id": "x"}}}  # fmt: skip
+    target.call("indices.create", {"index": "t", "body": {"mappings": mapping}})
+    target.call("index", {"index": "t", "id": "d1", "body": {"text": "a", "s": "b"}})
+    target.call("indices.put_alias", {"index": "t", "name": "al"})
+    rerank = '{"service": "test_reranking_service", "service_settings": {"model_id": "m"}}'
+    target.call("inference.put", {"task_type": "rerank", "inference_id": "m", "body": rerank})
+    target.call("inference.put", {"task_type": "sparse_embedding", "inference_id": "x",
+                                  "body": '{"service": "test_service"}'})  # fmt: skip
+    target.close()
+    real = target.prefix + "-t"
+    assert log[0] == ("indices.create", {"index": real, "mappings": {
+        "properties": {"text": {"type": "text"}}}})  # fmt: skip
+    assert log[1] == ("index", {"index": real, "id": "d1", "document": {"text": "a"},
+                                "refresh": True})  # fmt: skip
+    assert log[2] == ("indices.put_alias", {"index": real, "name": target.prefix + "-al"})
+    (name, put), *rest = log[3:]
+    assert name == "inference.put" and put["inference_id"] == target.prefix + "-m"
+    assert put["inference_config"]["service"] == "hugging_face"
+    assert put["inference_config"]["service_settings"]["url"].startswith("http://shim-host:9")
+    assert [c[0] for c in rest] == ["inference.delete", "indices.delete"]  # sparse: none made
+    assert rest[1][1]["index"] == real
