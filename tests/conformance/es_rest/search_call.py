@@ -24,7 +24,7 @@ class SearchCall:
     refuses next to a retriever, and what it does not know)."""
 
     def __init__(self, args: Mapping[str, Any]) -> None:
-        unknown = set(args) - {"index", "body", "size", "from"}
+        unknown = set(args) - {"index", "body", "size", "from", "explain"}
         if unknown:  # e.g. rest_total_hits_as_int: never dropped without a word
             raise ValueError(f"search parameters the runner does not map: {sorted(unknown)}")
         body: dict[str, Any] = dict(args.get("body") or {})
