@@ -49,7 +49,7 @@ from es_rerank.explain import (
     explain_rerank_failure,
     mark_returned,
 )
-from es_rerank.fusion import linear_combine, pin_scores, rescore_combine
+from es_rerank.fusion import linear_combine, pin_scores, rescore_combine, tied_ids
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
 from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retriever_tree import expand_multi_field, has_reranker, own_window, walk
@@ -71,6 +71,7 @@ from es_rerank.rules import (
     Ranked,
     apply_rerank,
     candidate_scores,
+    collapse_ranked,
     keep_child_order,
     knn_query,
     leaf_window,
@@ -164,10 +165,13 @@ def _min_score_of(node: Retriever) -> float | None:
 
 def _with_min_score_rule(node: Retriever, ranking: _Ranking) -> _Ranking:
     """ES's ``hits.total`` for a compound node at the top: with a ``min_score`` on the node
-    or on one of its children, the search runs with that ``min_score`` (or
-    ``Float.MIN_VALUE``) over the rank docs, so the total counts only the rank docs
-    (``RankDocsRetrieverBuilder.extractToSearchSourceBuilder``, ``sourceHasMinScore``)."""
-    if _min_score_of(node) is None and all(_min_score_of(c) is None for c in node.children()):
+    or anywhere below it, the search runs with that ``min_score`` (or ``Float.MIN_VALUE``)
+    over the rank docs, so the total counts only the rank docs
+    (``RankDocsRetrieverBuilder.extractToSearchSourceBuilder``, ``sourceHasMinScore``;
+    nested trees: "Multi-level nested retrievers with min_score" in ES's
+    retrievers-examples.md, whose total "reflects only the documents passing the inner
+    min_score threshold")."""
+    if all(_min_score_of(n) is None for n in walk(node)):
         return ranking
     ranking.reported = (len(ranking.items), "eq")
     return ranking
@@ -196,6 +200,8 @@ class _Executor:
             return False
         if not isinstance(self.backend, RetrieverBackend):
             return False
+        if any(isinstance(n, RuleRetriever | DiversifyRetriever) for n in walk(node)):
+            return True  # only the cluster can run them: let it answer, license or not
         if self._native is None:
             self._native = bool(self.backend.supports_native())
         return self._native
@@ -321,27 +327,49 @@ class _Executor:
     def _rrf(self, node: RRFRetriever, filters: list[Query], window: int, path: str) -> _Ranking:
         own = node.effective_rank_window_size
         children = self._children(node, filters, own, path)
-        fused = rrf_fuse(
-            [c.items[:own] for c in children],
-            rank_constant=node.effective_rank_constant,
-            limit=own,
-            weights=node.weights,
-        )
-        return self._compound(node, filters, fused, window, children)
+        rankings = [c.items[:own] for c in children]
+        k, weights = node.effective_rank_constant, node.weights
+        fused = rrf_fuse(rankings, rank_constant=k, limit=None, weights=weights)
+        order = self._index_order([r.hit for r in fused])
+        if order is not None:
+            fused = rrf_fuse(rankings, rank_constant=k, limit=None, weights=weights, order=order)
+        return self._compound(node, filters, fused[:own], window, children)
 
     def _linear(
         self, node: LinearRetriever, filters: list[Query], window: int, path: str
     ) -> _Ranking:
         own = node.effective_rank_window_size
         children = self._children(node, filters, own, path)
-        combined = linear_combine(
-            [[r.hit for r in c.items[:own]] for c in children],
-            weights=node.weights,
-            normalizers=node.normalizers,
-            limit=own,
-            final_normalizer=node.final_normalizer,
+        rankings = [[r.hit for r in c.items[:own]] for c in children]
+
+        def combine(order: Mapping[str, int] | None = None) -> list[Hit]:
+            return linear_combine(
+                rankings,
+                weights=node.weights,
+                normalizers=node.normalizers,
+                limit=None,
+                final_normalizer=node.final_normalizer,
+                order=order,
+            )
+
+        combined = combine()
+        order = self._index_order(combined)
+        if order is not None:
+            combined = combine(order)
+        ranked = [Ranked(h) for h in combined[:own]]
+        return self._compound(node, filters, ranked, window, children)
+
+    def _index_order(self, hits: Sequence[Hit]) -> dict[str, int] | None:
+        """Where equal fused scores need ES's tie-break (Lucene doc id: index order), the
+        tied documents' index order, asked of a backend that sorts by ``_doc``; ``None``
+        without ties or without such a backend (ties then keep first-seen order)."""
+        tied = tied_ids(hits)
+        if not tied or not isinstance(self.backend, SearchRequestBackend):
+            return None
+        ordered = self.backend.search_request(
+            {"ids": {"values": tied}}, size=len(tied), options={"sort": ["_doc"]}
         )
-        return self._compound(node, filters, [Ranked(h) for h in combined], window, children)
+        return {h.id: i for i, h in enumerate(ordered)}
 
     def _compound(
         self,
@@ -515,14 +543,22 @@ def run_external(
     from_: int,
     source: bool | Sequence[str] = True,
     explain: bool = False,
+    collapse: Mapping[str, Any] | None = None,
 ) -> SearchResult:
     """Run ``retriever`` on ``backend`` with ES's rules; ``hits.total`` is what ES reports
     (the children's matches; with a ``min_score`` in play, the documents that pass it).
     Arguments are those of :func:`es_rerank.search`, checked."""
     started = time.perf_counter()
+    if collapse is not None and isinstance(retriever, StandardRetriever):
+        # a leaf collapses in its own search, as ES's single query does
+        if retriever.collapse is None:
+            retriever = dataclasses.replace(retriever, collapse=dict(collapse))
+        collapse = None
     rerankers = resolve_rerankers(retriever, reranker, backend)
     executor = _Executor(backend, rerankers, explain=explain)
     ranking = executor.run(retriever, [], leaf_window(retriever, size, from_))
+    if collapse is not None:
+        ranking.items = collapse_ranked(ranking.items, str(collapse["field"]))
     explanation = executor.explanation()
     top = None
     if explanation and isinstance(retriever, TextSimilarityReranker):

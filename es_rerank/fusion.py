@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 from es_rerank.backends.base import Hit
 
@@ -29,7 +32,9 @@ __all__ = [
     "linear_combine",
     "normalize_scores",
     "pin_scores",
+    "rank_order",
     "rescore_combine",
+    "tied_ids",
 ]
 
 #: Java's ``Float.MIN_VALUE`` and ``Float.MAX_VALUE``
@@ -75,18 +80,42 @@ def normalize_scores(normalizer: str, scores: Sequence[float]) -> list[float]:
     raise ValueError(f"Unknown normalizer [{normalizer}]")
 
 
+def rank_order(scores: Mapping[str, float], order: Mapping[str, int] | None = None) -> list[str]:
+    """The ids of ``scores`` best first; equal scores in ``order`` (the documents' index
+    order: Lucene breaks ties by doc id), else in first-seen order.
+
+    >>> rank_order({"a": 1.0, "b": 2.0, "c": 1.0}), rank_order({"a": 1.0, "c": 1.0}, {"c": 0})
+    (['b', 'a', 'c'], ['c', 'a'])
+    """
+    seen = {hid: i for i, hid in enumerate(scores)}
+    known = {} if order is None else order
+    return sorted(scores, key=lambda hid: (-scores[hid], known.get(hid, len(seen)), seen[hid]))
+
+
+def tied_ids(hits: Sequence[Hit]) -> list[str]:
+    """The ids of hits that share their score with another hit (ties to break).
+
+    >>> tied_ids([Hit("a", 1.0), Hit("b", 2.0), Hit("c", 1.0)])
+    ['a', 'c']
+    """
+    counts = Counter(h.score for h in hits)
+    return [h.id for h in hits if counts[h.score] > 1]
+
+
 def linear_combine(
     rankings: Sequence[Sequence[Hit]],
     *,
     weights: Sequence[float],
     normalizers: Sequence[str],
-    limit: int,
+    limit: int | None,
     final_normalizer: str | None = None,
+    order: Mapping[str, int] | None = None,
 ) -> list[Hit]:
     """``linear``: each document's ``sum(weight_i * normalizer_i(score_i))`` over the
     rankings it is in (a NaN score counts 0), then ``final_normalizer`` (the top-level
-    ``normalizer``, ES 9.2+) over those sums; best first, ties in first-seen order (ES
-    breaks them by Lucene doc id), the first ``limit``.
+    ``normalizer``, ES 9.2+) over those sums, summed in float32 as ES does; best first,
+    ties in ``order`` (index order, as ES breaks them by Lucene doc id) else first-seen,
+    the first ``limit``.
 
     >>> a, b = Hit("a", 3.0), Hit("b", 1.0)
     >>> [(h.id, h.score) for h in linear_combine([[a, b], [b]], weights=[1.0, 2.0],
@@ -98,15 +127,15 @@ def linear_combine(
     for ranking, weight, normalizer in zip(rankings, weights, normalizers, strict=True):
         normalized = normalize_scores(normalizer, [h.score for h in ranking])
         for hit, score in zip(ranking, normalized, strict=True):
-            contribution = weight * (score if _valid(score) else 0.0)
-            scores[hit.id] = scores.get(hit.id, 0.0) + contribution
+            contribution = np.float32(weight) * np.float32(score if _valid(score) else 0.0)
+            scores[hit.id] = float(np.float32(scores.get(hit.id, 0.0)) + contribution)
             first.setdefault(hit.id, hit)
     if final_normalizer is not None:
         scores = dict(
             zip(scores, normalize_scores(final_normalizer, list(scores.values())), strict=True)
         )
-    order = sorted(scores, key=lambda hid: -scores[hid])
-    return [Hit(hid, scores[hid], first[hid].source) for hid in order[:limit]]
+    ids = rank_order(scores, order)[:limit]
+    return [Hit(hid, scores[hid], first[hid].source) for hid in ids]
 
 
 def pin_scores(count: int) -> list[float]:

@@ -240,8 +240,18 @@ def _check_multi_field(kind: str, retrievers: object, query: object, fields_: ob
             raise _fail("query", f"[{kind}] [query] must be provided when [fields] is specified")
         if not query:
             raise _fail("query", f"[{kind}] [query] cannot be empty")
+        if fields_ is not None and not fields_:
+            raise _fail("fields", f"[{kind}] [fields] cannot be empty")
         if retrievers:
             raise _fail("retrievers", f"[{kind}] cannot combine [retrievers] and [query]")
+        for name in fields_ or ():
+            _, _, boost = name.partition("^")
+            try:
+                negative = bool(boost) and float(boost) < 0
+            except ValueError:
+                raise _fail("fields", f"[{kind}] [fields] has a bad weight in [{name}]") from None
+            if negative:
+                raise _fail("fields", f"[{kind}] per-field weights must be non-negative")
     elif not retrievers:
         raise _fail("retrievers", f"[{kind}] must provide [retrievers] or [query]")
 
@@ -408,12 +418,6 @@ class RRFRetriever(Retriever):
 
     def __post_init__(self) -> None:
         _check_entries(self.kind, self.retrievers, wrapped_only=False)
-        if self.retrievers is not None and not self.retrievers and self.query is None:
-            raise _fail("retrievers", "[rrf] requires at least one retriever in [retrievers]")
-        if self.retrievers and self.fields:
-            raise _fail("fields", "Cannot specify both [retrievers] and [fields]")
-        if self.fields and self.query is None:
-            raise _fail("query", "[query] must be specified when [fields] is used")
         _check_multi_field(self.kind, self.retrievers, self.query, self.fields)
         _check_int(self.kind, "rank_constant", self.rank_constant, minimum=1)
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)
@@ -764,8 +768,12 @@ class PinnedRetriever(Retriever):
         pinned = self.pinned_ids
         if len(pinned) > 100:
             raise _fail("ids", f"[pinned] Max of 100 ids exceeded: {len(pinned)} provided.")
-        if len(set(pinned)) != len(pinned):
-            raise _fail("ids", "[pinned] Duplicate id found in list")
+        if self.ids is not None and len(set(pinned)) != len(pinned):
+            duplicate = next(i for i in pinned if pinned.count(i) > 1)
+            raise _fail("ids", f"[pinned] duplicate id found in list: {duplicate}")
+        keys = [(d.get("_index"), d["_id"]) for d in self.docs or ()]
+        if len(set(keys)) != len(keys):
+            raise _fail("docs", "[pinned] duplicate doc found in list")
         _check_child(self.kind, self.retriever)
         _check_int(self.kind, "rank_window_size", self.rank_window_size, minimum=0)
         _check_filter(self.kind, self.filter)

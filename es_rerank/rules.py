@@ -37,10 +37,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from es_rerank.backends.base import Hit
 from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
+from es_rerank.fusion import rank_order
 from es_rerank.retriever_tree import map_children, own_window, walk
 from es_rerank.retrievers import (
     KnnRetriever,
@@ -64,6 +67,7 @@ __all__ = [
     "apply_rerank",
     "candidate_scores",
     "check_request",
+    "collapse_ranked",
     "convert_min_scores",
     "field_text",
     "keep_child_order",
@@ -203,11 +207,50 @@ def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[st
             f"or equal to [size: {size}]",
         )
     for node in walk(retriever):
-        child = node.retriever if isinstance(node, RescorerRetriever) else None
-        if isinstance(child, StandardRetriever) and child.sort is not None:
+        _check_children(node)
+
+
+def _sorts_by_score_only(sort: Any) -> bool:
+    items = sort if isinstance(sort, list) else [sort]
+    return all(item == "_score" or (isinstance(item, Mapping) and set(item) == {"_score"})
+               for item in items)  # fmt: skip
+
+
+def _check_children(node: Retriever) -> None:
+    """ES's checks of a compound node against its children: a compound child's window is at
+    least the parent's (``CompoundRetrieverBuilder.validate``); no sorted child under a
+    ``rescorer``; a ``pinned`` child with a query, sorted by score only
+    (``PinnedRetrieverBuilder``)."""
+    window = own_window(node)
+    for child in node.children():
+        child_window = own_window(child)
+        if window is not None and child_window is not None and window > child_window:
+            param = "window_size" if isinstance(node, RescorerRetriever) else "rank_window_size"
+            child_param = (
+                "window_size" if isinstance(child, RescorerRetriever) else "rank_window_size"
+            )
+            raise RetrieverValidationError(
+                param,
+                f"[{node.kind}] requires [{param}: {window}] to be smaller than or equal to "
+                f"its sub retriever's {child.kind} [{child_param}: {child_window}]",
+            )
+        if not isinstance(child, StandardRetriever):
+            continue
+        if isinstance(node, RescorerRetriever) and child.sort is not None:
             raise RetrieverValidationError(
                 "sort", "Cannot use [sort] option in conjunction with [rescore]."
             )
+        if isinstance(node, PinnedRetriever):
+            if child.query is None:
+                raise RetrieverValidationError(
+                    "query", "Underlying query cannot be null for pinned retriever"
+                )
+            if child.sort is not None and not _sorts_by_score_only(child.sort):
+                raise RetrieverValidationError(
+                    "sort",
+                    "[pinned] retriever only supports sorting by score, invalid sort "
+                    f"criterion: {child.sort}",
+                )
 
 
 def leaf_window(retriever: Retriever, size: int, from_: int) -> int:
@@ -300,22 +343,54 @@ def rrf_fuse(
     rankings: Sequence[Sequence[Ranked]],
     *,
     rank_constant: int,
-    limit: int,
+    limit: int | None,
     weights: Sequence[float] | None = None,
+    order: Mapping[str, int] | None = None,
 ) -> list[Ranked]:
     """Reciprocal rank fusion: ``sum(weight / (rank_constant + rank))`` over the rankings
-    a document appears in (weights 1.0 unless given, ES 9.2+); ties keep first-seen order."""
+    a document appears in (weights 1.0 unless given, ES 9.2+), in float32 as ES sums it;
+    ties in ``order`` (index order), else first-seen order (:func:`rank_order`)."""
     scores: dict[str, float] = {}
     first: dict[str, Hit] = {}
     for i, ranking in enumerate(rankings):
-        weight = 1.0 if weights is None else weights[i]
+        weight = np.float32(1.0 if weights is None else weights[i])
         for rank, ranked in enumerate(ranking, start=1):
             hid = ranked.hit.id
-            scores[hid] = scores.get(hid, 0.0) + weight / (rank_constant + rank)
+            term = weight * (np.float32(1.0) / np.float32(rank_constant + rank))
+            scores[hid] = float(np.float32(scores.get(hid, 0.0)) + term)
             first.setdefault(hid, ranked.hit)
-    # dicts keep first-seen order, so the stable sort breaks ties by it
-    order = sorted(scores, key=lambda hid: -scores[hid])
-    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in order[:limit]]
+    ids = rank_order(scores, order)[:limit]
+    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in ids]
+
+
+def _collapse_key(source: Mapping[str, Any], path: str) -> str:
+    value: Any = source.get(path) if path in source else source
+    if path not in source:
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+    while isinstance(value, list):
+        value = value[0] if value else None
+    return repr(value)
+
+
+def collapse_ranked(ranked: Sequence[Ranked], field: str) -> list[Ranked]:
+    """A top-level ``collapse`` over ranked documents: the best hit of each value of
+    ``field`` (the first value of a list; documents without it form one group), in rank
+    order, as ES collapses the final rank docs.
+
+    >>> hits = [Ranked(Hit(i, s, {"g": g})) for i, s, g in [("a", 3, "x"), ("b", 2, "x"),
+    ...                                                     ("c", 1, "y")]]
+    >>> [r.hit.id for r in collapse_ranked(hits, "g")]
+    ['a', 'c']
+    """
+    seen: set[str] = set()
+    out: list[Ranked] = []
+    for item in ranked:
+        key = _collapse_key(item.hit.source, field)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def page(ranked: Sequence[Ranked], from_: int, size: int) -> list[Ranked]:

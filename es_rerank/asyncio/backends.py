@@ -121,9 +121,12 @@ class _SyncRetrieverBackend(_SyncBackend):
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
-        # explain only when asked, as es_rerank.search calls a synchronous backend
-        extra = {"explain": True} if explain else {}
+        # explain and collapse only when asked, as es_rerank.search calls a synchronous one
+        extra: dict[str, Any] = {"explain": True} if explain else {}
+        if collapse is not None:
+            extra["collapse"] = collapse
         result: SearchResult = resolve(
             self.inner.search_retriever(retriever, size=size, from_=from_, source=source, **extra)
         )

@@ -106,6 +106,7 @@ class AsyncElasticsearchBackend:
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
         return await run_sync(
             self.sync_view.search_retriever,
@@ -114,6 +115,7 @@ class AsyncElasticsearchBackend:
             from_=from_,
             source=source,
             explain=explain,
+            collapse=collapse,
         )
 
     async def supports_native(self) -> bool:

@@ -88,12 +88,16 @@ class ElasticsearchBackend:
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
         """``_search`` with ``retriever=``: ES runs the whole tree (``explain: true`` adds
-        each hit's ``_explanation``, kept in ``result.raw``)."""
+        each hit's ``_explanation``, kept in ``result.raw``; ``collapse`` is the request's
+        top-level ``collapse``)."""
         # ES takes a list of fields as _source too; the client's annotation is narrower.
         src: Any = source if isinstance(source, bool) else list(source)
         extra: dict[str, Any] = {"explain": True} if explain else {}
+        if collapse is not None:
+            extra["collapse"] = dict(collapse)
         with translated():
             response = self.client.search(
                 index=self.index,

@@ -311,9 +311,11 @@ CASES: list[Case] = [
                 "retrievers": [
                     rerank(min_score=1.5, rank_window_size=5),
                     {"standard": {"query": {"term": {"g1": "x"}}}},
-                ]
+                ],
+                "rank_window_size": 5,
             }
         },
+        size=5,
         ids=["d2", "d1", "d5", "d3"],
         total=4,
         notes="d2 1/61+1/62, d1 1/61, d5 1/62, d3 1/63; without the rule: 5 (match_all)",
@@ -339,9 +341,11 @@ CASES: list[Case] = [
                         rank_window_size=5,
                     ),
                     {"standard": {"query": {"term": {"g2": "y"}}}},
-                ]
+                ],
+                "rank_window_size": 5,
             }
         },
+        size=5,
         ids=["d3", "d4", "d1", "d2", "d5"],
         notes="child order d1..d5 fused with g2=y's d3, d4",
     ),
@@ -412,6 +416,15 @@ CASES: list[Case] = [
         notes="linear's top 3 are d4, d3, d5; reranked by raw 2, 0.5, -2",
     ),
     Case(
+        "a_compound_child_window_smaller_than_its_parents_is_refused",
+        DOCS,
+        {"rrf": {"retrievers": [rerank(rank_window_size=5), MATCH_ALL]}},
+        size=5,
+        error=RetrieverValidationError,
+        message="[rrf] requires [rank_window_size: 10] to be smaller than or equal to its sub "
+        "retriever's text_similarity_reranker [rank_window_size: 5]",
+    ),
+    Case(
         "reranker_over_rrf",
         DOCS,
         rerank(
@@ -438,7 +451,10 @@ CASES: list[Case] = [
                 "retrievers": [
                     rerank(rank_window_size=5),
                     {"standard": {"query": {"term": {"g2": "y"}}}},
-                ]
+                ],
+                # ES refuses a compound child with a smaller window than its parent's
+                # (CompoundRetrieverBuilder.validate)
+                "rank_window_size": 5,
             }
         },
         size=5,

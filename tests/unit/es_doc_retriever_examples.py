@@ -1,4 +1,5 @@
-"""Every retriever body on Elasticsearch's retriever reference pages, as data.
+"""Every retriever body on Elasticsearch's retriever reference pages and examples page,
+as data.
 
 From elastic/elasticsearch, ``docs/reference/elasticsearch/rest-apis/retrievers/<page>``
 at the commit named per page; the ``retriever`` object of each example request, with the
@@ -28,6 +29,7 @@ COMMITS = {
     "rule-retriever.md": "33dfb8dbe1568a2f18c3e41cdc742d4aa6717935",
     "pinned-retriever.md": "d1fa2a1ef0336d3ffa27bad70a4f987b0b931d27",
     "diversify-retriever.md": "b8ac224dd4b90ce525406b4e6e21c94989d1a7d9",
+    "retrievers-examples.md": "676c3e985a541a68db6676787a5088734eb6b47e",
 }
 
 _MULTI_MATCH_SEARCH_TEXT: dict[str, Any] = {
@@ -52,6 +54,23 @@ _SPARSE_PLOT: dict[str, Any] = {
 }
 _CRIME: dict[str, Any] = {
     "standard": {"query": {"multi_match": {"query": "crime", "fields": ["plot", "title"]}}}
+}
+
+_QUERY_STRING: dict[str, Any] = {
+    "standard": {
+        "query": {
+            "query_string": {
+                "query": "(information retrieval) OR (artificial intelligence)",
+                "default_field": "text",
+            }
+        }
+    }
+}
+_KNN_EXAMPLE: dict[str, Any] = {
+    "knn": {"field": "vector", "query_vector": [0.23, 0.67, 0.89], "k": 3, "num_candidates": 5}
+}
+_RRF_EXAMPLE: dict[str, Any] = {
+    "rrf": {"retrievers": [_QUERY_STRING, _KNN_EXAMPLE], "rank_window_size": 10, "rank_constant": 1}
 }
 
 #: (page, example, retriever body)
@@ -298,6 +317,262 @@ EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
                 "size": 3,
                 "query_vector": [0.1, 0.2, 0.3],
                 "retriever": {"standard": {"query": {"match": {"title": "elasticsearch"}}}},
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "combining-standard-knn-retrievers-with-rrf, collapsing, highlighting",
+        _RRF_EXAMPLE,
+    ),
+    (
+        "retrievers-examples.md",
+        "expanded format with weights",
+        {
+            "rrf": {
+                "retrievers": [
+                    {"retriever": _QUERY_STRING, "weight": 2.0},
+                    {"retriever": _KNN_EXAMPLE, "weight": 1.0},
+                ],
+                "rank_window_size": 10,
+                "rank_constant": 1,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "linear-retriever",
+        {
+            "linear": {
+                "retrievers": [
+                    {"retriever": _QUERY_STRING, "weight": 2, "normalizer": "minmax"},
+                    {"retriever": _KNN_EXAMPLE, "weight": 1.5, "normalizer": "minmax"},
+                ],
+                "rank_window_size": 10,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "linear-retriever with function_score and sort",
+        {
+            "linear": {
+                "retrievers": [
+                    {
+                        "retriever": {
+                            "standard": {
+                                "query": {
+                                    "function_score": {
+                                        "query": {"term": {"topic": "ai"}},
+                                        "functions": [
+                                            {
+                                                "script_score": {
+                                                    "script": {
+                                                        "source": "doc['timestamp'].value.millis"
+                                                    }
+                                                }
+                                            }
+                                        ],
+                                        "boost_mode": "replace",
+                                    }
+                                },
+                                "sort": {"timestamp": {"order": "asc"}},
+                            }
+                        },
+                        "weight": 2,
+                        "normalizer": "minmax",
+                    },
+                    {"retriever": _KNN_EXAMPLE, "weight": 1.5},
+                ],
+                "rank_window_size": 10,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "rrf-multi-field-query-format",
+        {"rrf": {"query": "artificial intelligence"}},
+    ),
+    (
+        "retrievers-examples.md",
+        "rrf-multi-field-query-format with fields",
+        {"rrf": {"query": "artificial intelligence", "fields": ["text", "text_semantic"]}},
+    ),
+    (
+        "retrievers-examples.md",
+        "linear-multi-field-query-format",
+        {
+            "linear": {
+                "query": "artificial intelligence",
+                "fields": ["text", "text_semantic", "topic^2"],
+                "normalizer": "minmax",
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "inner-hits-retriever-results",
+        {
+            "rrf": {
+                "retrievers": [
+                    {
+                        "standard": {
+                            "query": {
+                                "nested": {
+                                    "path": "nested_field",
+                                    "inner_hits": {
+                                        "name": "nested_vector",
+                                        "_source": False,
+                                        "fields": ["nested_field.paragraph_id"],
+                                    },
+                                    "query": {
+                                        "knn": {
+                                            "field": "nested_field.nested_vector",
+                                            "query_vector": [1, 0, 0.5],
+                                            "k": 10,
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    {"standard": {"query": {"term": {"topic": "ai"}}}},
+                ],
+                "rank_window_size": 10,
+                "rank_constant": 1,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "rrf-and-aggregations",
+        {
+            "rrf": {
+                "retrievers": [
+                    {"standard": {"query": {"range": {"year": {"gt": 2023}}}}},
+                    {"standard": {"query": {"term": {"topic": "elastic"}}}},
+                ],
+                "rank_window_size": 10,
+                "rank_constant": 1,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "nested-retrievers-min-score",
+        {
+            "rrf": {
+                "retrievers": [
+                    {
+                        "rrf": {
+                            "retrievers": [
+                                {
+                                    "linear": {
+                                        "min_score": 0.5,
+                                        "retrievers": [
+                                            {
+                                                "retriever": {
+                                                    "standard": {
+                                                        "query": {
+                                                            "query_string": {
+                                                                "query": "artificial intelligence",
+                                                                "default_field": "text",
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        ],
+                                        "rank_window_size": 100,
+                                        "normalizer": "minmax",
+                                    }
+                                }
+                            ],
+                            "rank_window_size": 50,
+                        }
+                    }
+                ],
+                "rank_window_size": 20,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "explain-multiple-rrf",
+        {
+            "rrf": {
+                "retrievers": [
+                    {"standard": {"query": {"term": {"topic": "elastic"}}}},
+                    _RRF_EXAMPLE,
+                ],
+                "rank_window_size": 10,
+                "rank_constant": 1,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "text-similarity-reranker-on-top-of-rrf",
+        {
+            "text_similarity_reranker": {
+                "retriever": _RRF_EXAMPLE,
+                "field": "text",
+                "inference_id": "my-rerank-model",
+                "inference_text": "What are the state of the art applications of AI in "
+                "information retrieval?",
+                "chunk_rescorer": {
+                    "size": 1,
+                    "chunking_settings": {
+                        "strategy": "sentence",
+                        "max_chunk_size": 300,
+                        "sentence_overlap": 0,
+                    },
+                },
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "rrf-ranking-on-text-similarity-reranker-results",
+        {
+            "rrf": {
+                "retrievers": [
+                    _KNN_EXAMPLE,
+                    {
+                        "text_similarity_reranker": {
+                            "retriever": {"standard": {"query": {"term": {"topic": "ai"}}}},
+                            "field": "text",
+                            "inference_id": "my-rerank-model",
+                            "inference_text": "Can I use generative AI to identify user intent "
+                            "and improve search relevance?",
+                        }
+                    },
+                ],
+                "rank_window_size": 10,
+                "rank_constant": 1,
+            }
+        },
+    ),
+    (
+        "retrievers-examples.md",
+        "chaining-text-similarity-reranker-retrievers",
+        {
+            "text_similarity_reranker": {
+                "retriever": {
+                    "text_similarity_reranker": {
+                        "retriever": _KNN_EXAMPLE,
+                        "rank_window_size": 100,
+                        "field": "text",
+                        "inference_id": "my-rerank-model",
+                        "inference_text": "What are the state of the art applications of AI "
+                        "in information retrieval?",
+                    }
+                },
+                "rank_window_size": 10,
+                "field": "text",
+                "inference_id": "my-other-more-expensive-rerank-model",
+                "inference_text": "Applications of Large Language Models in technology and "
+                "their impact on user satisfaction",
             }
         },
     ),

@@ -319,7 +319,7 @@ def test_client_side_rules_fail_before_any_request(cluster: Any) -> None:
     with pytest.raises(
         ValueError, match=r"\[rank_window_size: 3\] be greater than or equal to \[size: 10\]"
     ):
-        search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native")
+        search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native", size=10)
     assert server.requests == []
 
 
@@ -362,3 +362,11 @@ def test_external_mode_runs_a_reranker_free_subtree_as_one_native_retriever(
     assert sent.body["retriever"] == rrf.to_dict()
     assert sent.body["size"] == 3
     assert [h.id for h in result.hits] == ["a", "b"]  # reranked by text length: 2, 1
+
+
+def test_native_search_sends_a_top_level_collapse(cluster: Any) -> None:
+    _, server, client = cluster
+    collapse = {"field": "year", "inner_hits": {"name": "by_year"}}
+    search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native", size=3,
+           collapse=collapse)  # fmt: skip
+    assert server.requests[-1].body["collapse"] == collapse

@@ -37,6 +37,8 @@ from es_rerank.retrievers import (
     TextSimilarityReranker,
     WeightedRetriever,
 )
+from es_rerank.rules import check_request
+from es_rerank.search import default_size
 from tests.unit.es_doc_retriever_examples import COMMITS, EXAMPLES
 
 KINDS = {
@@ -62,6 +64,12 @@ def test_every_reference_page_example_parses_and_round_trips_unchanged(
     assert isinstance(spec, KINDS[kind])
     assert spec.to_dict() == body
     assert retriever_from_dict(spec.to_dict()) == spec
+
+
+@pytest.mark.parametrize("body", [e[2] for e in EXAMPLES], ids=[f"{e[0]}#{e[1]}" for e in EXAMPLES])
+def test_every_example_passes_the_request_checks_es_passes(body: dict[str, Any]) -> None:
+    spec = retriever_from_dict(body)
+    check_request(spec, default_size(spec), 0, {})  # ES runs them: no client-side refusal
 
 
 def test_the_examples_cover_all_nine_documented_retrievers() -> None:
@@ -127,16 +135,25 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
             "weight",
             "unknown field [weight] after retriever",
         ),
-        # RRFRetrieverBuilder.PARSER
+        # the multi-field format's messages in ES's REST test 310_rrf_retriever_simplified.yml
+        # ("Missing required params", "Negative weight validation")
         (
-            {"rrf": {"retrievers": [{"standard": {}}], "fields": ["a"], "query": "q"}},
+            {"rrf": {"retrievers": [{"standard": {}}], "fields": ["a"]}},
+            "query",
+            "[rrf] [query] must be provided when [fields] is specified",
+        ),
+        ({"rrf": {"fields": ["a"], "query": ""}}, "query", "[rrf] [query] cannot be empty"),
+        ({"rrf": {"fields": [], "query": "foo"}}, "fields", "[rrf] [fields] cannot be empty"),
+        ({"rrf": {}}, "retrievers", "[rrf] must provide [retrievers] or [query]"),
+        (
+            {"rrf": {"fields": ["text_1^-1"], "query": "foo"}},
             "fields",
-            "Cannot specify both [retrievers] and [fields]",
+            "[rrf] per-field weights must be non-negative",
         ),
         (
-            {"rrf": {"fields": ["a"]}},
-            "query",
-            "[query] must be specified when [fields] is used",
+            {"rrf": {"retrievers": [{"standard": {}}], "query": "q"}},
+            "retrievers",
+            "[rrf] cannot combine [retrievers] and [query]",
         ),
         # RescorerRetrieverBuilder
         (
@@ -162,6 +179,16 @@ def test_the_examples_cover_all_nine_documented_retrievers() -> None:
             "Either 'ids' or 'docs' must be provided and non-empty for pinned retriever",
         ),
         ({"pinned": {"ids": ["a"]}}, "retriever", "required field [retriever]"),
+        (
+            {"pinned": {"ids": ["a", "a"], "retriever": {"standard": {}}}},
+            "ids",
+            "duplicate id found",
+        ),
+        (
+            {"pinned": {"docs": [{"_id": "a"}, {"_id": "a"}], "retriever": {"standard": {}}}},
+            "docs",
+            "duplicate doc found",
+        ),
         # rule: ruleset ids are required and at most 10 (rule-retriever.md)
         (
             {

@@ -20,6 +20,7 @@ Rules from elastic/elasticsearch (path @ commit):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -312,10 +313,10 @@ class FakeCluster(MemoryBackend):
 def test_a_subtree_without_a_reranker_runs_in_elasticsearch_as_one_retriever() -> None:
     cluster = FakeCluster(DOCS, native=True)
     rrf = RRFRetriever(retrievers=[A, B], rank_window_size=5)
-    tree = rerank(rrf, filter={"term": {"tag": "b"}}, rank_window_size=8)
+    tree = rerank(rrf, filter={"term": {"tag": "b"}}, rank_window_size=5)
     result = run(tree, cluster, size=5)
     (sent, size), = cluster.retriever_calls  # fmt: skip
-    # the rrf subtree with the reranker's filter, its own window bounding the size
+    # the rrf subtree with the reranker's filter, asked for its window
     assert sent == {"rrf": {**rrf.to_dict()["rrf"], "filter": [{"term": {"tag": "b"}}]}}
     assert size == 5
     assert cluster.calls == []  # no leaf query ran client-side
@@ -329,6 +330,13 @@ def test_rule_subtree_runs_natively_on_elasticsearch() -> None:
     result = run(rerank(rule), cluster)
     assert [call[0] for call in cluster.retriever_calls] == [rule.to_dict()]
     assert [h.id for h in result.hits] == ["d2", "d5"]
+
+
+def test_rule_subtree_goes_to_the_cluster_whatever_its_license() -> None:
+    cluster = FakeCluster(DOCS, native=False)
+    rule = RuleRetriever(retriever=A, ruleset_ids=["r"], match_criteria={"query_string": "x"})
+    run(rerank(rule), cluster)
+    assert [call[0] for call in cluster.retriever_calls] == [rule.to_dict()]
 
 
 def test_without_native_retrievers_the_subtree_is_computed_client_side() -> None:
@@ -462,7 +470,8 @@ def test_async_search_runs_the_same_rules() -> None:
         )
     )
     assert [h.id for h in result.hits] == ["d2", "d5", "d1", "d4", "d3"]
-    assert backend.requests == 1
+    # the sorted child, then the index order of linear's tied documents
+    assert backend.requests == 2
     hits = asyncio.run(es_rerank.asyncio.search(PinnedRetriever(ids=["d3"], retriever=B),
                                                 backend=backend))  # fmt: skip
     assert [h.id for h in hits.hits] == ["d3", "d2", "d4"]
@@ -472,3 +481,105 @@ def test_hits_carry_sort_values() -> None:
     hits = MemoryBackend(DOCS).search_request(None, size=2, options={"sort": ["num"]})
     assert [(h.id, h.sort) for h in hits] == [("d2", (1,)), ("d3", (2,))]
     assert isinstance(hits[0], Hit)
+
+
+def test_es_checks_of_children_run_before_anything() -> None:
+    """CompoundRetrieverBuilder.validate (a2c648923183b8c31f1075db6a90e7e996334d2b) and
+    PinnedRetrieverBuilder (4eddd89eff25): checked before any query runs."""
+    backend = MemoryBackend(DOCS)
+    nested = RRFRetriever(retrievers=[rerank(A, rank_window_size=5), B])
+    with pytest.raises(RetrieverValidationError) as info:
+        run(nested, backend)
+    assert str(info.value) == (
+        "[rrf] requires [rank_window_size: 10] to be smaller than or equal to its sub "
+        "retriever's text_similarity_reranker [rank_window_size: 5]"
+    )
+    rescore = {"window_size": 10, "query": {"rescore_query": {"match_all": {}}}}
+    small_rrf = RRFRetriever(retrievers=[A, B], rank_window_size=5)
+    with pytest.raises(RetrieverValidationError, match=r"\[window_size: 10\] to be smaller"):
+        run(RescorerRetriever(retriever=small_rrf, rescore=rescore), backend, size=5)
+    with pytest.raises(RetrieverValidationError, match="Underlying query cannot be null"):
+        run(PinnedRetriever(ids=["d1"], retriever=StandardRetriever()), backend)
+    by_id = StandardRetriever(query={"match_all": {}}, sort=[{"_id": "desc"}])
+    with pytest.raises(RetrieverValidationError, match="only supports sorting by score"):
+        run(PinnedRetriever(ids=["d1"], retriever=by_id), backend)
+    assert backend.calls == []
+    by_score = StandardRetriever(query={"match_all": {}}, sort=["_score"])
+    assert run(PinnedRetriever(ids=["d5"], retriever=by_score), size=2).hits[0].id == "d5"
+
+
+def test_without_size_a_compound_top_returns_its_window_as_es_does() -> None:
+    """ES's REST test "pinned retriever with rank window size" (10_pinned_retriever.yml):
+    rank_window_size 1 and no size give 1 hit; RankDocsRetrieverBuilder sets an unset size
+    to the window, and only a given size is checked against it."""
+    pinned = PinnedRetriever(ids=["d1", "d2"], retriever=A, rank_window_size=1)
+    result = search(pinned, backend=MemoryBackend(DOCS))
+    assert [h.id for h in result.hits] == ["d1"]
+    assert result.hits[0].score == pytest.approx(1.7014124e38)
+    assert (
+        len(
+            search(
+                RRFRetriever(retrievers=[A], rank_window_size=4), backend=MemoryBackend(DOCS)
+            ).hits
+        )
+        == 4
+    )
+    assert len(search(A, backend=MemoryBackend(DOCS * 3)).hits) == 10
+    with pytest.raises(RetrieverValidationError, match=r"\[size: 10\]"):
+        search(pinned, backend=MemoryBackend(DOCS), size=10)
+
+
+def test_equal_fused_scores_break_ties_by_index_order_as_lucene_does() -> None:
+    """ES sorts RRF and linear rank docs by score, then by Lucene doc id (RRFRankDoc,
+    LinearRankDoc compareTo); REST test 350_rrf_retriever_pagination ("doc 4 before doc 5
+    at 1/11 each"). d4 is seen first here, but d2 was indexed first."""
+    desc = StandardRetriever(query={"term": {"tag": "b"}}, sort=[{"num": "desc"}])  # d4, d2
+    asc = StandardRetriever(query={"term": {"tag": "b"}}, sort=[{"num": "asc"}])  # d2, d4
+    fused = run(RRFRetriever(retrievers=[desc, asc]))
+    assert [h.id for h in fused.hits] == ["d2", "d4"]
+    assert fused.hits[0].score == fused.hits[1].score
+    linear = run(LinearRetriever(retrievers=[desc, asc]))
+    assert [h.id for h in linear.hits] == ["d2", "d4"]
+
+
+def test_a_min_score_deep_in_the_tree_makes_the_total_count_the_rank_docs() -> None:
+    """ES's retrievers-examples.md @ 676c3e985a541a68db6676787a5088734eb6b47e, "Multi-level
+    nested retrievers with min_score": rrf > rrf > linear(min_score) > standard; "the
+    total_hits value reflects only the documents passing the inner min_score threshold"."""
+    linear = LinearRetriever(
+        retrievers=[WeightedRetriever(retriever=A, normalizer="minmax")],
+        min_score=0.5,
+        rank_window_size=100,
+    )
+    tree = RRFRetriever(
+        retrievers=[RRFRetriever(retrievers=[linear], rank_window_size=50)], rank_window_size=20
+    )
+    result = run(tree)
+    # A minmax: d4 1, d1 .5, d3 .5 pass; d2, d5 (0) do not
+    assert [h.id for h in result.hits] == ["d4", "d1", "d3"]
+    assert (result.total, result.total_relation) == (3, "eq")
+    without = run(
+        dataclasses.replace(tree, retrievers=[RRFRetriever(retrievers=[A], rank_window_size=50)])
+    )
+    assert without.total == 5
+
+
+def test_top_level_collapse_keeps_the_best_hit_of_each_group() -> None:
+    """ES accepts a top-level collapse beside a retriever (REST test "Rescorer retriever and
+    collapsing", 30_rescorer_retriever.yml; retrievers-examples.md "Grouping results by year
+    with collapse"): the best rank doc of each group; hits.total is not changed."""
+    rrf = RRFRetriever(retrievers=[A, B])
+    plain = run(rrf)
+    collapsed = run(rrf, collapse={"field": "tag"})
+    firsts: dict[Any, str] = {}
+    for h in plain.hits:
+        firsts.setdefault(h.source["tag"], h.id)
+    assert [h.id for h in collapsed.hits] == list(firsts.values())
+    assert collapsed.total == plain.total
+    # a leaf collapses in its own search
+    leaf = run(A, collapse={"field": "tag"})
+    assert [h.id for h in leaf.hits] == ["d4", "d1", "d5"]
+    with pytest.raises(ConfigurationError, match="inner_hits"):
+        run(rrf, collapse={"field": "tag", "inner_hits": {"name": "x"}})
+    with pytest.raises(RetrieverValidationError, match=r"\[collapse\] requires a \[field\]"):
+        run(rrf, collapse={"inner_hits": {}})

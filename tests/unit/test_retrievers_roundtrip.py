@@ -88,10 +88,16 @@ def extend(children: st.SearchStrategy[Retriever]) -> st.SearchStrategy[Retrieve
             min_size=1,
             max_size=3,
         ),
-        normalizer=normalizers,
         rank_window_size=st.one_of(opt(), st.integers(0, 100)),
         min_score=st.one_of(opt(), numbers),
         filter=filters,
+    )
+    linear_top = st.builds(
+        LinearRetriever,
+        retrievers=st.lists(
+            st.builds(WeightedRetriever, retriever=children, weight=weights), min_size=1, max_size=2
+        ),
+        normalizer=st.sampled_from(["none", "minmax", "l2_norm"]),
     )
     rescorer = st.builds(
         RescorerRetriever,
@@ -119,7 +125,9 @@ def extend(children: st.SearchStrategy[Retriever]) -> st.SearchStrategy[Retrieve
         allow_rerank_failures=st.one_of(opt(), st.booleans()),
         name=st.one_of(opt(), words),
     )
-    return st.one_of(rrf, rerank, weighted_rrf, multi_field, linear, rescorer, pinned, rule)
+    return st.one_of(
+        rrf, rerank, weighted_rrf, multi_field, linear, linear_top, rescorer, pinned, rule
+    )
 
 
 specs = st.recursive(st.one_of(standard, knn), extend, max_leaves=6)
