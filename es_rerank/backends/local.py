@@ -115,7 +115,16 @@ class LocalIndex:
             tmp = stored.with_suffix(".tmp")
             tmp.write_text(json.dumps(raw, indent=2))
             tmp.replace(stored)
-        self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        try:
+            self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            # e.g. built before this version indexed multi-fields: its fields differ
+            raise LocalIndexError(
+                f"the index at {self.path} was built with other index fields than its mapping "
+                f"now gives (an older es-rerank); rebuild it into a new directory"
+            ) from None
         self._analyzers = {name: build_analyzer(name) for name in _ANALYZERS.values()}
         for name, analyzer in self._analyzers.items():
             self._index.register_tokenizer(name, analyzer)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["K1_PLUS_1", "bm25", "idf"]
+__all__ = ["K1_PLUS_1", "bm25", "idf", "norm_length"]
 
 K1, B = np.float32(1.2), np.float32(0.75)
 #: tantivy's BM25 numerator, which Lucene no longer has.
@@ -31,3 +31,32 @@ def bm25(idf_sum: float, *, freq: float, dl: float, avgdl: float) -> float:
     weight = np.float32(idf_sum)
     norm_inverse = np.float32(1) / (K1 * ((1 - B) + B * np.float32(dl) / np.float32(avgdl)))
     return float(weight - weight / (np.float32(1) + np.float32(freq) * norm_inverse))
+
+
+def _long_to_int4(i: int) -> int:
+    bits = i.bit_length()
+    if bits < 4:
+        return i
+    shift = bits - 4
+    return ((i >> shift) & 0x07) | ((shift + 1) << 3)
+
+
+def _int4_to_long(i: int) -> int:
+    bits, shift = i & 0x07, (i >> 3) - 1
+    return bits if shift == -1 else (bits | 0x08) << shift
+
+
+_FREE_VALUES = 255 - _long_to_int4(2**31 - 1)  # 24
+
+
+def norm_length(tokens: int) -> int:
+    """A field length as its one-byte norm keeps it (Lucene's ``SmallFloat.intToByte4``
+    then ``byte4ToInt``; tantivy's fieldnorms use the same table): exact up to 40.
+
+    >>> [norm_length(n) for n in (3, 40, 41, 100, 1000)]
+    [3, 40, 40, 96, 984]
+    """
+    if tokens < _FREE_VALUES:
+        return tokens
+    code = _long_to_int4(tokens - _FREE_VALUES)
+    return _FREE_VALUES + _int4_to_long(code)

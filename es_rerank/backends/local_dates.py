@@ -25,9 +25,11 @@ ValueError: failed to parse date field [yesterday] with format [strict_date_opti
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -39,7 +41,32 @@ __all__ = ["DEFAULT_DATE_FORMAT", "DateFormat", "parse_date", "parse_date_math"]
 DEFAULT_DATE_FORMAT = "strict_date_optional_time||epoch_millis"
 _ISO_FORMATS = {"strict_date_optional_time", "date_optional_time"}
 _EPOCH_FORMATS = {"epoch_millis", "epoch_second"}
-SUPPORTED_FORMATS = _ISO_FORMATS | _EPOCH_FORMATS
+# built-in names that are plain patterns (ES's DateFormatters)
+_NAMED_PATTERNS = {
+    "strict_date": "yyyy-MM-dd",
+    "date": "yyyy-MM-dd",
+    "basic_date": "yyyyMMdd",
+    "strict_date_hour_minute_second": "yyyy-MM-dd'T'HH:mm:ss",
+    "date_hour_minute_second": "yyyy-MM-dd'T'HH:mm:ss",
+    "strict_date_time": "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+    "date_time": "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+    "strict_year_month": "yyyy-MM",
+    "strict_year": "yyyy",
+}
+SUPPORTED_FORMATS = _ISO_FORMATS | _EPOCH_FORMATS | set(_NAMED_PATTERNS)
+# java.time pattern letters this index reads: field name, regex of one run of the letter
+_LETTERS = {
+    "y": ("year", r"\d{4}"),
+    "u": ("year", r"\d{4}"),
+    "M": ("month", r"\d{1,2}"),
+    "d": ("day", r"\d{1,2}"),
+    "H": ("hour", r"\d{1,2}"),
+    "m": ("minute", r"\d{1,2}"),
+    "s": ("second", r"\d{1,2}"),
+    "S": ("fraction", r"\d{1,9}"),
+    "X": ("zone", r"Z|[+-]\d\d(?::?\d\d)?"),
+    "Z": ("zone", r"Z|[+-]\d\d(?::?\d\d)?"),
+}
 
 # EpochTime: a signed long, then up to 6 (millis) or 9 (seconds) fraction digits.
 _EPOCH = {
@@ -57,16 +84,85 @@ class DateFormat:
 
     def __post_init__(self) -> None:
         names = self.text.split("||")
-        unknown = [n for n in names if n not in SUPPORTED_FORMATS]
+        unknown = [n for n in names if n not in SUPPORTED_FORMATS and _pattern(n) is None]
         if unknown or not self.text:
             raise ValueError(
                 f"date format [{self.text}] is not supported by the local index "
-                f"(supported: {'||'.join(sorted(SUPPORTED_FORMATS))}, combined with ||)"
+                f"(supported: {'||'.join(sorted(SUPPORTED_FORMATS))}, or a pattern of "
+                f"{''.join(_LETTERS)} and literals, combined with ||)"
             )
 
     @property
     def names(self) -> list[str]:
         return self.text.split("||")
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(name: str) -> re.Pattern[str] | None:
+    """A java.time pattern (``yyyy-MM-dd HH:mm:ss``) as a regex with named groups; None
+    when it uses a letter this index does not read (or is not a pattern at all)."""
+    pattern = _NAMED_PATTERNS.get(name, name)
+    out, i, seen = [], 0, set()
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "'":
+            end = pattern.find("'", i + 1)
+            if end < 0:
+                return None
+            out.append(re.escape(pattern[i + 1 : end] or "'"))
+            i = end + 1
+            continue
+        run = len(pattern) - i - len(pattern[i:].lstrip(c))
+        if c.isalpha():
+            if c not in _LETTERS:
+                return None
+            group, regex = _LETTERS[c]
+            if group in seen or (c in "yu" and run != 4) or (c in "MdHms" and run > 2):
+                return None  # MMM is a month's name, yy a two-digit year: not read here
+            seen.add(group)
+            if c in "MdHms" and run == 2:
+                regex = r"\d{2}"
+            elif c == "S":
+                regex = rf"\d{{{run}}}"
+            out.append(f"(?P<{group}>{regex})")
+        else:
+            out.append(re.escape(c * run))
+        i += run
+    return re.compile("".join(out)) if "year" in seen else None
+
+
+def _parse_pattern(text: str, name: str, round_up: bool, zone: tzinfo) -> int | None:
+    pattern = _pattern(name)
+    m = pattern.fullmatch(text) if pattern else None
+    if m is None:
+        return None
+    g = m.groupdict()
+    fields = [int(g["year"])]
+    for key in ("month", "day", "hour", "minute", "second"):
+        if g.get(key) is None:
+            break
+        fields.append(int(g[key]))
+    if g.get("fraction") is not None and len(fields) == 6:
+        fields.append(int(g["fraction"].ljust(9, "0")))
+    if g.get("zone") is not None:
+        zone = _zone(g["zone"]) or zone
+    return _to_millis(fields, round_up, zone)
+
+
+def _to_millis(fields: Sequence[int], round_up: bool, zone: tzinfo) -> int | None:
+    """Epoch millis of (year, month, day, hour, minute, second, nanos) given in order so
+    far; the rest take ES's defaults: month/day 1 and midnight, or with ``round_up`` (a
+    range's ``gt``/``lte``) month/day 1 and 23:59:59.999999999."""
+    dflt = [1, 1, 23, 59, 59, 999_999_999] if round_up else [1, 1, 0, 0, 0, 0]
+    vals = list(fields) + dflt[len(fields) - 1 :]
+    year, mo, d, h, mi, sec, nanos = vals[:7]
+    if not 1 <= mo <= 12 or not 1 <= d <= _month_days(year, mo) or h > 23 or mi > 59 or sec > 59:
+        return None
+    local = _days_from_civil(year, mo, d) * _MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000
+    try:
+        return local + nanos // 1_000_000 - _offset_ms(zone, year, mo, d, h, mi, sec)
+    except ValueError:
+        return None
 
 
 def _days_from_civil(y: int, m: int, d: int) -> int:
@@ -121,23 +217,14 @@ def _parse_iso(text: str, round_up: bool, default_zone: tzinfo) -> int | None:
     negative = text.startswith("-")
     s = text[1:] if negative else text
     n = len(s)
-    dflt = [1, 1, 23, 59, 59, 999_999_999] if round_up else [1, 1, 0, 0, 0, 0]
 
     def num(a: int, b: int) -> int | None:
         part = s[a:b]
         return int(part) if len(part) == b - a and part.isascii() and part.isdigit() else None
 
     def build(*fields: int, zone: tzinfo = default_zone) -> int | None:
-        vals = list(fields) + dflt[len(fields) - 1 :]
-        year = -vals[0] if negative else vals[0]
-        mo, d, h, mi, sec, nanos = vals[1:7]
-        if not 1 <= mo <= 12 or not 1 <= d <= _month_days(year, mo):
-            return None
-        local = _days_from_civil(year, mo, d) * _MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000
-        try:
-            return local + nanos // 1_000_000 - _offset_ms(zone, year, mo, d, h, mi, sec)
-        except ValueError:
-            return None
+        year = -fields[0] if negative else fields[0]
+        return _to_millis([year, *fields[1:]], round_up, zone)
 
     def zoned(pos: int, *fields: int) -> int | None:
         zone = _zone(s[pos:])
@@ -218,11 +305,12 @@ def parse_date(
     else:
         raise ValueError(f"failed to parse date field [{value}] with format [{fmt.text}]")
     for name in fmt.names:
-        ms = (
-            _parse_epoch(text, name)
-            if name in _EPOCH_FORMATS
-            else (_parse_iso(text, round_up, zone) if text else None)
-        )
+        if name in _EPOCH_FORMATS:
+            ms = _parse_epoch(text, name)
+        elif name in _ISO_FORMATS:
+            ms = _parse_iso(text, round_up, zone) if text else None
+        else:
+            ms = _parse_pattern(text, name, round_up, zone)
         if ms is not None:
             if not -(2**63) <= ms < 2**63:
                 break
@@ -290,11 +378,8 @@ def _apply_math(ms: int, math_text: str, round_up: bool, zone: tzinfo, whole: st
                 dt = _add(dt, 1, unit) - timedelta(milliseconds=1)
         else:
             dt = _add(dt, n if op == "+" else -n, unit)
-    return (
-        int(dt.timestamp() * 1000)
-        if dt.microsecond % 1000 == 0
-        else math.floor(dt.timestamp() * 1000)
-    )
+    # exact integer millis (a float timestamp can land a hair under a whole milli)
+    return (dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 def parse_date_math(
@@ -325,7 +410,7 @@ def parse_date_math(
             anchor, _, math_text = text.partition("||")
             return _apply_math(parse_date(anchor, fmt, zone=zone), math_text, round_up, zone, text)
         return parse_date(value, fmt, round_up=round_up, zone=zone)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: math past year 9999
         shown = value if text is None else text
         raise ValueError(
             f"failed to parse date field [{shown}] with format [{fmt.text}]: [{exc}]"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import tantivy
@@ -44,6 +44,32 @@ _TYPES: dict[str, FieldKind] = {
     "half_float": "float",
 }
 
+# Mapping parameters read here, and those that change nothing here at their given value
+# (anything else, such as a normalizer or "index": false, is refused, never ignored).
+_PARAMS = {
+    "type",
+    "analyzer",
+    "search_analyzer",
+    "format",
+    "coerce",
+    "ignore_above",
+    "fields",
+    "copy_to",
+}
+_HARMLESS: dict[str, Any] = {
+    "index": True,
+    "doc_values": None,  # any value: sorting reads _source
+    "store": None,
+    "norms": None,
+    "index_options": None,
+    "eager_global_ordinals": None,
+    "meta": None,
+    "term_vector": None,
+    "similarity": "BM25",
+    "position_increment_gap": 100,
+    "split_queries_on_whitespace": False,
+}
+
 # ES analyzer name -> tokenizer registered on the tantivy index.
 _ANALYZERS = {"standard": "es_standard", "english": "es_english"}
 
@@ -73,6 +99,9 @@ class FieldSpec:
     coerce: bool = True  # ES's ``coerce`` mapping parameter (numbers only)
     date_format: DateFormat | None = None  # a date field's ``format``
     ignore_above: int | None = None  # a keyword field's ``ignore_above``
+    #: the ``_source`` paths whose values it indexes: its own, a multi-field's parent,
+    #: and the fields that ``copy_to`` it
+    sources: tuple[str, ...] = ()
 
     @property
     def numeric(self) -> bool:
@@ -91,10 +120,57 @@ class LocalMapping:
         if not isinstance(props, Mapping) or not props:
             raise ValueError('mapping needs {"mappings": {"properties": {...}}} with fields')
         coerce = _index_coerce(mapping)
+        self.strict = body.get("dynamic") in ("strict", "false_strict")
         self.fields: dict[str, FieldSpec] = {}
-        for name, spec in props.items():
-            self.fields[name] = _field_spec(name, spec, coerce=coerce)
+        self.objects: set[str] = set()  # object fields: their values must be objects
+        copies: dict[str, list[str]] = {}
+        self._collect(props, "", coerce, copies)
+        for target, paths in copies.items():
+            if target not in self.fields:
+                raise ValueError(f"mapping: copy_to target [{target}] is not a mapped field")
+            spec = self.fields[target]
+            self.fields[target] = replace(spec, sources=(*spec.sources, *paths))
         self.raw = json.loads(json.dumps(mapping))
+
+    def _collect(
+        self, props: Mapping[str, Any], prefix: str, coerce: bool, copies: dict[str, list[str]]
+    ) -> None:
+        """The leaf fields of ``props`` by dotted name: object fields' ``properties`` and
+        multi-fields (``fields``) included."""
+        for name, spec in props.items():
+            full = prefix + str(name)
+            if isinstance(spec, Mapping) and "properties" in spec:
+                if spec.get("type", "object") != "object":
+                    raise ValueError(
+                        f"mapping field {full!r}: type {spec.get('type')!r} is not supported "
+                        "by the local index (object fields are)"
+                    )
+                unknown = sorted(set(spec) - {"type", "properties", "dynamic", "enabled"})
+                if unknown or spec.get("enabled", True) is not True:
+                    raise ValueError(
+                        f"mapping object {full!r}: {unknown or ['enabled']} unsupported"
+                    )
+                self.objects.add(full)
+                self._collect(spec["properties"], full + ".", coerce, copies)
+                continue
+            field = _field_spec(full, spec, coerce=coerce)
+            self.fields[full] = replace(field, sources=(full,))
+            for target in _names(spec.get("copy_to"), full):
+                copies.setdefault(target, []).append(full)
+            subs = spec.get("fields") or {}
+            if not isinstance(subs, Mapping):
+                raise ValueError(f"mapping field {full!r}: fields must be an object")
+            for sub, sub_spec in subs.items():
+                if isinstance(sub_spec, Mapping) and (
+                    "fields" in sub_spec or "copy_to" in sub_spec
+                ):
+                    raise ValueError(f"mapping field {full}.{sub}: multi-fields nest no further")
+                child = _field_spec(f"{full}.{sub}", sub_spec, coerce=coerce)
+                self.fields[child.name] = replace(child, sources=(full,))
+
+    def values(self, spec: FieldSpec, source: Mapping[str, Any]) -> list[Any]:
+        """The JSON values ``spec``'s field indexes from a document's ``_source``."""
+        return [v for path in spec.sources or (spec.name,) for v in source_values(source, path)]
 
     def schema(self) -> tantivy.Schema:
         sb = tantivy.SchemaBuilder()
@@ -122,26 +198,89 @@ class LocalMapping:
         source = {k: v for k, v in doc.items() if k != id_field}
         out = tantivy.Document()
         out.add_text(_ID, doc_id)
-        for name, value in source.items():
-            spec = self.fields.get(name)
-            if spec is None or value is None:
-                continue  # kept in _source, not indexed (ES "dynamic": false)
+        self._check_shape(source, doc_id)
+        for spec in self.fields.values():
             present = False
-            for v in _flatten(value):
-                if v is None:
-                    continue
+            for v in self.values(spec, source):
                 try:
                     present = _add_value(out, spec, v) or present
                 except ValueError as exc:
                     raise RejectedDocument(_parse_failure(spec, doc_id, v, exc)) from None
             if present:
-                out.add_text(_FIELDS, name)
+                out.add_text(_FIELDS, spec.name)
         try:
             blob = json.dumps(source, ensure_ascii=False, allow_nan=False).encode()
         except ValueError as exc:
             raise RejectedDocument(f"not valid JSON: {exc}") from exc
         out.add_bytes(_SOURCE, blob)
         return doc_id, out
+
+    def _check_shape(self, source: Mapping[str, Any], doc_id: str) -> None:
+        """ES's refusals of a document's shape: a concrete value where the mapping has an
+        object, and (``"dynamic": "strict"``) any field the mapping does not have."""
+        for path in sorted(self.objects):
+            for v in source_values(source, path):
+                if not isinstance(v, Mapping):
+                    raise RejectedDocument(
+                        f"mapper_parsing_exception: object mapping for [{path}] tried to "
+                        f"parse field [{path}] as object, but found a concrete value"
+                    )
+        if self.strict:
+            known = set(self.fields) | self.objects
+            for key in _leaf_paths(source):
+                if key not in known:
+                    raise RejectedDocument(
+                        f"strict_dynamic_mapping_exception: mapping set to strict, "
+                        f"dynamic introduction of [{key.rpartition('.')[2]}] within "
+                        f"[{key.rpartition('.')[0] or '_doc'}] is not allowed"
+                    )
+
+
+def source_values(source: Any, path: str) -> list[Any]:
+    """The values at a dotted ``path`` of a ``_source`` (objects or dotted keys, arrays
+    flattened), None left out: what ES indexes for the field."""
+    out: list[Any] = []
+
+    def walk(node: Any, parts: list[str]) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, parts)
+        elif not parts:
+            if node is not None:
+                out.append(node)
+        elif isinstance(node, Mapping):
+            for i in range(len(parts), 0, -1):
+                key = ".".join(parts[:i])
+                if key in node:
+                    walk(node[key], parts[i:])
+
+    walk(source, path.split("."))
+    return out
+
+
+def _leaf_paths(source: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Every dotted field name of a document (objects inside arrays included)."""
+    out: list[str] = []
+    for key, value in source.items():
+        name = prefix + str(key)
+        items = value if isinstance(value, list) else [value]
+        objects = [v for v in items if isinstance(v, Mapping)]
+        if objects:
+            out.append(name)  # the object field itself
+            for obj in objects:
+                out += _leaf_paths(obj, name + ".")
+        else:
+            out.append(name)
+    return out
+
+
+def _names(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    names = value if isinstance(value, list) else [value]
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"mapping field {field!r}: copy_to must name fields")
+    return list(names)
 
 
 def stored_source(doc: tantivy.Document) -> dict[str, Any]:
@@ -174,6 +313,17 @@ def _as_bool(value: Any, what: str, *, default: bool) -> bool:
     raise ValueError(f"mapping {what}: expected true or false, got {value!r}")
 
 
+def _harmless(key: str, value: Any, kind: FieldKind) -> bool:
+    if key in _PARAMS:
+        return True
+    if key == "norms":  # no norms on a text field would change its scores
+        return kind != "text" or value in (True, "true")
+    if key not in _HARMLESS:
+        return False
+    harmless = _HARMLESS[key]  # None: any value; JSON booleans may come as strings
+    return harmless is None or str(value).lower() == str(harmless).lower()
+
+
 def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if name in _RESERVED or not name or name.startswith("_"):
         raise ValueError(f"mapping field {name!r}: names starting with '_' are reserved")
@@ -185,6 +335,12 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
         raise ValueError(
             f"mapping field {name!r}: type {es_type!r} is not supported by the local index "
             f"(supported: {sorted(_TYPES)})"
+        )
+    unsupported = sorted(k for k, v in spec.items() if not _harmless(k, v, kind))
+    if unsupported:
+        raise ValueError(
+            f"mapping field {name!r}: parameter(s) {unsupported} not supported by the local "
+            "index (they would change what is indexed or how it scores)"
         )
     date_format = None
     if es_type == "date":
@@ -218,13 +374,6 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
         date_format=date_format,
         ignore_above=ignore_above,
     )
-
-
-def _flatten(value: Any) -> list[Any]:
-    """The values of a field: arrays (of arrays) are flattened, as ES does."""
-    if not isinstance(value, list):
-        return [value]
-    return [v for item in value for v in _flatten(item)]
 
 
 def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: ValueError) -> str:

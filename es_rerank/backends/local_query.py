@@ -41,7 +41,8 @@ class QueryTranslator(TextQueries):
         self._analyzers = analyzers
         self._searcher = searcher  # term statistics for scoring as Lucene does
         self._current: tantivy.Searcher | None = None
-        self._sum_doc_freq: dict[str, int] = {}
+        self._sum_doc_freq: dict[tuple[str, int, int], int] = {}
+        self._scoring = True  # False inside filters: scores there are thrown away
         self._handlers: dict[str, Callable[[Any], tantivy.Query]] = {
             "match_all": self._match_all,
             "match_none": self._match_none,
@@ -68,6 +69,14 @@ class QueryTranslator(TextQueries):
         finally:
             if outermost:
                 self._current = None  # the next query reads fresh statistics
+
+    def matching(self, query: Mapping[str, Any] | None) -> tantivy.Query:
+        """``query`` where only what it matches counts (a filter): no term statistics."""
+        scoring, self._scoring = self._scoring, False
+        try:
+            return self.translate(query)
+        finally:
+            self._scoring = scoring
 
     def _dispatch(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         if query is None:
@@ -134,7 +143,7 @@ class QueryTranslator(TextQueries):
         if not isinstance(body, Mapping) or "filter" not in body:
             raise ValueError("[constant_score] requires a 'filter' element")
         self._check_keys(body, {"filter", "boost"}, "constant_score")
-        return self._constant(self.translate(body["filter"]), body.get("boost"))
+        return self._constant(self.matching(body["filter"]), body.get("boost"))
 
     def _dis_max(self, body: Any) -> tantivy.Query:
         if not isinstance(body, Mapping):
@@ -165,7 +174,7 @@ class QueryTranslator(TextQueries):
             raise ValueError(
                 "[boosting] query requires 'negative_boost' to be set to be a positive value'"
             )
-        positive, negative = self.translate(body["positive"]), self.translate(body["negative"])
+        positive, negative = self.translate(body["positive"]), self.matching(body["negative"])
         # Lucene's FunctionScoreQuery.boostByQuery: the positive score, times the factor
         # where the negative query matches. Exactly one of the two branches matches a hit.
         plain = tantivy.Query.boolean_query(
@@ -236,7 +245,8 @@ class QueryTranslator(TextQueries):
         def listed(key: str) -> list[tantivy.Query]:
             v = body.get(key, [])
             items = v if isinstance(v, list) else [v]
-            return [self.translate(x) for x in items]
+            translate = self.translate if key in ("must", "should") else self.matching
+            return [translate(x) for x in items]
 
         must, should, filt, must_not = (
             listed("must"),
@@ -274,13 +284,19 @@ class QueryTranslator(TextQueries):
 
     def _term(self, body: Any) -> tantivy.Query:
         field, value = self._one_field(body, "term")
-        boost = None
+        boost, insensitive = None, False
         if isinstance(value, Mapping):
-            self._check_keys(value, {"value", "boost"}, "term")
+            self._check_keys(value, {"value", "boost", "case_insensitive"}, "term")
             if "value" not in value:
                 raise ValueError(f"term: field {field!r} needs a 'value'")
+            insensitive = bool(value.get("case_insensitive", False))
             value, boost = value["value"], value.get("boost")
         spec = self._field(field, "term")
+        if insensitive and spec.kind in ("text", "keyword"):
+            # ES: an automaton query, scoring a constant (its boost)
+            pattern = "(?i)" + re.escape(str(value))
+            q = tantivy.Query.regex_query(self._schema, spec.name, pattern)
+            return self._constant(q, boost)
         return self._boosted(self._value_query(spec, value, "term"), boost)
 
     def _terms(self, body: Any) -> tantivy.Query:
@@ -324,7 +340,7 @@ class QueryTranslator(TextQueries):
         if "format" in params or "time_zone" in params:
             raise ValueError(f"range: format and time_zone apply to date fields, not {field!r}")
         if spec.kind not in ("integer", "float"):
-            raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric fields")
+            raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric and date fields")
         ftype = tantivy.FieldType.Integer if spec.kind == "integer" else tantivy.FieldType.Float
 
         def bound(key: str) -> Any:

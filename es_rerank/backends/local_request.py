@@ -151,19 +151,10 @@ def _field_value(spec: FieldSpec, value: Any, what: str) -> Any:
         raise ValueError(f"{what}: {value!r} does not fit field [{spec.name}] ({exc})") from None
 
 
-def _values(spec: FieldSpec, source: Mapping[str, Any]) -> list[Any]:
+def _values(spec: FieldSpec, source: Mapping[str, Any], mapping: LocalMapping) -> list[Any]:
     """The doc values of ``spec``'s field in a stored document (what ES sorts on)."""
-    raw = source.get(spec.name)
-    flat: list[Any] = []
-    stack = [raw]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, list):
-            stack.extend(reversed(v))
-        elif v is not None:
-            flat.append(v)
     out = []
-    for v in flat:
+    for v in mapping.values(spec, source):
         value = _field_value(spec, v, "sort")
         ignored = spec.ignore_above is not None and _java_length(value) > spec.ignore_above
         if not (spec.kind == "keyword" and ignored):
@@ -182,11 +173,10 @@ def _select(key: SortKey, values: list[Any]) -> Any:
         return max(values)
     if mode == "sum":
         return sum(values)
-    if mode == "avg":
-        avg = sum(values) / len(values)
-        return round(avg) if key.spec and key.spec.kind in ("integer", "date") else avg
-    med = statistics.median(values)
-    return round(med) if key.spec and key.spec.kind in ("integer", "date") else med
+    value = sum(values) / len(values) if mode == "avg" else statistics.median(values)
+    if key.spec and key.spec.kind in ("integer", "date"):
+        return math.floor(value + 0.5)  # Java's Math.round, as ES's MultiValueMode on longs
+    return value
 
 
 def _missing_value(key: SortKey) -> Any:
@@ -319,6 +309,15 @@ def run_request(
             "sorted on the same field. Multiple sort fields are not allowed."
         )
     after_values = _after_values(keys, after) if after is not None else None
+    by_score = len(keys) == 1 and keys[0].name == "_score" and keys[0].descending
+    if (
+        by_score
+        and after is None
+        and collapse is None
+        and not terminate_after
+        and min_score is None
+    ):
+        return _top_by_score(searcher, query, size, sorted_by_request, options)
 
     found = searcher.search(query, limit=max(int(searcher.num_docs), 1), count=False)
     docs = sorted(
@@ -337,13 +336,13 @@ def run_request(
     for d in docs:
         if needs_source:
             d.source = stored_source(searcher.doc(d.addr))
-        d.values = tuple(_sort_value(k, d, bases) for k in keys)
+        d.values = tuple(_sort_value(k, d, bases, mapping) for k in keys)
     cmp = functools.partial(_compare, keys)
     docs.sort(key=lambda d: (functools.cmp_to_key(cmp)(d.values), d.order))
     if after_values is not None:
         docs = [d for d in docs if cmp(d.values, after_values) > 0]
     if collapse is not None:
-        docs = _collapsed(docs, collapse)
+        docs = _collapsed(docs, collapse, mapping)
 
     track_scores = bool(options.get("track_scores")) or any(k.name == "_score" for k in keys)
     hits = []
@@ -362,22 +361,42 @@ def run_request(
     return Hits(hits, total=value, relation=relation)
 
 
-def _sort_value(key: SortKey, d: _Doc, bases: Mapping[int, int]) -> Any:
+def _top_by_score(
+    searcher: tantivy.Searcher,
+    query: tantivy.Query,
+    size: int,
+    with_sort: bool,
+    options: Mapping[str, Any],
+) -> Hits:
+    """The common case, relevance order and nothing else: tantivy's top ``size`` (ties in
+    index order) instead of ordering every match."""
+    found = searcher.search(query, limit=max(size, 1), count=True)
+    ordered = sorted(found.hits, key=lambda h: (-h[0], h[1].segment_ord, h[1].doc))[:size]
+    hits = []
+    for score, addr in ordered:
+        doc = searcher.doc(addr)
+        sort = (float(score),) if with_sort else None
+        hits.append(Hit(str(doc.get_first(_ID)), float(score), stored_source(doc), sort))
+    value, relation = _total(int(found.count or 0), options.get("track_total_hits"), False)  # type: ignore[attr-defined]
+    return Hits(hits, total=value, relation=relation)
+
+
+def _sort_value(key: SortKey, d: _Doc, bases: Mapping[int, int], mapping: LocalMapping) -> Any:
     if key.name == "_score":
         return d.score
     if key.name == "_doc":
         return bases.get(d.order[0], 0) + d.order[1]
     if key.spec is None:  # unmapped_type: every document misses the field
         return _missing_value(key)
-    value = _select(key, _values(key.spec, d.source or {}))
+    value = _select(key, _values(key.spec, d.source or {}, mapping))
     return _missing_value(key) if value is None else value
 
 
-def _collapsed(docs: list[_Doc], spec: FieldSpec) -> list[_Doc]:
+def _collapsed(docs: list[_Doc], spec: FieldSpec, mapping: LocalMapping) -> list[_Doc]:
     seen: set[Any] = set()
     out = []
     for d in docs:
-        values = _values(spec, d.source or {})
+        values = _values(spec, d.source or {}, mapping)
         if len(values) > 1:
             raise ValueError(
                 f"failed to collapse, the collapse field [{spec.name}] must be single valued"

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from es_rerank.backends.local_bm25 import bm25
-from es_rerank.backends.local_mapping import _ID, FieldSpec, stored_source
+from es_rerank.backends.local_bm25 import bm25, norm_length
+from es_rerank.backends.local_mapping import _ID, FieldSpec, LocalMapping, stored_source
 
 __all__ = ["POSITION_INCREMENT_GAP", "sloppy_freq", "sloppy_phrase_query"]
 
@@ -89,12 +89,12 @@ def sloppy_freq(term_positions: Sequence[Sequence[int]], slop: int) -> float:
 
 
 def _positions(
-    values: Any, words: Sequence[str], analyzer: tantivy.TextAnalyzer
-) -> list[list[int]]:
-    """Each word's positions in a field's value(s), arrays separated as ES separates them."""
-    items = values if isinstance(values, list) else [values]
+    items: Sequence[Any], words: Sequence[str], analyzer: tantivy.TextAnalyzer
+) -> tuple[list[list[int]], int]:
+    """Each word's positions in a field's values, separated as ES separates them, and the
+    field's length in tokens."""
     found: dict[str, list[int]] = {w: [] for w in words}
-    start = 0
+    start = length = 0
     for item in items:
         if item is None or isinstance(item, (dict, list)):
             continue
@@ -106,10 +106,11 @@ def _positions(
                 found[token].append(start + pos)
         if tokens:
             start += len(tokens) + POSITION_INCREMENT_GAP
-    return [found[w] for w in words]
+            length += len(tokens)
+    return [found[w] for w in words], length
 
 
-def _norm_stats(explanation: Mapping[str, Any]) -> tuple[float, float]:
+def _norm_stats(explanation: Mapping[str, Any]) -> tuple[float, float]:  # (dl, avgdl)
     """``dl`` and ``avgdl`` from a tantivy BM25 explanation."""
     found: dict[str, float] = {}
     stack = [explanation]
@@ -126,6 +127,7 @@ def _norm_stats(explanation: Mapping[str, Any]) -> tuple[float, float]:
 def sloppy_phrase_query(
     searcher: tantivy.Searcher,
     schema: tantivy.Schema,
+    mapping: LocalMapping,
     spec: FieldSpec,
     words: Sequence[str],
     slop: int,
@@ -138,15 +140,19 @@ def sloppy_phrase_query(
     candidates = tantivy.Query.boolean_query([(tantivy.Occur.Must, t) for t in terms])
     found = searcher.search(candidates, limit=max(int(searcher.num_docs), 1)).hits
     scored = []
+    avgdl: float | None = None
     for _, addr in found:
         doc = searcher.doc(addr)
-        freq = sloppy_freq(_positions(stored_source(doc).get(spec.name), words, analyzer), slop)
+        values = mapping.values(spec, stored_source(doc))
+        positions, length = _positions(values, words, analyzer)
+        freq = sloppy_freq(positions, slop)
         if freq <= 0:
             continue
-        dl, avgdl = _norm_stats(json.loads(terms[0].explain(searcher, addr).to_json()))
-        score = bm25(idf, freq=freq, dl=dl, avgdl=avgdl)
+        if avgdl is None:  # tantivy's, the same for every document of the query
+            avgdl = _norm_stats(json.loads(terms[0].explain(searcher, addr).to_json()))[1]
+        score = bm25(idf, freq=freq, dl=norm_length(length), avgdl=avgdl)
         doc_id = tantivy.Query.term_query(schema, _ID, str(doc.get_first(_ID)))
-        scored.append((tantivy.Occur.Should, tantivy.Query.const_score_query(doc_id, float(score))))
+        scored.append((tantivy.Occur.Should, tantivy.Query.const_score_query(doc_id, score)))
     if not scored:
         return tantivy.Query.empty_query()
     return tantivy.Query.boolean_query(scored)

@@ -50,7 +50,8 @@ class TextQueries:
     _analyzers: Mapping[str, tantivy.TextAnalyzer]
     _searcher: Callable[[], tantivy.Searcher] | None
     _current: tantivy.Searcher | None
-    _sum_doc_freq: dict[str, int]  # per field, for the searcher in ``_current``
+    _sum_doc_freq: dict[tuple[str, int, int], int]  # (field, docs, segments): values
+    _scoring: bool
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         raise NotImplementedError
@@ -67,7 +68,6 @@ class TextQueries:
         """One searcher per translated query, for term statistics."""
         if self._current is None and self._searcher is not None:
             self._current = self._searcher()
-            self._sum_doc_freq = {}
         return self._current
 
     def _lucene_factor(self, spec: FieldSpec, terms: list[str], df_as: int | None = None) -> float:
@@ -77,7 +77,7 @@ class TextQueries:
         counting the documents that have the field): Lucene's idf over tantivy's, which
         counts every document, and without tantivy's ``(k1 + 1)``. ``df_as`` scores the
         term with another document frequency (cross_fields' blending)."""
-        searcher = self._stats()
+        searcher = self._stats() if self._scoring else None
         if searcher is None:
             return 1.0 / K1_PLUS_1
         n_docs = int(searcher.num_docs)
@@ -107,16 +107,18 @@ class TextQueries:
         (KeywordFieldMapper: ``omitNorms``, ``IndexOptions.DOCS``), so Lucene's BM25 is
         the same for every document, ``idf / (1 + k1 * (1 - b + b / avgdl))`` with
         ``avgdl`` = values per document having the field."""
-        searcher = self._stats()
+        searcher = self._stats() if self._scoring else None
         if searcher is None:
             return 1.0
         doc_count = int(searcher.doc_freq(_FIELDS, spec.name))
         if doc_count == 0:
             return 0.0
-        if spec.name not in self._sum_doc_freq:
+        # walking the term dictionary is slow for a large one: once per index state
+        key = (spec.name, int(searcher.num_docs), int(searcher.num_segments))
+        if key not in self._sum_doc_freq:
             pairs = searcher.terms_with_prefix(spec.name, "")
-            self._sum_doc_freq[spec.name] = sum(int(count) for _, count in pairs)
-        avgdl = self._sum_doc_freq[spec.name] / doc_count
+            self._sum_doc_freq[key] = sum(int(count) for _, count in pairs)
+        avgdl = self._sum_doc_freq[key] / doc_count
         dfs = [int(searcher.doc_freq(spec.name, t)) if df_as is None else df_as for t in terms]
         return bm25(sum(_idf(df, doc_count) for df in dfs), freq=1.0, dl=1.0, avgdl=avgdl)
 
@@ -235,6 +237,7 @@ class TextQueries:
             return sloppy_phrase_query(
                 searcher,
                 self._schema,
+                self._mapping,
                 spec,
                 words,
                 slop,

@@ -131,7 +131,7 @@ def test_bad_range_bound_names_the_date_and_format(idx: LocalIndex) -> None:
     with pytest.raises(ValueError, match=r"failed to parse date field \[soon\] with format"):
         idx.search_query({"range": {"day": {"gte": "soon"}}}, size=1)
     with pytest.raises(ValueError, match="date format"):
-        idx.search_query({"range": {"day": {"gte": "1", "format": "dd/MM/yyyy"}}}, size=1)
+        idx.search_query({"range": {"day": {"gte": "1", "format": "EEE, dd MMM yyyy"}}}, size=1)
 
 
 def test_documents_with_bad_dates_are_rejected_with_es_reason(tmp_path: Path) -> None:
@@ -158,5 +158,28 @@ def test_epoch_millis_only_mapping_refuses_iso(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="date format"):
         LocalIndex(
             tmp_path / "other",
-            mapping={"mappings": {"properties": {"d": {"type": "date", "format": "yyyy"}}}},
+            mapping={"mappings": {"properties": {"d": {"type": "date", "format": "MMM yyyy"}}}},
         )
+
+
+def test_java_patterns_and_named_formats(tmp_path: Path) -> None:
+    # the format of ES's date type docs: "yyyy-MM-dd HH:mm:ss||yyyy-MM-dd||epoch_millis"
+    fmt = "yyyy-MM-dd HH:mm:ss||yyyy-MM-dd||epoch_millis"
+    assert parse_date("2015-01-01 12:10:30", fmt) == ms(2015, 1, 1, 12, 10, 30)
+    assert parse_date("2015-01-01", fmt) == ms(2015, 1, 1)
+    assert parse_date(1420070400001, fmt) == 1420070400001
+    assert parse_date("04/03/2020", "dd/MM/yyyy") == ms(2020, 3, 4)
+    assert parse_date("2020-03-04T05:06:07.123+01:00", "strict_date_time") == ms(
+        2020, 3, 4, 4, 6, 7, micro=123_000
+    )
+    assert parse_date("2020-03-04", "yyyy-MM-dd", round_up=True) == ms(2020, 3, 5) - 1
+    with pytest.raises(ValueError, match=r"failed to parse date field \[2015-01-01T12\]"):
+        parse_date("2015-01-01T12", fmt)
+    mapping = {"mappings": {"properties": {"d": {"type": "date", "format": fmt}}}}
+    index = LocalIndex(tmp_path / "idx", mapping=mapping)
+    result = index.add([{"_id": "a", "d": "2015-01-01 12:10:30"}, {"_id": "b", "d": "2015-01-02"}])
+    assert result.indexed == 2
+    hits = index.search_query(
+        {"range": {"d": {"gte": "2015-01-01 12:00:00", "lt": "2015-01-02"}}}, size=5
+    )
+    assert [h.id for h in hits] == ["a"]

@@ -326,3 +326,31 @@ def test_keyword_term_scores_as_an_es_keyword(tmp_path: Path) -> None:
     got = scores(index, {"term": {"tag": "x"}})
     assert got == pytest.approx({"one": expected, "two": expected}, rel=1e-6)
     assert scores(index, {"match": {"tag": "x"}}) == got
+
+
+def test_sloppy_and_exact_phrase_agree_on_an_exact_match(tmp_path: Path) -> None:
+    # the sloppy path computes BM25 itself (lengths as one-byte norms); an exact match
+    # (frequency 1 either way) must score as tantivy's exact phrase rescaled to Lucene's
+    index = LocalIndex(tmp_path / "idx", mapping=MAPPING)
+    filler = " ".join(f"w{i}" for i in range(150))
+    index.add(
+        [
+            {"_id": "long", "body": f"{filler} quick fox {filler}"},
+            {"_id": "mid", "body": ["quick fox jumps", f"{filler} and more"]},
+            {"_id": "short", "body": "the quick fox"},
+        ],
+        progress=False,
+    )
+    exact = scores(index, {"match_phrase": {"body": "quick fox"}})
+    sloppy = scores(index, {"match_phrase": {"body": {"query": "quick fox", "slop": 1}}})
+    assert set(exact) == {"long", "mid", "short"}
+    assert sloppy == pytest.approx(exact, rel=1e-6)
+
+
+def test_term_case_insensitive_scores_a_constant(idx: LocalIndex) -> None:
+    q = {"term": {"tag": {"value": "ANIMAL", "case_insensitive": True, "boost": 2}}}
+    assert scores(idx, q) == {"1": 2.0, "2": 2.0}
+    assert scores(idx, {"term": {"tag": "ANIMAL"}}) == {}
+    assert set(scores(idx, {"range": {"year": {"gte": 2020}}})) == {"1", "2"}
+    with pytest.raises(ValueError, match="only numeric and date fields"):
+        idx.search_query({"range": {"tag": {"gte": "a"}}}, size=1)

@@ -199,3 +199,40 @@ def test_unsupported_or_bad_options_raise_naming_them(
 def test_unmapped_type_sorts_everything_as_missing(idx: LocalIndex) -> None:
     hits = run(idx, sort=[{"nope": {"order": "asc", "unmapped_type": "long"}}])
     assert ids(hits) == ["a", "b", "c", "d", "e"]
+
+
+def test_relevance_order_is_the_same_with_and_without_options(idx: LocalIndex) -> None:
+    # relevance order alone takes tantivy's top-k; any option orders every match in Python
+    q = {"match": {"text": "red apple car"}}
+    plain = idx.search_request(q, size=3, options={})
+    ordered = idx.search_request(q, size=3, options={"min_score": -1.0, "sort": ["_score"]})
+    assert [(h.id, h.score) for h in plain] == [(h.id, h.score) for h in ordered]
+    assert plain.total == ordered.total == 5
+    assert all(h.sort is None for h in plain)
+    assert [h.sort for h in ordered] == [(h.score,) for h in ordered]
+    fast_sorted = idx.search_request(q, size=3, options={"sort": "_score"})
+    assert [(h.id, h.sort) for h in fast_sorted] == [(h.id, h.sort) for h in ordered]
+
+
+def test_custom_missing_value_and_numeric_modes(idx: LocalIndex) -> None:
+    # a missing value given as a number sorts (and is reported) as that number
+    hits = run(idx, sort=[{"n": {"order": "asc", "missing": 4}}])
+    assert [(h.id, h.sort) for h in hits] == [
+        ("b", (1,)),
+        ("a", (3,)),
+        ("c", (3,)),
+        ("e", (4,)),
+        ("d", (5,)),
+    ]
+    avg = run(idx, size=1, sort=[{"n": {"order": "desc", "mode": "avg"}}])
+    assert avg[0].id == "d" and avg[0].sort == (5,)  # b's average is 4
+    with pytest.raises(ValueError, match="mode"):
+        run(idx, sort=[{"tag": {"mode": "sum"}}])
+
+
+def test_average_of_integers_rounds_half_up_as_java(tmp_path: Any) -> None:
+    # ES's MultiValueMode.AVG on longs: Math.round(sum / count), so 4.5 -> 5 (not 4)
+    index = LocalIndex(tmp_path / "idx", mapping=MAPPING)
+    index.add([{"_id": "x", "n": [3, 6]}, {"_id": "y", "n": [1, 2]}], progress=False)
+    hits = index.search_request(None, size=2, options={"sort": [{"n": {"mode": "avg"}}]})
+    assert [(h.id, h.sort) for h in hits] == [("y", (2,)), ("x", (5,))]
