@@ -33,7 +33,9 @@ class SearchCall:
         index = args.get("index")
         self.index = ",".join(map(str, index)) if isinstance(index, list) else index
         self.retriever: dict[str, Any] = body["retriever"]
-        self.size = int(body.get("size", args.get("size", 10)))
+        # a size left out stays out: es_rerank.search then applies ES's default for the tree
+        size = body.get("size", args.get("size"))
+        self.size = None if size is None else int(size)
         self.from_ = int(body.get("from", args.get("from", 0)))
         self.source: bool | list[str] = body.get("_source", True)
         self.explain = bool(body.get("explain", args.get("explain", False)))
@@ -42,7 +44,7 @@ class SearchCall:
 
     def kwargs(self) -> dict[str, Any]:
         return {
-            "size": self.size,
+            **({} if self.size is None else {"size": self.size}),
             "from_": self.from_,
             "source": self.source,
             "explain": self.explain,
