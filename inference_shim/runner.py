@@ -13,8 +13,9 @@ cross-encoders on any runtime, bi-encoders and ``--scorer`` functions alike.
 The engine measures its throughput (tokens per second of wall time while busy,
 :mod:`inference_shim.throughput`), so the wait of a new request can be estimated from the
 tokens queued ahead of it (:attr:`Engine.estimated_wait_s`). A request whose estimated wait
-plus its own model time is above ``max_queue_wait`` is refused with
-:class:`~inference_shim.errors.OverloadedError`: before its body is parsed when the work
+plus its own model time is above ``max_queue_wait``, or above its deadline (it would only
+get 503 at it), is refused with :class:`~inference_shim.errors.OverloadedError`: before
+its body is parsed when the work
 ahead alone is too much (:meth:`Engine.check_admission`), before it is tokenized when its
 size estimated from its characters is, and after tokenizing otherwise. Its ``retry_after``
 is when the queue would admit it at the best throughput of the last minute, never longer
@@ -250,7 +251,8 @@ class Engine:
         cap = self.runtime.max_length
         with self._cond:
             self._check_room()
-            self._check_wait(self._ratio.estimate(chars, per_text_cap=cap, texts=len(texts)) or 0)
+            estimate = self._ratio.estimate(chars, per_text_cap=cap, texts=len(texts))
+            self._check_wait(estimate or 0, timeout)
             self._open += 1
             self._set_depth()
         try:
@@ -268,7 +270,8 @@ class Engine:
         with self._cond:
             self._ratio.observe(tokens=job.tokens, chars=chars)
             try:
-                self._check_wait(job.tokens)
+                left = None if deadline is None else deadline - time.perf_counter()
+                self._check_wait(job.tokens, left)
             except OverloadedError:
                 self._refuse_locked()
                 raise
@@ -325,36 +328,47 @@ class Engine:
                 f"{self._open} requests are queued (--max-queue {self.max_queue}); retry later"
             )
 
-    def _check_wait(self, tokens: int) -> None:
-        """Raise OverloadedError when the work queued ahead and the request's own ``tokens``
-        need longer than ``max_queue_wait`` at the measured rate (the caller holds the
-        lock); ``retry_after`` is when they would not, if nothing else arrived. An empty
-        queue always admits, so a request larger than the limit alone is served rather
-        than refused for ever; before the first batch is measured, only an empty queue
-        admits."""
+    def _check_wait(self, tokens: int, timeout: float | None = None) -> None:
+        """Raise OverloadedError (the caller holds the lock) when the work queued ahead and
+        the request's own ``tokens`` need longer than ``max_queue_wait`` at the measured
+        rate, or longer than its ``timeout`` (its deadline: it would be dropped with 503
+        at it). An empty queue passes the first check, so a request larger than the limit
+        alone is served rather than refused for ever; it passes the second too when no
+        batch has been measured for a minute (the rate may be stale). Before the first
+        batch is measured, only an empty queue admits."""
         rate, limit = self._rate.current, self.max_queue_wait
-        wait = self._wait_locked(rate)
-        if limit is None or self._queued_tokens <= 0:
+        queued = self._queued_tokens > 0
+        if rate is None:
+            if limit is not None and queued:
+                # Nothing tells how long queued work takes yet: one request at a time
+                # until the first batch has been measured.
+                raise OverloadedError(
+                    "the server is measuring its throughput on its first batch; retry shortly"
+                )
             return
-        if wait is None or rate is None:
-            # No batch has finished yet, so nothing tells how long queued work takes: one
-            # request at a time until the first batch has been measured.
-            raise OverloadedError(
-                "the server is measuring its throughput on its first batch; retry shortly"
+        now = time.perf_counter()
+        wait = (self._wait_locked(rate) or 0.0) + tokens / rate
+        if limit is not None and queued and wait > limit:
+            self._refuse_for(wait, tokens, f"more than --max-queue-wait {limit:g} s", now)
+        if timeout is not None and wait > timeout and (queued or self._rate.fresh(now=now)):
+            self._refuse_for(
+                wait, tokens, f"more than its deadline of {timeout:g} s (--request-timeout)", now
             )
-        wait += tokens / rate
-        if wait > limit:
-            if self.metrics is not None:
-                self.metrics.dropped.labels(reason="admission").inc()
-            # When the queue would admit it at the best recent rate, and no later than the
-            # work ahead takes to drain at that rate.
-            best = self._rate.best(now=time.perf_counter()) or rate
-            ahead = self._wait_locked(best) or 0.0
-            raise OverloadedError(
-                f"the queued work and this request need about {wait:.1f} s, more than "
-                f"--max-queue-wait {limit:g} s; retry later",
-                retry_after=math.ceil(min(ahead + tokens / best - limit, ahead)),
-            )
+
+    def _refuse_for(self, wait: float, tokens: int, why: str, now: float) -> None:
+        """Count and raise the refusal; ``retry_after`` is when the queue would admit the
+        request at the best recent rate, and no later than the work ahead takes to drain
+        at that rate."""
+        if self.metrics is not None:
+            self.metrics.dropped.labels(reason="admission").inc()
+        best = self._rate.best(now=now) or 1.0
+        ahead = self._wait_locked(best) or 0.0
+        excess = ahead + tokens / best - (self.max_queue_wait or 0.0)
+        raise OverloadedError(
+            f"the queued work and this request need about {wait:.1f} s at the current "
+            f"throughput, {why}; retry later",
+            retry_after=math.ceil(min(excess, ahead)),
+        )
 
     # -- bookkeeping (callers hold self._cond) ---------------------------------------
     def _set_depth(self) -> None:
