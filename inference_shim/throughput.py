@@ -2,28 +2,33 @@
 the size of requests it has tokenized, for admission control before a request is parsed
 or tokenized.
 
-The current rate is a moving average over batches; the best recent rate is the highest
-that average reached in the last ``window_s`` seconds. Admission estimates waits at the
-current rate; ``Retry-After`` uses the best recent rate, so a client told to come back is
-never told to wait longer than the queue takes to drain when the cores are free again.
+The current rate is a moving average weighted by time: a batch counts as much as the
+seconds it took, so the average follows a change of rate within about the same number of
+seconds (``time_constant_s``) whether batches take 0.1 s or 5 s (a fixed weight per batch
+lagged 10 batches: about 40 s at the 4 s a batch took on contended cores). The best recent
+rate is the highest that average reached in the last ``window_s`` seconds. Admission
+estimates waits at the current rate; ``Retry-After`` uses the best recent rate, so a client
+told to come back is never told to wait longer than the queue takes to drain when the cores
+are free again.
 
->>> rate = Throughput(window_s=60)
+>>> rate = Throughput(time_constant_s=5, window_s=60)
 >>> rate.observe(1000, 1.0, now=0.0)
->>> rate.observe(1000, 4.0, now=1.0)
->>> rate.current, rate.best(now=2.0)
-(850.0, 1000.0)
->>> rate.best(now=100.0)  # older than the window: the current rate only
-850.0
+>>> rate.observe(1000, 4.0, now=4.0)  # 4 s of 250 tokens/s: more than half the way there
+>>> round(rate.current), rate.best(now=5.0)
+(587, 1000.0)
+>>> round(rate.best(now=100.0))  # older than the window: the current rate only
+587
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 __all__ = ["Throughput", "TokenRatio"]
 
-# Weight of the newest batch in the moving average of throughput.
-SMOOTHING = 0.2
+# Seconds of batches after which the moving average has moved 63% of the way to a new rate.
+TIME_CONSTANT_S = 5.0
 # How far back "recent" reaches for the best rate.
 WINDOW_S = 60.0
 
@@ -31,8 +36,10 @@ WINDOW_S = 60.0
 class Throughput:
     """Tokens per second of the engine's batches: the moving average and its recent best."""
 
-    def __init__(self, *, smoothing: float = SMOOTHING, window_s: float = WINDOW_S) -> None:
-        self.smoothing = smoothing
+    def __init__(
+        self, *, time_constant_s: float = TIME_CONSTANT_S, window_s: float = WINDOW_S
+    ) -> None:
+        self.time_constant_s = time_constant_s
         self.window_s = window_s
         self.current: float | None = None
         self._history: deque[tuple[float, float]] = deque()  # (when, average), oldest first
@@ -43,7 +50,8 @@ class Throughput:
             return
         rate = tokens / seconds
         old = self.current
-        self.current = rate if old is None else old + self.smoothing * (rate - old)
+        weight = 1.0 - math.exp(-seconds / self.time_constant_s)
+        self.current = rate if old is None else old + weight * (rate - old)
         self._history.append((now, self.current))
         while self._history and self._history[0][0] < now - self.window_s:
             self._history.popleft()
