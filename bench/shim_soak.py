@@ -18,6 +18,7 @@ Run: ``make bench BENCH=soak`` or ``python bench/shim_soak.py --help``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
 import signal
@@ -70,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print_machine()
     reqs, source = load_requests(200, args.passages, seed=11)
+    # The hog runs from before the server starts: the cores are contended throughout.
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contended else None
+    if hog is not None:
+        atexit.register(hog.kill)  # gone with the bench, however it ends
     serve_args = ["--model", str(DISTILLED), "--device", "cpu", *args.shim_args.split()]
     proc, url = start_shim(serve_args)
     settings = httpx.get(url + "/info", timeout=10).json()["limits"]
@@ -78,7 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"load: {args.concurrency} clients, closed loop, {args.passages} passages per request "
         f"from {source}, {args.seconds:.0f} s" + (", beside a CPU hog" if args.contended else "")
     )
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contended else None
 
     statuses: Counter[int | str] = Counter()
     accepted = Measurement()

@@ -76,6 +76,8 @@ __all__ = [
 
 ScorerFunction = Callable[[str, list[str]], Sequence[float]]
 
+# An idle engine refusing requests on a rate measured longer ago than this measures again.
+_RECALIBRATE_S = 10.0
 # Share of every batch given to the requests with the least work left (the rest goes to the
 # oldest).
 DEFAULT_FAIR_SHARE = 0.5
@@ -167,6 +169,7 @@ class Engine:
         self._running_since = 0.0
         self._busy_since: float | None = None  # start of the engine's current busy spell
         self._rate = Throughput()
+        self._recalibrate = False  # set when idle and refusing: time a calibration batch
         self._ratio = TokenRatio()  # tokens per character, to size a request untokenized
         self._stopping = False
         self._ready = threading.Event()
@@ -333,9 +336,10 @@ class Engine:
         the request's own ``tokens`` need longer than ``max_queue_wait`` at the measured
         rate, or longer than its ``timeout`` (its deadline: it would be dropped with 503
         at it). An empty queue passes the first check, so a request larger than the limit
-        alone is served rather than refused for ever; it passes the second too when no
-        batch has been measured for a minute (the rate may be stale). Before the first
-        batch is measured, only an empty queue admits."""
+        alone is served rather than refused for ever. When an idle engine refuses on a
+        rate older than ``_RECALIBRATE_S``, it times a calibration batch to measure the
+        rate again (a scorer function, which has none, admits the request instead). Before
+        the first batch is measured, only an empty queue admits."""
         rate, limit = self._rate.current, self.max_queue_wait
         queued = self._queued_tokens > 0
         if rate is None:
@@ -350,7 +354,12 @@ class Engine:
         wait = (self._wait_locked(rate) or 0.0) + tokens / rate
         if limit is not None and queued and wait > limit:
             self._refuse_for(wait, tokens, f"more than --max-queue-wait {limit:g} s", now)
-        if timeout is not None and wait > timeout and (queued or self._rate.fresh(now=now)):
+        if timeout is not None and wait > timeout:
+            if not queued and not self._rate.fresh(now=now, within=_RECALIBRATE_S):
+                if self.runtime.kind == "scorer":
+                    return  # nothing else re-measures a scorer function: admit, measure
+                self._recalibrate = True  # the rate may be stale: measure it again
+                self._cond.notify()
             self._refuse_for(
                 wait, tokens, f"more than its deadline of {timeout:g} s (--request-timeout)", now
             )
@@ -413,6 +422,9 @@ class Engine:
                 batches = self._take()
                 if batches is None:
                     return
+                if not batches:
+                    self._calibrate()
+                    continue
                 if self._busy_since is None:
                     self._busy_since = time.perf_counter()
                 self._run(batches)
@@ -473,6 +485,9 @@ class Engine:
                         return batches
                     if self._stopping:
                         return None
+                    if self._recalibrate:
+                        self._recalibrate = False
+                        return []  # idle and refusing on a rate that may be stale
                     self._cond.wait()
                     continue
             for job in expired:  # answered outside the lock
