@@ -163,11 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"engine drops: {'; '.join(dropped) or 'none'}")
     if late:
+        # Retry-After is whole seconds, at least 1: below 1 s of drain, 1 s is the answer.
+        ratio = f"{max(late) / drain:.2f}" if drain >= 1.0 else "n/a (drain under 1 s)"
         print(
             f"Retry-After of the {len(late)} 429s in the last 15 s: median "
             f"{sorted(late)[len(late) // 2]:.0f} s, max {max(late):.0f} s; measured drain time "
             f"(clients stop sending -> last reply) {drain:.1f} s; max Retry-After / drain "
-            f"{max(late) / drain if drain else float('inf'):.2f}"
+            f"{ratio}"
         )
     else:
         print(f"no 429 in the last 15 s; measured drain time {drain:.1f} s")
