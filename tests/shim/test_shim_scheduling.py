@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -178,11 +178,9 @@ def test_cancel_mid_request_stops_its_remaining_batches(gated: tuple[Engine, Gat
     assert [b for b in gate.batches if "big" in b] == gate.batches[:1]
 
 
-def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
-    """With a measured throughput, a request whose queued work ahead and its own need longer
-    than max_queue_wait is refused with a Retry-After that covers the excess; an empty queue
-    always admits."""
-    gate = threading.Event()
+def _held(gate: threading.Event) -> Callable[[str, list[str]], list[float]]:
+    """``overlap`` after 0.05 s a call (10 tokens: about 200 tokens/s); the query "hold"
+    first waits for ``gate``."""
 
     def held(q: str, ts: list[str]) -> list[float]:
         if q == "hold":
@@ -190,6 +188,15 @@ def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
         time.sleep(0.05)
         return overlap(q, ts)
 
+    return held
+
+
+def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
+    """With a measured throughput, a request whose queued work ahead and its own need longer
+    than max_queue_wait is refused with a Retry-After that covers the excess; an empty queue
+    always admits."""
+    gate = threading.Event()
+    held = _held(gate)
     engine = Engine(FunctionRuntime(held, name="held"), max_batch_tokens=10, max_queue_wait=1.0)
     engine.start()
     try:
@@ -226,13 +233,7 @@ def test_admission_refuses_before_parsing_and_before_tokenizing() -> None:
     characters is too much is refused without being tokenized; one that fits is still
     admitted after its exact check."""
     gate = threading.Event()
-
-    def held(q: str, ts: list[str]) -> list[float]:
-        if q == "hold":
-            assert gate.wait(30)
-        time.sleep(0.05)
-        return overlap(q, ts)
-
+    held = _held(gate)
     runtime = _CountingRuntime(held, name="held")
     engine = Engine(runtime, max_batch_tokens=10, max_queue_wait=1.0)
     engine.start()
