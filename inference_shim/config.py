@@ -191,7 +191,7 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         _positive_float,
         "seconds after which a request's remaining queued work is dropped and it gets 503 "
         "Timeout (Elasticsearch has given up on it by then); one that cannot finish within "
-        "it at the measured throughput gets 429 at once",
+        "it behind the queued work at the measured throughput gets 429 at once",
     ),
     ("--device", str, "torch device: cpu, cuda, cuda:1 (default: cuda when available)"),
     (

@@ -14,8 +14,8 @@ The engine measures its throughput (tokens per second of wall time while busy,
 :mod:`inference_shim.throughput`), so the wait of a new request can be estimated from the
 tokens queued ahead of it (:attr:`Engine.estimated_wait_s`). A request whose estimated wait
 plus its own model time is above ``max_queue_wait``, or above its deadline (it would only
-get 503 at it), is refused with :class:`~inference_shim.errors.OverloadedError`: before
-its body is parsed when the work
+get 503 at it), while other work is queued, is refused with
+:class:`~inference_shim.errors.OverloadedError`: before its body is parsed when the work
 ahead alone is too much (:meth:`Engine.check_admission`), before it is tokenized when its
 size estimated from its characters is, and after tokenizing otherwise. Its ``retry_after``
 is when the queue would admit it at the best throughput of the last minute, never longer
@@ -76,8 +76,6 @@ __all__ = [
 
 ScorerFunction = Callable[[str, list[str]], Sequence[float]]
 
-# An idle engine refusing requests on a rate measured longer ago than this measures again.
-_RECALIBRATE_S = 10.0
 # Share of every batch given to the requests with the least work left (the rest goes to the
 # oldest).
 DEFAULT_FAIR_SHARE = 0.5
@@ -169,7 +167,6 @@ class Engine:
         self._running_since = 0.0
         self._busy_since: float | None = None  # start of the engine's current busy spell
         self._rate = Throughput()
-        self._recalibrate = False  # set when idle and refusing: time a calibration batch
         self._ratio = TokenRatio()  # tokens per character, to size a request untokenized
         self._stopping = False
         self._ready = threading.Event()
@@ -335,31 +332,26 @@ class Engine:
         """Raise OverloadedError (the caller holds the lock) when the work queued ahead and
         the request's own ``tokens`` need longer than ``max_queue_wait`` at the measured
         rate, or longer than its ``timeout`` (its deadline: it would be dropped with 503
-        at it). An empty queue passes the first check, so a request larger than the limit
-        alone is served rather than refused for ever. When an idle engine refuses on a
-        rate older than ``_RECALIBRATE_S``, it times a calibration batch to measure the
-        rate again (a scorer function, which has none, admits the request instead). Before
-        the first batch is measured, only an empty queue admits."""
+        at it). An empty queue always admits, so a request larger than the limit alone is
+        served rather than refused for ever (and a rate measured on small batches, whose
+        fixed cost makes it look slow, cannot refuse a large request on an idle server).
+        Before the first batch is measured, only an empty queue admits."""
         rate, limit = self._rate.current, self.max_queue_wait
-        queued = self._queued_tokens > 0
-        if rate is None:
-            if limit is not None and queued:
-                # Nothing tells how long queued work takes yet: one request at a time
-                # until the first batch has been measured.
-                raise OverloadedError(
-                    "the server is measuring its throughput on its first batch; retry shortly"
-                )
+        if self._queued_tokens <= 0:
             return
+        if rate is None:
+            if limit is None:
+                return
+            # Nothing tells how long queued work takes yet: one request at a time until
+            # the first batch has been measured.
+            raise OverloadedError(
+                "the server is measuring its throughput on its first batch; retry shortly"
+            )
         now = time.perf_counter()
         wait = (self._wait_locked(rate) or 0.0) + tokens / rate
-        if limit is not None and queued and wait > limit:
+        if limit is not None and wait > limit:
             self._refuse_for(wait, tokens, f"more than --max-queue-wait {limit:g} s", now)
         if timeout is not None and wait > timeout:
-            if not queued and not self._rate.fresh(now=now, within=_RECALIBRATE_S):
-                if self.runtime.kind == "scorer":
-                    return  # nothing else re-measures a scorer function: admit, measure
-                self._recalibrate = True  # the rate may be stale: measure it again
-                self._cond.notify()
             self._refuse_for(
                 wait, tokens, f"more than its deadline of {timeout:g} s (--request-timeout)", now
             )
@@ -422,9 +414,6 @@ class Engine:
                 batches = self._take()
                 if batches is None:
                     return
-                if not batches:
-                    self._calibrate()
-                    continue
                 if self._busy_since is None:
                     self._busy_since = time.perf_counter()
                 self._run(batches)
@@ -485,9 +474,6 @@ class Engine:
                         return batches
                     if self._stopping:
                         return None
-                    if self._recalibrate:
-                        self._recalibrate = False
-                        return []  # idle and refusing on a rate that may be stale
                     self._cond.wait()
                     continue
             for job in expired:  # answered outside the lock

@@ -56,11 +56,6 @@ class Throughput:
         while self._history and self._history[0][0] < now - self.window_s:
             self._history.popleft()
 
-    def fresh(self, *, now: float, within: float | None = None) -> bool:
-        """A batch was measured in the last ``within`` seconds (default ``window_s``)."""
-        limit = self.window_s if within is None else within
-        return bool(self._history) and self._history[-1][0] >= now - limit
-
     def best(self, *, now: float) -> float | None:
         """The highest moving average of the last ``window_s`` seconds (at least the
         current one); None before the first batch."""

@@ -45,7 +45,6 @@ def test_the_best_recent_rate_outlives_a_drop_for_the_window() -> None:
     best = rate.best(now=50.0)
     assert best is not None and best > 3500
     assert rate.best(now=200.0) == rate.current  # nothing recent: the current rate
-    assert rate.fresh(now=50.0) and not rate.fresh(now=200.0)
 
 
 def test_token_ratio_never_overestimates_recent_requests() -> None:
