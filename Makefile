@@ -56,6 +56,9 @@ clean:
 # by default; about 30 minutes on 2 cores (the first run also exports the models).
 # BENCH=retries: what retrying read timeouts costs a busy shim (32 calls with a 10 s timeout,
 # the distilled model; 10 to 30 minutes on 2 cores, so not part of "all").
+# BENCH=soak30: the soak for 30 minutes (RSS growth over the last half); BENCH=soak-contended:
+# the 150-second soak beside a CPU hog process (503s among admitted requests, Retry-After
+# against the measured drain time). Neither is part of "all".
 BENCH ?= all
 .PHONY: bench
 bench: $(STAMP)
@@ -65,6 +68,8 @@ bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = fairness ]; then $(BIN)/python bench/shim_fairness.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = soak ]; then $(BIN)/python bench/shim_soak.py; fi
+	if [ "$(BENCH)" = soak30 ]; then $(BIN)/python bench/shim_soak.py --seconds 1800; fi
+	if [ "$(BENCH)" = soak-contended ]; then $(BIN)/python bench/shim_soak.py --contended; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = kill ]; then $(BIN)/python bench/shim_kill.py; fi
 
 # Elasticsearch + shim + setup in Docker (docker/compose.yml). The first run writes

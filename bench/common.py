@@ -20,7 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared"
+# The shared models and datasets beside the checkout (ES_RERANK_SHARED names another place,
+# e.g. for a worktree).
+SHARED = Path(os.environ.get("ES_RERANK_SHARED") or ROOT.parent / "shared")
 DATASETS = SHARED / "datasets"
 DISTILLED = SHARED / "models" / "minilm-l6-distilled-ce"
 MSMARCO = DATASETS / "msmarco-dl19-subset"

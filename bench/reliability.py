@@ -1,6 +1,9 @@
 """Connections and shutdown of the shim with the distilled cross-encoder (``make bench
 BENCH=reliability``): probe latency with no flood, with 300 idle keep-alive connections
-and with 110 slow-header (slowloris) connections, interleaved; then SIGTERM under load
+and with 110 slow-header (slowloris) connections, interleaved; new clients beside 1,000
+slow-body and 1,000 slow-header connections (re-opened as the server closes them) at the
+default cap of 1,000 connections (``--only-cap``: this part alone, printed, RELIABILITY.md
+left as it is); then SIGTERM under load
 (concurrency 32, 100 MS MARCO passages per request, keep-alive clients): every request
 sent before the signal answered, what came after refused, exit status and drain time.
 Writes the figures under "## Connections and shutdown" in RELIABILITY.md.
@@ -29,6 +32,13 @@ from common import DISTILLED, ROOT, load_requests, machine, start_shim, write_se
 
 HEADING = "## Connections and shutdown"
 PROBE_TIMEOUT_S = 30.0
+AT_CAP = 1000  # the default --max-connections
+CAP_PROBES = 10
+SLOW_BODY = (
+    b"POST /rerank HTTP/1.1\r\nHost: shim\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 100000\r\n\r\n{"
+)
+SLOW_HEADER = b"GET /health HTTP/1.1\r\nHost: shim\r\n"
 
 
 def _address(url: str) -> tuple[str, int]:
@@ -68,6 +78,86 @@ def _slow_flood(addr: tuple[str, int], n: int, stop: threading.Event) -> list[so
 
     threading.Thread(target=trickle, daemon=True).start()
     return socks
+
+
+class _SlowAtTheCap:
+    """``n`` connections that send ``head``, then ``drip`` every 5 s; one the server closes
+    is opened again at once (as an attacker would)."""
+
+    def __init__(self, addr: tuple[str, int], n: int, head: bytes, drip: bytes) -> None:
+        self.addr, self.head, self.drip = addr, head, drip
+        self.reopened = 0
+        self.socks = [self._open() for _ in range(n)]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+        self.thread.start()
+
+    def _open(self) -> socket.socket | None:
+        try:
+            sock = socket.create_connection(self.addr, timeout=PROBE_TIMEOUT_S)
+            sock.sendall(self.head)
+            return sock
+        except OSError:
+            return None
+
+    def _feed(self) -> None:
+        while not self.stop.wait(5.0):
+            for k, sock in enumerate(self.socks):
+                try:
+                    if sock is None:
+                        raise OSError
+                    sock.sendall(self.drip)
+                except OSError:
+                    if sock is not None:
+                        sock.close()
+                    if not self.stop.is_set():
+                        self.socks[k] = self._open()
+                        self.reopened += 1
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        for sock in self.socks:
+            if sock is not None:
+                sock.close()
+
+
+def slow_at_the_cap(model: str) -> dict[str, str]:
+    """New clients' GET /health beside AT_CAP slow connections of each kind."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * AT_CAP)), hard))
+    proc, url = start_shim(["--model", model, "--device", "cpu"])
+    addr = _address(url)
+    out = {}
+    try:
+        kinds = [
+            (
+                "slow body (complete headers, Content-Length 100000, a byte every 5 s)",
+                SLOW_BODY,
+                b" ",
+            ),
+            ("slow header (a header line every 5 s)", SLOW_HEADER, b"X-Slow: 1\r\n"),
+        ]
+        for name, head, drip in kinds:
+            flood = _SlowAtTheCap(addr, AT_CAP, head, drip)
+            times = []
+            try:
+                for _ in range(CAP_PROBES):  # over 40 s: slow headers are closed, re-opened
+                    time.sleep(4.0)
+                    times.append(_probe(url, None))
+            finally:
+                flood.close()
+            answered = sum(t != float("inf") for t in times)
+            out[f"{AT_CAP} {name}"] = (
+                f"{answered}/{CAP_PROBES} new clients answered ({_fmt_s(times)}); "
+                f"{flood.reopened} slow connections re-opened after the server closed them"
+            )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    return out
 
 
 def _probe(url: str, body: bytes | None) -> float:
@@ -220,7 +310,9 @@ def _fmt_s(values: list[float]) -> str:
     return text + (f", {lost} timed out" if lost else "")
 
 
-def report(info: dict[str, str], flood: dict, term: dict, args: argparse.Namespace) -> str:
+def report(
+    info: dict[str, str], flood: dict, cap: dict[str, str], term: dict, args: argparse.Namespace
+) -> str:
     lines = [
         HEADING,
         "",
@@ -248,6 +340,10 @@ def report(info: dict[str, str], flood: dict, term: dict, args: argparse.Namespa
         "",
         f"Slow-header connections closed by the server: {flood['slowloris closed by server']}.",
         "",
+        "At the cap (default settings, `--max-connections 1000`), new clients' GET /health:",
+        "",
+        *(f"- {k}: {v}" for k, v in cap.items()),
+        "",
         f"SIGTERM after {args.load_seconds:.0f} s of load (`--drain-timeout "
         f"{args.drain_timeout:.0f} --max-queue {args.max_queue}`), concurrency "
         f"{args.concurrency}, "
@@ -264,6 +360,9 @@ def main() -> int:
     parser.add_argument("--model", default=str(DISTILLED))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-flood", action="store_true", help="only SIGTERM under load")
+    parser.add_argument(
+        "--only-cap", action="store_true", help="only slow connections at the cap, printed"
+    )
     parser.add_argument("--load-seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--passages", type=int, default=100)
@@ -287,6 +386,12 @@ def main() -> int:
         print(f"skipped: the distilled model is absent ({args.model})")
         return 0
     info = machine()
+    cap = slow_at_the_cap(args.model)
+    print(json.dumps(cap, indent=1), flush=True)
+    if args.only_cap:
+        print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
+        return 0
     flood = (
         {"probes": {}, "slowloris closed by server": "not run"}
         if args.skip_flood
@@ -302,7 +407,7 @@ def main() -> int:
         args.max_queue,
     )
     print(json.dumps(term, indent=1))
-    text = report(info, flood, term, args)
+    text = report(info, flood, cap, term, args)
     write_section(args.out, HEADING, text)
     print(text)
     return 0

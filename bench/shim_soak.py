@@ -1,11 +1,16 @@
 """A bounded soak of the real shim: the distilled MiniLM-L6 cross-encoder over HTTP on
 loopback, a closed loop of ``--concurrency`` clients (default 32), each sending an MS MARCO
 query with 100 passages to ``/rerank`` again as soon as it has its answer (after waiting
-``Retry-After`` on a 429, as a well-behaved client does), for ``--seconds`` (default 150).
+``Retry-After`` on a 429, as a well-behaved client does), for ``--seconds`` (default 150;
+``make bench BENCH=soak30``: 1800). ``--contended`` runs a CPU hog process beside it for the
+whole run (``make bench BENCH=soak-contended``).
 
-Prints requests, replies by status, p50/p99 of accepted requests, 429s, transport errors
-(lost replies), the server's RSS at start, middle and end (and its growth over the last
-half), the load average, the machine and the server's settings.
+Prints requests, replies by status (every 503 is of an admitted request: refusals are
+429), p50/p99 of accepted requests, 429s, transport errors (lost replies), the server's RSS
+at start, middle and end (and its growth over the last half), the ``Retry-After`` of the
+last 15 s against the measured drain time (from the moment the clients stop sending until
+the last request in flight is answered), the load average, the machine and the server's
+settings.
 
 Run: ``make bench BENCH=soak`` or ``python bench/shim_soak.py --help``.
 """
@@ -13,9 +18,11 @@ Run: ``make bench BENCH=soak`` or ``python bench/shim_soak.py --help``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -51,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--passages", type=int, default=100)
     parser.add_argument(
+        "--contended", action="store_true", help="run a CPU hog process beside the server"
+    )
+    parser.add_argument(
         "--shim-args",
         default="",
         help="extra serve flags, e.g. '--max-queue-wait 10' (defaults otherwise)",
@@ -61,13 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print_machine()
     reqs, source = load_requests(200, args.passages, seed=11)
+    # The hog runs from before the server starts: the cores are contended throughout.
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.contended else None
+    if hog is not None:
+        atexit.register(hog.kill)  # gone with the bench, however it ends
     serve_args = ["--model", str(DISTILLED), "--device", "cpu", *args.shim_args.split()]
     proc, url = start_shim(serve_args)
     settings = httpx.get(url + "/info", timeout=10).json()["limits"]
     print(f"server: inference-shim serve {' '.join(serve_args)}; limits {settings}")
     print(
         f"load: {args.concurrency} clients, closed loop, {args.passages} passages per request "
-        f"from {source}, {args.seconds:.0f} s"
+        f"from {source}, {args.seconds:.0f} s" + (", beside a CPU hog" if args.contended else "")
     )
 
     statuses: Counter[int | str] = Counter()
@@ -75,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lock = threading.Lock()
     stop = time.monotonic() + args.seconds
     rss: list[tuple[float, float]] = []
+    retry_after: list[tuple[float, float]] = []  # (when, Retry-After) of every 429
+    answered_at: list[float] = []  # when each reply (or transport error) came
 
     def client(k: int) -> None:
         rng = random.Random(k)
@@ -87,15 +103,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 except httpx.TransportError as exc:
                     with lock:
                         statuses[type(exc).__name__] += 1
+                        answered_at.append(time.monotonic())
                     continue
                 dt = time.perf_counter() - t0
                 with lock:
+                    answered_at.append(time.monotonic())
                     statuses[r.status_code] += 1
+                    if r.status_code == 429:
+                        retry_after.append((time.monotonic(), float(r.headers["Retry-After"])))
                     if r.status_code == 200:
                         accepted.latencies.append(dt)
                         accepted.pairs += len(texts)
                 if r.status_code == 429:
-                    time.sleep(min(float(r.headers.get("Retry-After", "1")), 30.0))
+                    # Not past the end of the run (the drain is measured from it).
+                    pause = min(float(r.headers.get("Retry-After", "1")), 30.0)
+                    time.sleep(max(0.0, min(pause, stop - time.monotonic())))
 
     start = time.monotonic()
     load_start = os.getloadavg()[0]
@@ -108,7 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for t in threads:
         t.join()
     wall = time.monotonic() - start
+    drain = max([t for t in answered_at if t >= stop], default=stop) - stop
+    late = [r for t, r in retry_after if t >= stop - 15.0]
     load_end = os.getloadavg()[0]
+    if hog is not None:
+        hog.kill()
+        hog.wait()
     metrics = httpx.get(url + "/metrics", timeout=10).text
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(60)
@@ -135,6 +162,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"the last half {100 * (last - mid) / mid:+.1f}%"
     )
     print(f"engine drops: {'; '.join(dropped) or 'none'}")
+    if late:
+        # Retry-After is whole seconds, at least 1: below 1 s of drain, 1 s is the answer.
+        ratio = f"{max(late) / drain:.2f}" if drain >= 1.0 else "n/a (drain under 1 s)"
+        print(
+            f"Retry-After of the {len(late)} 429s in the last 15 s: median "
+            f"{sorted(late)[len(late) // 2]:.0f} s, max {max(late):.0f} s; measured drain time "
+            f"(clients stop sending -> last reply) {drain:.1f} s; max Retry-After / drain "
+            f"{ratio}"
+        )
+    else:
+        print(f"no 429 in the last 15 s; measured drain time {drain:.1f} s")
     print(f"load average (1 min): start {load_start:.2f}, end {load_end:.2f}")
     print(f"server exit status after SIGTERM: {code}")
     return 0

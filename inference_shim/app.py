@@ -142,6 +142,12 @@ class _Ranker:
             max_texts=settings.max_client_batch_size, max_chars=settings.max_text_chars
         )
 
+    def read_rerank(self, model: type[Message]) -> Message:
+        """The body of a rerank request as ``model``, once the engine would admit a request
+        (an overloaded server refuses before parsing)."""
+        self.engine.check_admission()
+        return self.read(model)
+
     def read(self, model: type[Message]) -> Message:
         """The body as ``model``: JSON declared and well-formed, every value valid."""
         if not _is_json(request.mimetype):
@@ -266,22 +272,22 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
     # -- rerank routes: one wire model per format (es_rerank.wire) ------------------------
     @app.post("/rerank")
     def tei_rerank() -> Response:
-        req = ranker.read(TeiRerankRequest)
+        req = ranker.read_rerank(TeiRerankRequest)
         return _model_response(req.answer(ranker.rank(req)))
 
     @app.post("/v1/rerank")
     def cohere_v1() -> Response:
-        req = ranker.read(CohereRerankRequest)
+        req = ranker.read_rerank(CohereRerankRequest)
         return _model_response(req.answer(ranker.rank(req), api_version="1"))
 
     @app.post("/v2/rerank")
     def cohere_v2() -> Response:
-        req = ranker.read(CohereRerankRequest)
+        req = ranker.read_rerank(CohereRerankRequest)
         return _model_response(req.answer(ranker.rank(req), api_version="2"))
 
     @app.post("/inference/rerank")
     def inference_rerank() -> Response:
-        req = ranker.read(InferenceRerankRequest)
+        req = ranker.read_rerank(InferenceRerankRequest)
         return _model_response(req.answer(ranker.rank(req)))
 
     # -- score conversion ----------------------------------------------------------------

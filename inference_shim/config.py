@@ -53,6 +53,7 @@ class Settings:
     max_connections: int = 1000
     idle_timeout: float = 150.0
     header_timeout: float = 10.0
+    read_timeout: float = 30.0
     log_format: str = "text"
     log_level: str = "info"
 
@@ -189,7 +190,8 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         "--request-timeout",
         _positive_float,
         "seconds after which a request's remaining queued work is dropped and it gets 503 "
-        "Timeout (Elasticsearch has given up on it by then)",
+        "Timeout (Elasticsearch has given up on it by then); one that cannot finish within "
+        "it behind the queued work at the measured throughput gets 429 at once",
     ),
     ("--device", str, "torch device: cpu, cuda, cuda:1 (default: cuda when available)"),
     (
@@ -231,8 +233,9 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
     (
         "--max-connections",
         _positive_int,
-        "open connections at once; at the cap the longest-idle keep-alive ones are closed "
-        "to make room (Elasticsearch keeps up to 20 per node)",
+        "open connections at once; at the cap the longest-idle keep-alive ones, then the "
+        "slowest-arriving requests, are closed to make room (Elasticsearch keeps up to 20 "
+        "per node)",
     ),
     (
         "--idle-timeout",
@@ -244,6 +247,12 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         "--header-timeout",
         _positive_float,
         "seconds a client may take to send a request's headers (slow clients are closed)",
+    ),
+    (
+        "--read-timeout",
+        _positive_float,
+        "seconds a client may take to send a whole request, headers and body, from its first "
+        "byte (slower ones are closed, however often a byte arrives)",
     ),
     ("--log-format", _choice(LOG_FORMATS), "log lines as " + " | ".join(LOG_FORMATS)),
     ("--log-level", _choice(LOG_LEVELS), " | ".join(LOG_LEVELS) + " (access lines: info)"),

@@ -16,17 +16,28 @@ lacks is added here by subclassing its documented extension points (``channel_cl
   the longest-idle keep-alive connections are closed to make room instead of leaving new
   clients in the listen backlog;
 - ``--header-timeout`` closes a connection whose request headers have not arrived in full
-  (slowloris), ``--idle-timeout`` one that has been idle (waitress' ``channel_timeout``);
+  (slowloris), ``--read-timeout`` one whose whole request (headers and body) has not
+  arrived within that long of its first byte, however often a byte arrives, and
+  ``--idle-timeout`` one that has been idle between requests (waitress' ``channel_timeout``);
+- at the cap, when no keep-alive connection is idle, the connection whose unfinished request
+  began first is closed, never the one just accepted (which has not yet been read);
+- framing per RFC 9112: ``Content-Length`` together with ``Transfer-Encoding`` is refused
+  (400, connection closed, nothing after it read), an HTTP version other than 1.0 and 1.1 gets
+  505, and a chunk announced larger than ``--max-payload-bytes`` gets 413 at once;
 - a graceful drain (:meth:`ShimServer.begin_drain`): stop accepting, read nothing more,
   close idle connections, answer every request already received with ``Connection: close``.
 
-The figures (300 idle connections, 110 slowloris, SIGTERM under load) come from ``make
-bench BENCH=reliability``. Other servers were weighed, not measured: gunicorn forks
-worker processes, each of which would load its own model and batch only its own requests
-(the engine batches across all requests of one process), and with a single gthread worker
-it offers what waitress does plus a second process to manage; its sync worker has no
-keep-alive. An ASGI server (uvicorn, hypercorn) would mean rewriting the Flask app and
-its blocking engine calls.
+The figures (300 idle connections, 110 slowloris, 1,000 slow connections at the cap,
+SIGTERM under load) come from ``make bench BENCH=reliability``. Granian, which reads
+request bodies in Rust, was measured against this server on the same app and engine
+(``bench/server_choice.py``, RELIABILITY.md): beside 1,000 slow-body connections it
+answered 0 of 10 new clients, this server 10 of 10, at about the same RSS, so waitress
+stays, pinned to 3.0.x; ``tests/shim/test_waitress_internals.py`` names every internal used
+here and fails when an upgrade changes one. gunicorn forks worker processes, each of which
+would load its own model and batch only its own requests (the engine batches across all
+requests of one process); an ASGI server (uvicorn, hypercorn) would mean rewriting the
+Flask app and its blocking engine calls, or a WSGI adapter whose body reading is the same
+question again.
 """
 
 from __future__ import annotations
@@ -39,10 +50,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
-from waitress.parser import HTTPRequestParser  # type: ignore[import-untyped]
+from waitress.parser import HTTPRequestParser, ParsingError  # type: ignore[import-untyped]
 from waitress.server import TcpWSGIServer  # type: ignore[import-untyped]
 from waitress.task import ErrorTask, WSGITask  # type: ignore[import-untyped]
-from waitress.utilities import BadRequest  # type: ignore[import-untyped]
+from waitress.utilities import (  # type: ignore[import-untyped]
+    BadRequest,
+    Error,
+    RequestEntityTooLarge,
+)
 from waitress.wasyncore import dispatcher  # type: ignore[import-untyped]
 
 if TYPE_CHECKING:
@@ -59,10 +74,16 @@ _ERROR_TYPES = {
     431: "RequestHeaderFieldsTooLarge",
     500: "Internal",
     501: "NotImplemented",
+    505: "HTTPVersionNotSupported",
 }
+
+_VERSIONS = ("1.0", "1.1")
 
 # How often waitress runs its maintenance (timeouts): waitress' own default is 30 s.
 _CLEANUP_INTERVAL_S = 1
+# A connection accepted this recently is not closed to make room at the cap: its request
+# has not been read yet (the loop reads it on its next turn).
+_NEWCOMER_GRACE_S = 1.0
 
 
 def protocol_error_body(code: int, message: str) -> bytes:
@@ -75,10 +96,22 @@ def protocol_error_body(code: int, message: str) -> bytes:
     return json.dumps({"error": message, "error_type": error_type}).encode()
 
 
-class _BareLineFeedParser(HTTPRequestParser):  # type: ignore[misc]
-    """Refuses headers ended by bare LF at once (waitress waits for CRLF CRLF forever)."""
+class _VersionNotSupported(Error):  # type: ignore[misc]
+    code = 505
+    reason = "HTTP Version Not Supported"
+
+
+class _StrictParser(HTTPRequestParser):  # type: ignore[misc]
+    """waitress' parser, stricter: headers ended by bare LF are refused at once (waitress
+    waits for CRLF CRLF forever), ``Content-Length`` with ``Transfer-Encoding`` is refused
+    (RFC 9112 6.3: a smuggling attempt; waitress used the chunked body and kept the
+    connection, so what followed was served as a second request), an unknown HTTP version
+    gets 505 (waitress served it as 1.0), and a chunk announced larger than the body limit
+    gets 413 at once (waitress waited for its bytes)."""
 
     completed: bool = False
+    version: str = "1.0"
+    unknown_version: str | None = None
 
     def received(self, data: bytes) -> int:
         if self.body_rcv is None and not self.completed:
@@ -88,7 +121,32 @@ class _BareLineFeedParser(HTTPRequestParser):  # type: ignore[misc]
                 self.error = BadRequest("request lines must end with CRLF; a bare LF was sent")
                 self.completed = True
                 return len(data)
-        return int(super().received(data))
+        consumed = int(super().received(data))
+        if self.completed:
+            if self.unknown_version is not None and self.error is None:
+                self.error = _VersionNotSupported(
+                    f"HTTP/{self.unknown_version} is not supported; send HTTP/1.1 or HTTP/1.0"
+                )
+        elif self.chunked and self.body_rcv is not None:
+            body = self.body_rcv
+            if len(body) + body.chunk_remainder >= self.adj.max_request_body_size:
+                self.error = RequestEntityTooLarge("a chunk above the body limit")
+                self.completed = True
+        return consumed
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if "CONTENT_LENGTH" in self.headers and (
+            self.chunked or "TRANSFER_ENCODING" in self.headers
+        ):
+            raise ParsingError(
+                "a request may not carry both Content-Length and Transfer-Encoding "
+                "(RFC 9112 6.3); send one"
+            )
+        if self.version not in _VERSIONS:
+            self.unknown_version = self.version or "0.9"
+            self.version = "1.1"  # the reply's own version
+            self.completed = True  # no body is read
 
 
 class _JsonErrorTask(ErrorTask):  # type: ignore[misc]
@@ -125,7 +183,7 @@ class _DrainingTask(WSGITask):  # type: ignore[misc]
 
 
 class _Channel(HTTPChannel):  # type: ignore[misc]
-    parser_class = _BareLineFeedParser
+    parser_class = _StrictParser
     task_class = _DrainingTask
     error_task_class = _JsonErrorTask
     request_started = 0.0  # when the first byte of the request being received arrived
@@ -138,11 +196,23 @@ class _Channel(HTTPChannel):  # type: ignore[misc]
         return bool(super().readable())
 
     def received(self, data: bytes) -> bool:
-        if self.request is None:
-            if self.server.draining:
-                return False  # a new request after the drain began: not read
-            self.request_started = time.monotonic()
-        return bool(super().received(data))
+        if self.request is None and self.server.draining:
+            return False  # a new request after the drain began: not read
+        before = self.request
+        result = bool(super().received(data))
+        if self.request is not None and self.request is not before:
+            self.request_started = time.monotonic()  # a new request began in these bytes
+        return result
+
+    @property
+    def receiving(self) -> bool:
+        """A request has begun arriving and nothing else is queued, running or unsent."""
+        return (
+            self.request is not None
+            and not self.requests
+            and not self.total_outbufs_len
+            and not self.will_close
+        )
 
     @property
     def idle(self) -> bool:
@@ -166,12 +236,14 @@ class ShimServer(TcpWSGIServer):  # type: ignore[misc]
         application: Any,
         *,
         header_timeout: float,
+        read_timeout: float,
         idle_timeout: float,
         max_payload_bytes: int,
         **kw: Any,
     ) -> None:
         self.draining = False
         self.header_timeout = header_timeout
+        self.read_timeout = read_timeout
         self.idle_timeout = idle_timeout
         self.max_payload_bytes = max_payload_bytes
         self.protocol_error_hook: Any = None
@@ -180,30 +252,52 @@ class ShimServer(TcpWSGIServer):  # type: ignore[misc]
     # -- connections -------------------------------------------------------------------
     def readable(self) -> bool:
         if self.accepting and len(self._map) >= self.adj.connection_limit:
-            self._evict_idle()
+            self._make_room()
         return bool(super().readable())
 
-    def _evict_idle(self) -> None:
-        """At the cap, close the longest-idle keep-alive connections so a new client is
-        accepted rather than left waiting in the backlog."""
+    def _make_room(self) -> None:
+        """At the cap, close connections so a new client is accepted rather than left in
+        the backlog: first the longest-idle keep-alive ones, then those whose unfinished
+        request began first (slow senders), and only then ones accepted in the last
+        ``_NEWCOMER_GRACE_S`` that have sent nothing yet. A connection with a request
+        queued, running or being answered is never closed."""
         channels = [c for c in self.active_channels.values() if isinstance(c, _Channel)]
         closing = sum(1 for c in channels if c.will_close)
         want = len(self._map) - self.adj.connection_limit + 1 - closing
-        idle = sorted((c for c in channels if c.idle), key=lambda c: c.last_activity)
-        for channel in idle[: max(0, want)]:
+        if want <= 0:
+            return
+        newcomer = time.time() - _NEWCOMER_GRACE_S
+        idle = [c for c in channels if c.idle]
+        order = (
+            sorted((c for c in idle if c.creation_time < newcomer), key=lambda c: c.last_activity)
+            + sorted((c for c in channels if c.receiving), key=lambda c: c.request_started)
+            + sorted(
+                (c for c in idle if c.creation_time >= newcomer), key=lambda c: c.creation_time
+            )
+        )
+        for channel in order[:want]:
             channel.will_close = True
 
+    def _read_too_long(self, channel: _Channel, now: float) -> bool:
+        """The request ``channel`` is receiving began too long ago: its headers more than
+        ``header_timeout`` ago, or the whole request more than ``read_timeout`` ago."""
+        request = channel.request
+        if request is None or request.completed:
+            return False
+        limit = self.read_timeout if request.headers_finished else self.header_timeout
+        return channel.request_started < now - min(limit, self.read_timeout)
+
     def maintenance(self, now: float) -> None:
-        """Close connections idle longer than ``idle_timeout`` and those whose request
-        headers have not arrived within ``header_timeout`` (slowloris)."""
+        """Close connections idle longer than ``idle_timeout`` and those whose request has
+        not arrived in time (``header_timeout``, ``read_timeout``: slowloris, trickled
+        bodies)."""
         idle_cutoff = now - self.idle_timeout
-        header_cutoff = time.monotonic() - self.header_timeout
+        mono = time.monotonic()
         for channel in list(self.active_channels.values()):
             if channel.requests:
                 continue
-            request = channel.request
-            if request is not None and not request.headers_finished:
-                if channel.request_started < header_cutoff:
+            if channel.request is not None:
+                if self._read_too_long(channel, mono):
                     channel.will_close = True
             elif channel.last_activity < idle_cutoff:
                 channel.will_close = True
@@ -222,13 +316,13 @@ class ShimServer(TcpWSGIServer):  # type: ignore[misc]
 
     def close_idle(self) -> None:
         """Close every connection with nothing left to answer or send, and those whose
-        request, begun before the drain, has not arrived in full within
-        ``header_timeout`` of its first byte."""
-        cutoff = time.monotonic() - self.header_timeout
+        request, begun before the drain, has not arrived in time (``header_timeout``,
+        ``read_timeout``)."""
+        now = time.monotonic()
         for channel in list(self.active_channels.values()):
             if channel.requests or channel.total_outbufs_len:
                 continue
-            if channel.request is None or channel.request_started < cutoff:
+            if channel.request is None or self._read_too_long(channel, now):
                 channel.will_close = True
 
     @property
@@ -304,6 +398,7 @@ def create_shim_server(application: Any, settings: Settings) -> ShimServer:
         dispatcher=dispatcher,
         adj=adj,
         header_timeout=settings.header_timeout,
+        read_timeout=settings.read_timeout,
         idle_timeout=settings.idle_timeout,
         max_payload_bytes=settings.max_payload_bytes,
     )

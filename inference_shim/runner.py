@@ -10,12 +10,19 @@ in arrival order. Every request gets its scores in its own order once its last p
 The engine knows models only through :class:`es_rerank.runtime.ModelRuntime`:
 cross-encoders on any runtime, bi-encoders and ``--scorer`` functions alike.
 
-The engine measures its throughput (tokens per second of wall time while busy), so the wait
-of a new request can be estimated from the tokens queued ahead of it
-(:attr:`Engine.estimated_wait_s`). A request whose estimated wait plus its own model time
-is above ``max_queue_wait`` is refused with :class:`~inference_shim.errors.OverloadedError` and an
-honest ``retry_after``; a request whose deadline passes before its last batch has its
-remaining work dropped (:class:`~inference_shim.errors.DeadlineError`); a cancelled
+The engine measures its throughput (tokens per second of wall time while busy,
+:mod:`inference_shim.throughput`), so the wait of a new request can be estimated from the
+tokens queued ahead of it (:attr:`Engine.estimated_wait_s`). A request whose estimated wait
+plus its own model time is above ``max_queue_wait``, or above its deadline (it would only
+get 503 at it), while other work is queued, is refused with
+:class:`~inference_shim.errors.OverloadedError`: before its body is parsed when the work
+ahead alone is too much (:meth:`Engine.check_admission`), before it is tokenized when its
+size estimated from its characters is, and after tokenizing otherwise. Its ``retry_after``
+is when the queue would admit it at the best throughput of the last minute, never longer
+than the work ahead takes to drain at that rate. Between batches every queued request is
+checked against its deadline at the current rate: one that would finish after it (with
+work ahead of it) is answered at once, and one whose deadline has passed has its remaining
+work dropped (:class:`~inference_shim.errors.DeadlineError`); a cancelled
 :class:`Submission` (a client that has gone) has its queued work dropped at once.
 
 >>> from es_rerank.runtime import FunctionRuntime
@@ -55,6 +62,7 @@ from inference_shim.errors import (
 )
 from inference_shim.metrics import Metrics
 from inference_shim.scheduling import Job, next_batch
+from inference_shim.throughput import Throughput, TokenRatio
 
 __all__ = [
     "Direction",
@@ -68,8 +76,6 @@ __all__ = [
 
 ScorerFunction = Callable[[str, list[str]], Sequence[float]]
 
-# Weight of the newest batch in the moving average of throughput.
-_THROUGHPUT_SMOOTHING = 0.2
 # Share of every batch given to the requests with the least work left (the rest goes to the
 # oldest).
 DEFAULT_FAIR_SHARE = 0.5
@@ -160,7 +166,8 @@ class Engine:
         self._running_tokens = 0  # of them, in the batch now in the model
         self._running_since = 0.0
         self._busy_since: float | None = None  # start of the engine's current busy spell
-        self._tokens_per_s: float | None = None
+        self._rate = Throughput()
+        self._ratio = TokenRatio()  # tokens per character, to size a request untokenized
         self._stopping = False
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -195,13 +202,13 @@ class Engine:
     def tokens_per_s(self) -> float | None:
         """Measured throughput (moving average over batches, wall time while busy); None
         before the first batch."""
-        return self._tokens_per_s
+        return self._rate.current
 
     @property
     def estimated_wait_s(self) -> float | None:
         """Seconds the work already queued still needs at the measured throughput."""
         with self._cond:
-            return self._wait_locked()
+            return self._wait_locked(self._rate.current)
 
     def close(self, timeout: float | None = None) -> None:
         """Stop taking requests, finish the accepted ones, stop the thread."""
@@ -237,9 +244,15 @@ class Engine:
             return submission
         arrived = time.perf_counter()
         deadline = None if timeout is None else arrived + timeout
-        # Reserve a slot before tokenizing, so an overloaded server refuses cheaply.
+        # Reserve a slot before tokenizing, so an overloaded server refuses cheaply: the
+        # tokenizer costs about 40 ms of CPU per 100 MS MARCO passages, against 0.2 ms to
+        # parse them (RELIABILITY.md).
+        chars = len(query) * len(texts) + sum(len(t) for t in texts)
+        cap = self.runtime.max_length
         with self._cond:
             self._check_room()
+            estimate = self._ratio.estimate(chars, per_text_cap=cap, texts=len(texts))
+            self._check_wait(estimate or 0, timeout)
             self._open += 1
             self._set_depth()
         try:
@@ -255,8 +268,10 @@ class Engine:
         job = Job(submission, pairs, arrived=arrived, deadline=deadline)
         job.tokenization_s = time.perf_counter() - arrived
         with self._cond:
+            self._ratio.observe(tokens=job.tokens, chars=chars)
             try:
-                self._check_wait(job.tokens)
+                left = None if deadline is None else deadline - time.perf_counter()
+                self._check_wait(job.tokens, left)
             except OverloadedError:
                 self._refuse_locked()
                 raise
@@ -287,9 +302,16 @@ class Engine:
         return submission.cancel()
 
     # -- admission -------------------------------------------------------------------
-    def _wait_locked(self) -> float | None:
-        """Queued tokens over the measured rate, less what the running batch has done."""
-        rate = self._tokens_per_s
+    def check_admission(self) -> None:
+        """Raise :class:`~inference_shim.errors.OverloadedError` when the queue is full or the
+        work already queued alone needs longer than ``max_queue_wait``: for a caller that
+        has not parsed its request yet, so an overloaded server refuses it cheaply."""
+        with self._cond:
+            self._check_room()
+            self._check_wait(0)
+
+    def _wait_locked(self, rate: float | None) -> float | None:
+        """Queued tokens over ``rate``, less what the running batch has done."""
         if rate is None:
             return None
         running = min(self._running_tokens, self._queued_tokens)  # less any cancelled
@@ -306,31 +328,48 @@ class Engine:
                 f"{self._open} requests are queued (--max-queue {self.max_queue}); retry later"
             )
 
-    def _check_wait(self, tokens: int) -> None:
-        """Raise OverloadedError when the work queued ahead and the request's own ``tokens``
-        need longer than ``max_queue_wait`` at the measured rate (the caller holds the
-        lock); ``retry_after`` is when they would not, if nothing else arrived. An empty
-        queue always admits, so a request larger than the limit alone is served rather
-        than refused for ever; before the first batch is measured, only an empty queue
-        admits."""
-        wait, limit = self._wait_locked(), self.max_queue_wait
-        if limit is None or self._queued_tokens <= 0:
+    def _check_wait(self, tokens: int, timeout: float | None = None) -> None:
+        """Raise OverloadedError (the caller holds the lock) when the work queued ahead and
+        the request's own ``tokens`` need longer than ``max_queue_wait`` at the measured
+        rate, or longer than its ``timeout`` (its deadline: it would be dropped with 503
+        at it). An empty queue always admits, so a request larger than the limit alone is
+        served rather than refused for ever (and a rate measured on small batches, whose
+        fixed cost makes it look slow, cannot refuse a large request on an idle server).
+        Before the first batch is measured, only an empty queue admits."""
+        rate, limit = self._rate.current, self.max_queue_wait
+        if self._queued_tokens <= 0:
             return
-        if wait is None or self._tokens_per_s is None:
-            # No batch has finished yet, so nothing tells how long queued work takes: one
-            # request at a time until the first batch has been measured.
+        if rate is None:
+            if limit is None:
+                return
+            # Nothing tells how long queued work takes yet: one request at a time until
+            # the first batch has been measured.
             raise OverloadedError(
                 "the server is measuring its throughput on its first batch; retry shortly"
             )
-        wait += tokens / self._tokens_per_s
-        if wait > limit:
-            if self.metrics is not None:
-                self.metrics.dropped.labels(reason="admission").inc()
-            raise OverloadedError(
-                f"the queued work and this request need about {wait:.1f} s, more than "
-                f"--max-queue-wait {limit:g} s; retry later",
-                retry_after=math.ceil(wait - limit),
+        now = time.perf_counter()
+        wait = (self._wait_locked(rate) or 0.0) + tokens / rate
+        if limit is not None and wait > limit:
+            self._refuse_for(wait, tokens, f"more than --max-queue-wait {limit:g} s", now)
+        if timeout is not None and wait > timeout:
+            self._refuse_for(
+                wait, tokens, f"more than its deadline of {timeout:g} s (--request-timeout)", now
             )
+
+    def _refuse_for(self, wait: float, tokens: int, why: str, now: float) -> None:
+        """Count and raise the refusal; ``retry_after`` is when the queue would admit the
+        request at the best recent rate, and no later than the work ahead takes to drain
+        at that rate."""
+        if self.metrics is not None:
+            self.metrics.dropped.labels(reason="admission").inc()
+        best = self._rate.best(now=now) or 1.0
+        ahead = self._wait_locked(best) or 0.0
+        excess = ahead + tokens / best - (self.max_queue_wait or 0.0)
+        raise OverloadedError(
+            f"the queued work and this request need about {wait:.1f} s at the current "
+            f"throughput, {why}; retry later",
+            retry_after=math.ceil(min(excess, ahead)),
+        )
 
     # -- bookkeeping (callers hold self._cond) ---------------------------------------
     def _set_depth(self) -> None:
@@ -413,6 +452,7 @@ class Engine:
             with self._cond:
                 now = time.perf_counter()
                 expired = [job for job in self._active if job.expired(now)]
+                expired += self._doomed_locked(now, skip=expired)
                 for job in expired:
                     self._close_locked(job)
                 if not expired:
@@ -440,13 +480,35 @@ class Engine:
                 if self.metrics is not None:
                     self.metrics.dropped.labels(reason="deadline").inc()
                 late = time.perf_counter() - job.arrived
+                when = "past" if job.expired(time.perf_counter()) else "before"
                 self._answer(
                     job,
                     DeadlineError(
-                        f"the request was dropped after {late:.1f} s in the queue, past its "
-                        "deadline (--request-timeout); the server is overloaded"
+                        f"the request was dropped after {late:.1f} s in the queue, {when} its "
+                        "deadline (--request-timeout), which its work could not meet at the "
+                        "current throughput; the server is overloaded"
                     ),
                 )
+
+    def _doomed_locked(self, now: float, *, skip: list[Job[Submission]]) -> list[Job[Submission]]:
+        """Queued requests, not in ``skip``, that would finish after their deadline at the
+        current rate, taken in arrival order (what the scheduler about follows): answered at
+        once rather than at the deadline. The oldest is never doomed (it is served, as a
+        request alone in the queue is admitted however large)."""
+        rate = self._rate.current
+        doomed: list[Job[Submission]] = []
+        if rate is None:
+            return doomed
+        ahead = 0.0
+        for job in self._active:
+            if job in skip:
+                continue
+            finish = ahead + job.tokens_left / rate
+            if ahead > 0 and job.deadline is not None and now + finish > job.deadline:
+                doomed.append(job)
+            else:
+                ahead = finish
+        return doomed
 
     def _run(self, batches: list[list[tuple[Job[Submission], int]]]) -> None:
         """Run the batches, measure the throughput, answer the jobs they complete."""
@@ -511,11 +573,7 @@ class Engine:
             pass
 
     def _observe(self, tokens: int, elapsed: float) -> None:
-        if elapsed <= 0 or tokens <= 0:
-            return
-        rate = tokens / elapsed
-        old = self._tokens_per_s
-        self._tokens_per_s = rate if old is None else old + _THROUGHPUT_SMOOTHING * (rate - old)
+        self._rate.observe(tokens, elapsed, now=time.perf_counter())
 
 
 def _backend_error(exc: Exception) -> ShimError:

@@ -95,6 +95,28 @@ PROTOCOL_ERRORS = [
         "PayloadTooLarge",
         "100000 bytes",
     ),
+    (
+        "chunk size 2^72 (announced)",
+        b"POST /rerank HTTP/1.1\r\nHost: shim\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\nabc" % 2**72,
+        413,
+        "PayloadTooLarge",
+        "100000 bytes",
+    ),
+    (
+        "HTTP/9.9",
+        b"GET /health HTTP/9.9\r\nHost: shim\r\n\r\n",
+        505,
+        "HTTPVersionNotSupported",
+        "HTTP/1.1",
+    ),
+    (
+        "HTTP/2.0 without an upgrade",
+        b"GET /health HTTP/2.0\r\nHost: shim\r\n\r\n",
+        505,
+        "HTTPVersionNotSupported",
+        "HTTP/1.1",
+    ),
 ]
 
 
@@ -115,6 +137,46 @@ def test_protocol_errors_are_json(
     assert body["error_type"] == error_type
     assert needle in body["error"]
     assert _healthy(shim.url)
+
+
+def _read_until_closed(sock: socket.socket, timeout: float) -> bytes:
+    sock.settimeout(timeout)
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_content_length_with_chunked_is_refused_and_closed(shim: ShimProcess) -> None:
+    # RFC 9112 6.3: both headers may be a smuggling attempt; the connection must close. The
+    # bytes after the chunked end are a second request a proxy reading Content-Length would
+    # take as the first one's body.
+    smuggled = request_bytes("POST", "/rerank", BODY)
+    chunked = b"%x\r\n" % len(BODY) + BODY + b"\r\n0\r\n\r\n"
+    data = (
+        b"POST /rerank HTTP/1.1\r\nHost: shim\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n"
+        % len(chunked)
+        + chunked
+        + smuggled
+    )
+    scored = _pairs_scored(shim.url)
+    with socket.create_connection(address(shim.url), timeout=PROMPT_S) as sock:
+        sock.sendall(data)
+        replies = _read_until_closed(sock, PROMPT_S)
+    assert replies.count(b"HTTP/1.1 ") == 1, replies
+    head, _, body = replies.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Connection: close" in head
+    assert json.loads(body)["error_type"] == "BadRequest"
+    assert b"Transfer-Encoding" in body
+    assert _pairs_scored(shim.url) == scored  # neither request was served
+
+
+def test_http_1_0_is_still_served(shim: ShimProcess) -> None:
+    reply = exchange(shim.url, b"GET /health HTTP/1.0\r\n\r\n", timeout=PROMPT_S)
+    assert reply.status == 200
 
 
 def _keep_alive(url: str, count: int) -> list[socket.socket]:
