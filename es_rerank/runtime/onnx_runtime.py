@@ -18,7 +18,7 @@ from es_rerank.extras import require_extra
 from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
 from es_rerank.runtime.cache import library_versions, model_entry
 from es_rerank.runtime.hardware import cpu_supports_vnni, default_threads
-from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime
+from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, exportable
 
 __all__ = ["ONNX_LIBRARIES", "OnnxRuntime", "export_onnx"]
 
@@ -102,6 +102,7 @@ class OnnxRuntime(TokenizedRuntime):
         max_length: int | None = None,
         threads: int | None = None,
         cache: Path | None = None,
+        instruction: str | None = None,
     ) -> None:
         if dtype not in _FILE:
             raise RuntimeUnavailableError(
@@ -112,8 +113,11 @@ class OnnxRuntime(TokenizedRuntime):
 
         self.name = name
         self.dtype = dtype
-        self.tokenizer = PairTokenizer.from_dir(path, name=name, max_length=max_length)
+        self.tokenizer = PairTokenizer.from_dir(
+            path, name=name, max_length=max_length, instruction=instruction
+        )
         self.max_length: int | None = self.tokenizer.max_length
+        path, digest = exportable(path, self.tokenizer, digest=digest, cache=cache)
         self.entry = export_onnx(path, dtype, digest=digest, cache=cache)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
