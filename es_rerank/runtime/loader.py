@@ -23,7 +23,7 @@ from es_rerank.runtime.base import (
 from es_rerank.runtime.cache import model_digest
 from es_rerank.runtime.families import detect_family
 
-__all__ = ["check_choice", "describe", "load_runtime"]
+__all__ = ["check_choice", "describe", "family_info", "load_runtime"]
 
 
 def check_choice(runtime: str, dtype: str | None) -> None:
@@ -204,11 +204,19 @@ def describe(runtime: ModelRuntime) -> dict[str, Any]:
         "device": runtime.device,
         "max_length": runtime.max_length,
     }
-    tokenizer = getattr(runtime, "tokenizer", None)
-    family = getattr(tokenizer, "family", None)
-    if family is not None:
-        out.update(family.describe(getattr(tokenizer, "instruction", None)))
+    out.update(family_info(runtime))
     selection = getattr(runtime, "selection", None)
     if selection is not None:
         out["selection"] = selection.to_dict()
     return out
+
+
+def family_info(runtime: ModelRuntime) -> dict[str, Any]:
+    """The model family, its prompt template and the default instruction of a model
+    runtime (none for a bi-encoder or a scorer)."""
+    tokenizer = getattr(runtime, "tokenizer", None)
+    family = getattr(tokenizer, "family", None)
+    if family is None:
+        return {}
+    info: dict[str, Any] = family.describe(getattr(tokenizer, "instruction", None))
+    return info

@@ -31,6 +31,7 @@ __all__ = [
     "exportable",
     "model_feed",
     "position_limit",
+    "takes_instruction",
 ]
 
 # Tokenizers without a configured limit report a huge sentinel instead.
@@ -246,6 +247,11 @@ def model_feed(pairs: Sequence[Pair], *, pad_id: int, inputs: Collection[str]) -
     ids, mask, types = pad_batch(pairs, pad_id=pad_id)
     feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
     return {k: v for k, v in feed.items() if k in inputs}
+
+
+def takes_instruction(runtime: object) -> bool:
+    """Whether ``runtime`` reads an instruction (an LLM reranker with a prompt template)."""
+    return getattr(getattr(runtime, "tokenizer", None), "prompt", None) is not None
 
 
 def exportable(

@@ -30,6 +30,18 @@ QWEN3_RERANKER_TEMPLATE = (
 )
 
 
+def _spread(model: Any, names: tuple[str, ...], scale: float) -> Any:
+    """Scale the output layer: random heads score every pair about alike; scaled up, texts
+    get clearly different scores, so a 1e-4 agreement check means something."""
+    import torch
+
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith(names):
+                param.mul_(scale)
+    return model
+
+
 def _encoder_config(family: str, vocab: int, max_position: int) -> tuple[Any, Any]:
     import transformers as tf
 
@@ -100,7 +112,10 @@ def build_tiny_encoder(path: Path, family: str, *, seed: int = 0, max_position: 
     tokenizer.model_max_length = max_position
     torch.manual_seed(seed)
     config, cls = _encoder_config(family, len(_vocab()), max_position)
-    cls(config).eval().save_pretrained(path)
+    # ModernBERT's head normalizes its input: a smaller scale gives the same spread.
+    scale = 10.0 if family == "modernbert" else 1000.0
+    model = _spread(cls(config).eval(), ("classifier.weight", "out_proj.weight"), scale)
+    model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
@@ -162,7 +177,7 @@ def build_tiny_llm_reranker(path: Path, *, seed: int = 0, max_length: int = 256)
     tokenizer = _llm_tokenizer(max_length)
     torch.manual_seed(seed)
     config = _qwen3_config(len(tokenizer), tokenizer.pad_token_id, max_length)
-    Qwen3ForCausalLM(config).eval().save_pretrained(path)
+    _spread(Qwen3ForCausalLM(config).eval(), ("model.norm.weight",), 50.0).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
@@ -178,7 +193,8 @@ def build_tiny_llm_seq_cls(path: Path, *, seed: int = 0, max_length: int = 256) 
     tokenizer = _llm_tokenizer(max_length)
     torch.manual_seed(seed)
     config = _qwen3_config(len(tokenizer), tokenizer.pad_token_id, max_length, num_labels=1)
-    Qwen3ForSequenceClassification(config).eval().save_pretrained(path)
+    model = Qwen3ForSequenceClassification(config).eval()
+    _spread(model, ("score.weight",), 50.0).save_pretrained(path)
     tokenizer.save_pretrained(path)
     st_files: dict[str, Any] = {
         "config_sentence_transformers.json": {
