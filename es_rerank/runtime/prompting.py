@@ -24,6 +24,7 @@ __all__ = ["PromptEncoder"]
 # Private-use characters: never in a template, and a tokenizer keeps them apart.
 _QUERY, _DOC = "\ue000query\ue000", "\ue001document\ue001"
 Parts = tuple[str, str, str]
+_CACHED_INSTRUCTIONS = 64
 
 
 class PromptEncoder:
@@ -67,6 +68,8 @@ class PromptEncoder:
                 "only templates that insert them verbatim are supported"
             )
         with self._lock:
+            if len(self._parts) >= _CACHED_INSTRUCTIONS:  # requests choose instructions
+                self._parts.pop(next(iter(self._parts)))
             self._parts[instruction] = (before, middle, after)
         return before, middle, after
 
