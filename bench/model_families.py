@@ -280,6 +280,9 @@ def run_family(family: str, args: argparse.Namespace, pairs: Pairs) -> list[dict
         contenders.append(
             ("st", "CrossEncoder openvino int8 (static)", lambda: st_openvino_int8(path))
         )
+    if args.only:  # the reference (our torch fp32) always runs first
+        keep = ("torch fp32", *args.only)
+        contenders = [c for c in contenders if any(k in c[1] for k in keep)]
     rows: list[dict[str, Any]] = []
     ref: np.ndarray | None = None
     for who, label, make in contenders:
@@ -328,8 +331,9 @@ def head_to_head(
         (r for r in st if "int8" in r["label"]), key=lambda r: r["pairs_per_s"], default=None
     )
     picked = [mine[0]["label"]] if mine else []
-    if family == "llm-reranker":
-        picked += [r["label"] for r in mine if r["label"] == "torch fp32" or "int8" in r["label"]]
+    if family == "llm-reranker":  # its int8 target is against torch fp32
+        picked += [r["label"] for r in mine if r["label"] == "torch fp32"]
+        picked += [r["label"] for r in mine if "int8" in r["label"]][:1]
     picked += [r["label"] for r in st if r["label"].endswith("fp32 (torch)")]
     if st_int8 is not None:
         picked.append(st_int8["label"])
@@ -405,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--calibrate-below", type=float, default=300e6)
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--only", nargs="+", help="run only contenders whose label has one of these")
     args = p.parse_args(argv)
     ROOT.mkdir(parents=True, exist_ok=True)
     import os
