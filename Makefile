@@ -64,6 +64,7 @@ BENCH ?= all
 bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = throughput ]; then $(BIN)/python bench/shim_throughput.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
+	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = families ]; then $(BIN)/python bench/model_families.py; fi
 	if [ "$(BENCH)" = retries ]; then $(BIN)/python bench/read_timeout_retries.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = fairness ]; then $(BIN)/python bench/shim_fairness.py; fi

@@ -225,3 +225,51 @@ def write_section(path: Path, heading: str, text: str) -> None:
         end = old.find("\n## ", start + len(heading))
         new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
     path.write_text(new)
+
+
+ST_ONNX_INT8 = "onnx/model_qint8_avx512_vnni.onnx"
+ST_OPENVINO_INT8 = "openvino/openvino_model_qint8_quantized.xml"
+
+
+def st_onnx_int8_export(model: Path) -> str:
+    """sentence-transformers' dynamic int8 ONNX export of ``model`` (made once, in place);
+    its file name."""
+    from sentence_transformers import CrossEncoder
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    if not (model / ST_ONNX_INT8).is_file():
+        export_dynamic_quantized_onnx_model(
+            CrossEncoder(str(model), backend="onnx"), "avx512_vnni", str(model)
+        )
+    return ST_ONNX_INT8
+
+
+def st_openvino_int8_export(model: Path) -> str:
+    """sentence-transformers' static int8 OpenVINO export of ``model``, calibrated on 300
+    samples of this package's calibration set (made once, in place); its file name."""
+    import shutil
+    import tempfile
+
+    from optimum.intel import OVQuantizationConfig
+    from sentence_transformers import CrossEncoder
+    from sentence_transformers.backend import export_static_quantized_openvino_model
+
+    from es_rerank.runtime.calibration import calibration_pairs
+
+    if not (model / ST_OPENVINO_INT8).is_file():
+        data = Path(tempfile.mkdtemp())
+        with (data / "train.jsonl").open("w") as fh:
+            for q, texts in calibration_pairs():
+                for t in texts:
+                    fh.write(json.dumps({"sentence": f"{q} {t}"}) + "\n")
+        export_static_quantized_openvino_model(
+            CrossEncoder(str(model), backend="openvino"),
+            OVQuantizationConfig(num_samples=300),
+            str(model),
+            dataset_name=str(data),
+            dataset_config_name="default",
+            dataset_split="train",
+            column_name="sentence",
+        )
+        shutil.rmtree(data, ignore_errors=True)
+    return ST_OPENVINO_INT8

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -44,6 +43,8 @@ from common import (
     gemm_peak,
     load_requests,
     machine,
+    st_onnx_int8_export,
+    st_openvino_int8_export,
     start_shim,
     timed,
 )
@@ -75,39 +76,10 @@ def bench_model() -> Path:
 
 def st_int8_peers(model: Path) -> list[tuple[str, Callable[[Request], object]]]:
     """sentence-transformers' own int8 exports of ``model`` (made once)."""
-    import json
-
-    from optimum.intel import OVQuantizationConfig
     from sentence_transformers import CrossEncoder
-    from sentence_transformers.backend import (
-        export_dynamic_quantized_onnx_model,
-        export_static_quantized_openvino_model,
-    )
 
-    from es_rerank.runtime.calibration import calibration_pairs
-
-    onnx_file = "onnx/model_qint8_avx512_vnni.onnx"
-    if not (model / onnx_file).is_file():
-        export_dynamic_quantized_onnx_model(
-            CrossEncoder(str(model), backend="onnx"), "avx512_vnni", str(model)
-        )
-    ov_file = "openvino/openvino_model_qint8_quantized.xml"
-    if not (model / ov_file).is_file():
-        data = Path(tempfile.mkdtemp())
-        with (data / "train.jsonl").open("w") as fh:
-            for q, texts in calibration_pairs():
-                for t in texts:
-                    fh.write(json.dumps({"sentence": f"{q} {t}"}) + "\n")
-        export_static_quantized_openvino_model(
-            CrossEncoder(str(model), backend="openvino"),
-            OVQuantizationConfig(num_samples=300),
-            str(model),
-            dataset_name=str(data),
-            dataset_config_name="default",
-            dataset_split="train",
-            column_name="sentence",
-        )
-        shutil.rmtree(data, ignore_errors=True)
+    onnx_file = st_onnx_int8_export(model)
+    ov_file = st_openvino_int8_export(model)
     out = []
     for label, backend, file in (
         ("(b) sentence-transformers onnx int8 (avx512_vnni)", "onnx", onnx_file),

@@ -123,7 +123,8 @@ def run_demo(
     **runtime: Any,
 ) -> int:
     """Print BM25 and reranked results side by side; ``runtime`` holds
-    :class:`CrossEncoderReranker` keywords (``runtime``, ``dtype``, ``max_batch_tokens``)."""
+    :class:`CrossEncoderReranker` keywords (``runtime``, ``dtype``, ``max_batch_tokens``,
+    ``instruction``)."""
     require_models("the demo")
     started = time.perf_counter()
     # The model first: a missing one is reported before the index is built.

@@ -110,6 +110,7 @@ def make_reranker(
     runtime: str = "torch",
     dtype: str | None = None,
     max_batch_tokens: int | None = None,
+    instruction: str | None = None,
 ) -> Reranker | None:
     """A reranker from at most one of ``model`` (a local directory or hub id, loaded in
     process on ``runtime``/``dtype``), ``shim_url`` (the shim's base URL) and ``rerank_url``
@@ -143,6 +144,7 @@ def make_reranker(
         runtime=runtime,
         dtype=dtype,
         max_batch_tokens=max_batch_tokens,
+        instruction=instruction,
     )
 
 
@@ -154,10 +156,12 @@ def cross_encoder_reranker(
     runtime: str = "torch",
     dtype: str | None = None,
     max_batch_tokens: int | None = None,
+    instruction: str | None = None,
 ) -> CrossEncoderReranker:
     """An in-process reranker for ``model`` (a directory, a hub id, or a loaded model) on
     ``runtime`` (torch, onnx, openvino or auto) in ``dtype``; ``max_batch_tokens`` bounds
-    the padded tokens of one forward pass (default: the runtime's)."""
+    the padded tokens of one forward pass (default: the runtime's); ``instruction`` is what
+    an LLM reranker reads (default: its model card's)."""
     if isinstance(batch_size, bool) or batch_size < 1:
         raise ConfigurationError(f"--batch-size must be >= 1, got {batch_size}")
     require_models()
@@ -171,4 +175,5 @@ def cross_encoder_reranker(
             runtime=runtime,
             dtype=dtype,
             max_batch_tokens=max_batch_tokens,
+            instruction=instruction,
         )

@@ -98,10 +98,10 @@ def packaged_bi_encoder_path() -> str:
 
 
 def detect_kind(config: dict[str, Any], has_pooling: bool) -> ModelKind:
-    """Cross-encoders are sequence classifiers; anything else with a pooling module (or a
-    bare encoder) is scored as a bi-encoder."""
+    """Cross-encoders are sequence classifiers and LLM rerankers (causal LMs); anything
+    else with a pooling module (or a bare encoder) is scored as a bi-encoder."""
     archs = config.get("architectures") or []
-    if any(a.endswith("ForSequenceClassification") for a in archs):
+    if any(a.endswith(("ForSequenceClassification", "ForCausalLM")) for a in archs):
         return "cross-encoder"
     if has_pooling or archs:
         return "bi-encoder"

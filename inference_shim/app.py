@@ -26,6 +26,7 @@ from flask import Flask, Response, g, request
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
+from es_rerank.runtime.loader import family_info
 from es_rerank.scores import denormalize, normalize
 from es_rerank.wire import (
     CohereRerankRequest,
@@ -169,6 +170,7 @@ class _Ranker:
             req.texts_to_rank,
             truncate=req.truncate is not False,
             truncation_direction=req.direction,
+            instruction=req.instruction,
             timeout=self.settings.request_timeout - (time.perf_counter() - started),
         )
         request.environ[SUBMISSION] = submission
@@ -334,6 +336,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
                     "max_input_length": i.max_input_length,
                 },
                 **({"selection": i.selection} if i.selection is not None else {}),
+                **family_info(engine.runtime),
             }
         )
 

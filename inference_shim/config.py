@@ -46,6 +46,7 @@ class Settings:
     device: str | None = None
     runtime: str = "torch"
     dtype: str | None = None
+    instruction: str | None = None
     score_mode: ScoreMode = "raw"
     threads: int | None = None
     torch_threads: int | None = None
@@ -206,6 +207,12 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         _dtype,
         "fp32 (default) | bf16 (torch, openvino; CPUs with bf16) | int8 (onnx, openvino) | "
         "fp16 (torch on CUDA); with --runtime auto it narrows the choice",
+    ),
+    (
+        "--instruction",
+        str,
+        "the instruction an LLM reranker reads when a request sends none (default: the "
+        "model card's, from its prompt template); models without a prompt refuse it",
     ),
     (
         "--score-mode",

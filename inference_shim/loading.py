@@ -39,6 +39,7 @@ def build_runtime(settings: Settings) -> ModelRuntime:
             device=settings.device,
             max_length=settings.max_input_length,
             threads=settings.torch_threads,
+            instruction=settings.instruction,
         )
     except MaxLengthError as exc:
         raise ValueError(

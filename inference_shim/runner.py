@@ -52,6 +52,7 @@ import numpy as np
 from es_rerank.runtime import InputTooLongError, ModelRuntime, default_max_batch_tokens
 from es_rerank.runtime.base import Direction, Scores
 from es_rerank.runtime.batching import parallel_batches, run_batches
+from es_rerank.runtime.tokenizing import takes_instruction
 from inference_shim.errors import (
     BackendError,
     DeadlineError,
@@ -227,6 +228,7 @@ class Engine:
         truncate: bool = True,
         truncation_direction: Direction = "right",
         timeout: float | None = None,
+        instruction: str | None = None,
     ) -> Submission:
         """Queue one request; its :class:`Submission` resolves to raw scores in input order.
 
@@ -238,6 +240,12 @@ class Engine:
             raise UnhealthyError(f"the engine stopped: {self._fault}")
         if self._stopping:
             raise UnhealthyError("the server is shutting down")
+        # Only LLM rerankers read an instruction (their tokenizer takes the keyword).
+        options = {} if instruction is None else {"instruction": instruction}
+        if instruction is not None and not takes_instruction(self.runtime):
+            raise ValidationError(
+                f"`instruct`: {self.runtime.name} is not an LLM reranker: it reads no instruction"
+            )
         submission = Submission()
         if not texts:
             submission.set_result(np.zeros(0, dtype=np.float32))
@@ -257,7 +265,7 @@ class Engine:
             self._set_depth()
         try:
             pairs = self.runtime.tokenize(
-                query, texts, truncate=truncate, direction=truncation_direction
+                query, texts, truncate=truncate, direction=truncation_direction, **options
             )
         except InputTooLongError as exc:
             self._refuse()

@@ -68,6 +68,21 @@ class Info(BaseModel):
     score_mode: ScoreMode
     version: str
     limits: dict[str, int | None]
+    family: str | None = Field(
+        default=None,
+        description="the model family: bert, xlm-roberta, deberta-v2, electra, modernbert "
+        "(an encoder's model type), llm-reranker (a causal LM scored logit(yes) - logit(no)) "
+        "or llm-seq-cls (its classifier conversion)",
+    )
+    architecture: str | None = None
+    template: str | None = Field(
+        default=None, description="an LLM reranker's prompt template (null: none)"
+    )
+    instruction: str | None = Field(
+        default=None,
+        description="the instruction of requests that send none (--instruction, else the "
+        "model card's)",
+    )
     selection: dict[str, Any] | None = Field(
         default=None,
         description="with --runtime auto: the chosen runtime and dtype and what was measured "

@@ -295,14 +295,17 @@ def _chunk_rescorer(text: str | None) -> ChunkRescorer | None:
 
 
 def model_info(prep: Run) -> dict[str, Any]:
-    """The model as the reports record it: path, kind, max length, runtime and dtype."""
+    """The model as the reports record it: path, kind, max length, runtime and dtype (and
+    a cross-encoder's family, template and instruction)."""
     info = prep.reranker.info
+    family = ("family", "architecture", "template", "instruction")
     return {
         "path": prep.model.path,
         "kind": prep.model.kind,
         "max_length": prep.reranker.runtime.max_length,
         "runtime": info["runtime"],
         "dtype": info["dtype"],
+        **{k: info[k] for k in family if k in info},
         **({"selection": info["selection"]} if "selection" in info else {}),
     }
 

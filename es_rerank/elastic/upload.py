@@ -30,6 +30,7 @@ from es_rerank.elastic.inference import create_endpoint
 from es_rerank.errors import UploadError
 from es_rerank.extras import require_extra
 from es_rerank.models import ModelLoadError, load_model
+from es_rerank.runtime.families import is_llm_config
 
 __all__ = [
     "CONFIG_FILE",
@@ -153,6 +154,13 @@ def check_traceable(path: Path) -> None:
             f"{path} is a sentence-transformers bi-encoder (architectures: {archs or 'none'}); "
             "text_similarity needs a cross-encoder with a sequence-classification head "
             "(e.g. cross-encoder/ms-marco-MiniLM-L6-v2)"
+        )
+    if any(a.endswith("ForCausalLM") for a in archs) or is_llm_config(config):
+        raise UploadError(
+            f"{path} is an LLM reranker (architectures: {archs or 'none'}): Elasticsearch's ML "
+            "nodes run traced encoder models, not a causal LM in a prompt template. Serve it "
+            f"with `inference-shim serve --model {path}` and point a rerank endpoint at the "
+            "shim: `es-rerank endpoint create --service custom` (or hugging_face) --url ..."
         )
     if archs and not any(a.endswith("ForSequenceClassification") for a in archs):
         raise UploadError(

@@ -26,7 +26,8 @@ class CrossEncoderReranker:
     tokens (default: 1024 on CPU, 4096 on CUDA; ``batch_size`` also caps the pairs per
     batch, when given), on ``runtime`` (``torch``, ``onnx``, ``openvino`` or ``auto``) in
     ``dtype`` (``fp32``, ``bf16``, ``int8``, or ``fp16`` on CUDA): the same runtimes and
-    batching as the inference shim.
+    batching as the inference shim. Any model family serves: encoder cross-encoders and
+    LLM rerankers, which read ``instruction`` (default: their model card's) in their prompt.
 
     >>> from es_rerank.models import packaged_bi_encoder_path
     >>> r = CrossEncoderReranker(packaged_bi_encoder_path(), batch_size=8)
@@ -48,6 +49,7 @@ class CrossEncoderReranker:
         max_length: int | None = None,
         device: str | None = None,
         threads: int | None = None,
+        instruction: str | None = None,
     ) -> None:
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
@@ -71,6 +73,7 @@ class CrossEncoderReranker:
                 device=device,
                 max_length=max_length,
                 threads=threads,
+                instruction=instruction,
             )
         else:
             self.runtime = model

@@ -1,5 +1,6 @@
 """Model runtimes behind one interface: torch (fp32, bf16, CUDA fp16), ONNX Runtime (fp32,
-dynamic int8) and OpenVINO (fp32, bf16, static int8), plus adapters for bi-encoders and
+dynamic int8) and OpenVINO (fp32, bf16, static int8) for every model family (encoder
+cross-encoders, LLM rerankers: :func:`detect_family`), plus adapters for bi-encoders and
 Python scorer functions; the length-sorted token-budget batching they share; ``auto``
 selection on a shipped calibration set; flags for command lines.
 
@@ -32,6 +33,7 @@ from es_rerank.runtime.batching import (
     score_pairs,
 )
 from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
+from es_rerank.runtime.families import HeadMissingError, ModelFamily, detect_family
 from es_rerank.runtime.function_runtime import FunctionRuntime
 from es_rerank.runtime.loader import describe, load_runtime
 
@@ -42,8 +44,10 @@ __all__ = [
     "RUNTIMES",
     "Candidate",
     "FunctionRuntime",
+    "HeadMissingError",
     "InputTooLongError",
     "MaxLengthError",
+    "ModelFamily",
     "ModelRuntime",
     "Pair",
     "ParallelRuntime",
@@ -52,6 +56,7 @@ __all__ = [
     "add_runtime_arguments",
     "default_max_batch_tokens",
     "describe",
+    "detect_family",
     "load_runtime",
     "parallel_batches",
     "plan_batches",

@@ -137,6 +137,7 @@ def choose_runtime(
     max_length: int | None = None,
     threads: int | None = None,
     cache: Path | None = None,
+    instruction: str | None = None,
 ) -> ModelRuntime:
     """The fastest runtime that agrees with fp32 torch on the calibration set; the returned
     runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured.
@@ -160,6 +161,7 @@ def choose_runtime(
         "threads": n_threads,
         "cache": cache,
         "digest": digest,
+        "instruction": instruction,
     }
     if decision.is_file():
         try:

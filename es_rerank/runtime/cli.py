@@ -1,11 +1,12 @@
-"""Runtime flags for command lines, in one place: ``--runtime``, ``--dtype`` and
-``--max-batch-tokens``, with ``ES_RERANK_RUNTIME`` / ``ES_RERANK_DTYPE`` as defaults.
+"""Runtime flags for command lines, in one place: ``--runtime``, ``--dtype``,
+``--max-batch-tokens`` and ``--instruction``, with ``ES_RERANK_RUNTIME`` /
+``ES_RERANK_DTYPE`` / ``ES_RERANK_INSTRUCTION`` as defaults.
 
 >>> import argparse
 >>> p = argparse.ArgumentParser()
 >>> add_runtime_arguments(p, environ={})
 >>> runtime_kwargs(p.parse_args(["--runtime", "onnx", "--dtype", "int8"]))
-{'runtime': 'onnx', 'dtype': 'int8', 'max_batch_tokens': None}
+{'runtime': 'onnx', 'dtype': 'int8', 'max_batch_tokens': None, 'instruction': None}
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ __all__ = ["add_runtime_arguments", "runtime_kwargs"]
 def add_runtime_arguments(
     parser: argparse.ArgumentParser, *, environ: Mapping[str, str] | None = None
 ) -> None:
-    """Add ``--runtime``, ``--dtype`` and ``--max-batch-tokens`` to ``parser``."""
+    """Add ``--runtime``, ``--dtype``, ``--max-batch-tokens`` and ``--instruction``."""
     env = os.environ if environ is None else environ
     g = parser.add_argument_group("model runtime")
     g.add_argument(
@@ -48,10 +49,21 @@ def add_runtime_arguments(
         help=f"padded tokens per forward pass (default: {DEFAULT_MAX_BATCH_TOKENS} on CPU, "
         f"{CUDA_MAX_BATCH_TOKENS} on CUDA)",
     )
+    g.add_argument(
+        "--instruction",
+        default=env.get("ES_RERANK_INSTRUCTION") or None,
+        help="the instruction an LLM reranker reads (default: $ES_RERANK_INSTRUCTION, else "
+        "the model card's); models without a prompt template refuse it",
+    )
 
 
 def runtime_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The :class:`~es_rerank.rerankers.CrossEncoderReranker` keywords the flags give."""
     if args.max_batch_tokens is not None and args.max_batch_tokens < 1:
         raise ValueError(f"--max-batch-tokens must be >= 1, got {args.max_batch_tokens}")
-    return {"runtime": args.runtime, "dtype": args.dtype, "max_batch_tokens": args.max_batch_tokens}
+    return {
+        "runtime": args.runtime,
+        "dtype": args.dtype,
+        "max_batch_tokens": args.max_batch_tokens,
+        "instruction": args.instruction,
+    }

@@ -21,8 +21,9 @@ from es_rerank.runtime.base import (
     RuntimeUnavailableError,
 )
 from es_rerank.runtime.cache import model_digest
+from es_rerank.runtime.families import detect_family
 
-__all__ = ["check_choice", "describe", "load_runtime"]
+__all__ = ["check_choice", "describe", "family_info", "load_runtime"]
 
 
 def check_choice(runtime: str, dtype: str | None) -> None:
@@ -44,12 +45,15 @@ def load_runtime(
     max_length: int | None = None,
     threads: int | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    instruction: str | None = None,
 ) -> ModelRuntime:
     """Load ``model`` (a directory, a hub id, or a :class:`LoadedModel`) on ``runtime``
     (``torch``, ``onnx``, ``openvino`` or ``auto``) in ``dtype`` (``fp32`` by default;
     ``bf16``, ``int8``, ``fp16`` on CUDA). ``auto`` scores the shipped calibration set with
     every runtime that installs here and keeps the fastest one that agrees with fp32
     (:func:`es_rerank.runtime.auto.choose_runtime`); ``dtype`` then narrows the choice.
+    The model's family (:func:`es_rerank.runtime.families.detect_family`) says how it scores
+    a pair; ``instruction`` is an LLM reranker's default instruction (else its template's).
 
     Raises :class:`RuntimeUnavailableError` for a combination that cannot run here,
     :class:`~es_rerank.extras.MissingExtraError` for a runtime whose extra is not
@@ -64,7 +68,15 @@ def load_runtime(
     path = Path(loaded.path) if loaded else resolve_model_path(name)
     kind = loaded.kind if loaded else model_kind(path)
     if kind == "bi-encoder":
+        if instruction is not None:
+            raise ValueError(f"instruction: {name} is a bi-encoder; only LLM rerankers take one")
         return _bi_encoder(loaded or load_model(path, device=device), runtime, dtype, max_length)
+    family = detect_family(path)  # refuses a checkpoint without a trained head, first
+    if instruction is not None and family.template is None:
+        raise ValueError(
+            f"instruction: {name} ({family.name}) has no prompt template to put an instruction "
+            "in; only LLM rerankers take one"
+        )
     if runtime == "auto":
         from es_rerank.runtime.auto import choose_runtime
 
@@ -77,6 +89,7 @@ def load_runtime(
             max_length=max_length,
             threads=threads,
             cache=cache,
+            instruction=instruction,
         )
     return build(
         path,
@@ -88,6 +101,7 @@ def load_runtime(
         threads=threads,
         cache=cache,
         loaded=loaded,
+        instruction=instruction,
     )
 
 
@@ -103,6 +117,7 @@ def build(
     cache: Path | None = None,
     loaded: LoadedModel | None = None,
     digest: str | None = None,
+    instruction: str | None = None,
 ) -> ModelRuntime:
     """One concrete runtime for a cross-encoder directory."""
     if runtime == "torch":
@@ -119,9 +134,17 @@ def build(
                 dtype=dtype,
                 max_length=limit,
                 threads=threads,
+                family=detect_family(path),
+                instruction=instruction,
             )
         return TorchRuntime.load(
-            path, name=name, dtype=dtype, device=device, max_length=max_length, threads=threads
+            path,
+            name=name,
+            dtype=dtype,
+            device=device,
+            max_length=max_length,
+            threads=threads,
+            instruction=instruction,
         )
     if device is not None and not device.startswith("cpu"):
         raise RuntimeUnavailableError(
@@ -142,6 +165,7 @@ def build(
             max_length=max_length,
             threads=threads,
             cache=cache,
+            instruction=instruction,
         )
     except (RuntimeUnavailableError, ImportError):
         raise
@@ -180,7 +204,19 @@ def describe(runtime: ModelRuntime) -> dict[str, Any]:
         "device": runtime.device,
         "max_length": runtime.max_length,
     }
+    out.update(family_info(runtime))
     selection = getattr(runtime, "selection", None)
     if selection is not None:
         out["selection"] = selection.to_dict()
     return out
+
+
+def family_info(runtime: ModelRuntime) -> dict[str, Any]:
+    """The model family, its prompt template and the default instruction of a model
+    runtime (none for a bi-encoder or a scorer)."""
+    tokenizer = getattr(runtime, "tokenizer", None)
+    family = getattr(tokenizer, "family", None)
+    if family is None:
+        return {}
+    info: dict[str, Any] = family.describe(getattr(tokenizer, "instruction", None))
+    return info

@@ -1,5 +1,6 @@
 """Pair tokenization shared by every Hugging Face model runtime: exact token ids per pair,
-truncated on the right or the left, no padding (the batcher pads)."""
+truncated on the right or the left, no padding (the batcher pads). An LLM reranker's pairs
+go through its prompt template (:mod:`es_rerank.runtime.prompting`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import copy
 import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from es_rerank.runtime.base import (
     Direction,
@@ -19,12 +20,18 @@ from es_rerank.runtime.base import (
     pad_batch,
 )
 
+if TYPE_CHECKING:
+    from es_rerank.runtime.families import ModelFamily
+    from es_rerank.runtime.prompting import PromptEncoder
+
 __all__ = [
     "PairTokenizer",
     "TokenizedRuntime",
     "check_single_output",
+    "exportable",
     "model_feed",
     "position_limit",
+    "takes_instruction",
 ]
 
 # Tokenizers without a configured limit report a huge sentinel instead.
@@ -58,7 +65,14 @@ class PairTokenizer:
     fewer distinct widths means shapes seen before."""
 
     def __init__(
-        self, tokenizer: Any, *, config: Any, max_length: int | None = None, name: str = "model"
+        self,
+        tokenizer: Any,
+        *,
+        config: Any,
+        max_length: int | None = None,
+        name: str = "model",
+        family: ModelFamily | None = None,
+        instruction: str | None = None,
     ) -> None:
         limits = [position_limit(config)]
         own = getattr(tokenizer, "model_max_length", None)
@@ -77,18 +91,67 @@ class PairTokenizer:
         # truncation settings differ between calls; one lock keeps them consistent.
         self._lock = threading.Lock()
         self.pad_id = int(tokenizer.pad_token_id or 0)
-        self.uses_types = "token_type_ids" in tokenizer.model_input_names
+        if family is not None and family.is_llm:
+            # A decoder's classifier head finds each pair's last token by the padding id.
+            pad = getattr(config, "pad_token_id", None)
+            if pad is None:
+                pad = tokenizer.pad_token_id
+            self.pad_id = int(pad if pad is not None else tokenizer.eos_token_id)
+        self.name = name
+        self.family = family
+        self.prompt: PromptEncoder | None = None
+        if family is not None and family.template is not None:
+            from es_rerank.runtime.prompting import PromptEncoder
+
+            self.prompt = PromptEncoder(tokenizer, family.template)
+        self.uses_types = self.prompt is None and "token_type_ids" in tokenizer.model_input_names
+        if instruction is not None:
+            self.check_instruction(instruction)
+            self.prompt_parts(instruction)  # a template that cannot take it fails at load
+        #: the instruction of requests that send none (None: the template's default)
+        self.instruction = instruction
 
     @classmethod
-    def from_dir(cls, path: Path, *, name: str, max_length: int | None = None) -> PairTokenizer:
-        """The tokenizer of a cross-encoder directory; refuses a model with more than one
-        output (not a reranker)."""
+    def from_dir(
+        cls,
+        path: Path,
+        *,
+        name: str,
+        max_length: int | None = None,
+        instruction: str | None = None,
+    ) -> PairTokenizer:
+        """The tokenizer of a cross-encoder directory (with its family's prompt template);
+        refuses a model with more than one output (not a reranker) or no trained head."""
         from transformers import AutoConfig, AutoTokenizer
 
+        from es_rerank.runtime.families import detect_family
+
+        family = detect_family(path)
         config = AutoConfig.from_pretrained(path)
-        check_single_output(config, name)
+        if family.scoring == "classifier":
+            check_single_output(config, name)
         tokenizer = AutoTokenizer.from_pretrained(path)  # type: ignore[no-untyped-call]
-        return cls(tokenizer, config=config, max_length=max_length, name=name)
+        return cls(
+            tokenizer,
+            config=config,
+            max_length=max_length,
+            name=name,
+            family=family,
+            instruction=instruction,
+        )
+
+    def check_instruction(self, instruction: str) -> None:
+        """Raise ``ValueError`` naming the parameter when this model reads no instruction."""
+        if self.prompt is None:
+            family = self.family.name if self.family else "this model"
+            raise ValueError(
+                f"instruction: {self.name} ({family}) has no prompt template to put an "
+                "instruction in; only LLM rerankers take one"
+            )
+
+    def prompt_parts(self, instruction: str | None) -> None:
+        if self.prompt is not None:
+            self.prompt.parts(instruction)
 
     def __call__(
         self,
@@ -97,7 +160,20 @@ class PairTokenizer:
         *,
         truncate: bool = True,
         direction: Direction = "right",
+        instruction: str | None = None,
     ) -> list[Pair]:
+        if instruction is not None:
+            self.check_instruction(instruction)
+        if self.prompt is not None:
+            prompted = self.prompt(
+                query,
+                texts,
+                max_length=self.max_length,
+                instruction=self.instruction if instruction is None else instruction,
+                truncate=truncate,
+                direction=direction,
+            )
+            return [Pair(length=self.width(len(i)), ids=i) for i in prompted]
         tok = self._left if direction == "left" else self._right
         with self._lock:
             enc = tok(
@@ -146,8 +222,11 @@ class TokenizedRuntime:
         *,
         truncate: bool = True,
         direction: Direction = "right",
+        instruction: str | None = None,
     ) -> list[Pair]:
-        return self.tokenizer(query, texts, truncate=truncate, direction=direction)
+        return self.tokenizer(
+            query, texts, truncate=truncate, direction=direction, instruction=instruction
+        )
 
     def setup_thread(self) -> None:
         self.thread_settings()
@@ -168,3 +247,23 @@ def model_feed(pairs: Sequence[Pair], *, pad_id: int, inputs: Collection[str]) -
     ids, mask, types = pad_batch(pairs, pad_id=pad_id)
     feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
     return {k: v for k, v in feed.items() if k in inputs}
+
+
+def takes_instruction(runtime: object) -> bool:
+    """Whether ``runtime`` reads an instruction (an LLM reranker with a prompt template)."""
+    return getattr(getattr(runtime, "tokenizer", None), "prompt", None) is not None
+
+
+def exportable(
+    path: Path, tokenizer: PairTokenizer, *, digest: str, cache: Path | None
+) -> tuple[Path, str]:
+    """The model directory the exporters take, and its cache digest: an LLM reranker's
+    sequence-classification conversion (:mod:`es_rerank.runtime.conversion`), else
+    ``path`` itself."""
+    family = tokenizer.family
+    if family is None or family.scoring != "yes-no":
+        return path, digest
+    from es_rerank.runtime.conversion import classifier_checkpoint
+
+    converted = classifier_checkpoint(path, family, digest=digest, cache=cache)
+    return converted, f"{digest}-seq-cls"

@@ -1,12 +1,13 @@
 """PyTorch runtime: fp32, bf16 (autocast, on CPUs with bf16 instructions or CUDA) and
-fp16 (CUDA only)."""
+fp16 (CUDA only), for every model family: sequence classifiers score their one logit, LLM
+rerankers (causal LMs) ``logit("yes") - logit("no")`` at each pair's last token."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from es_rerank.models import ModelLoadError
 from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores, pad_batch
 from es_rerank.runtime.hardware import cpu_supports_bf16, default_threads
 from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, check_single_output
+
+if TYPE_CHECKING:
+    from es_rerank.runtime.families import ModelFamily
 
 __all__ = ["TorchRuntime", "check_torch_dtype", "resolve_device"]
 
@@ -53,7 +57,8 @@ def check_torch_dtype(dtype: str, device: str) -> None:
 
 
 class TorchRuntime(TokenizedRuntime):
-    """A Hugging Face sequence classifier with one output (a cross-encoder's logit)."""
+    """A Hugging Face sequence classifier with one output (a cross-encoder's logit), or an
+    LLM reranker's causal LM (``family.scoring == "yes-no"``)."""
 
     runtime = "torch"
     kind = "cross-encoder"
@@ -67,10 +72,21 @@ class TorchRuntime(TokenizedRuntime):
         dtype: str = "fp32",
         max_length: int | None = None,
         threads: int | None = None,
+        family: ModelFamily | None = None,
+        instruction: str | None = None,
     ) -> None:
         import torch
 
-        check_single_output(model.config, name)
+        self.family = family
+        self._yes_no: Any = None
+        if family is not None and family.scoring == "yes-no":
+            # The LM head's "yes" and "no" rows: the score needs no other logit.
+            head = model.get_output_embeddings()
+            rows = [family.yes_id, family.no_id]
+            bias = None if head.bias is None else head.bias[rows].detach()
+            self._yes_no = (head.weight[rows].detach(), bias)
+        else:
+            check_single_output(model.config, name)
         self.device = str(next(model.parameters()).device)
         check_torch_dtype(dtype, self.device)
         self._torch = torch
@@ -81,7 +97,12 @@ class TorchRuntime(TokenizedRuntime):
         self.dtype = dtype
         self.threads = threads
         self.tokenizer = PairTokenizer(
-            tokenizer, config=model.config, max_length=max_length, name=name
+            tokenizer,
+            config=model.config,
+            max_length=max_length,
+            name=name,
+            family=family,
+            instruction=instruction,
         )
         self.max_length: int | None = self.tokenizer.max_length
 
@@ -95,17 +116,39 @@ class TorchRuntime(TokenizedRuntime):
         device: str | None = None,
         max_length: int | None = None,
         threads: int | None = None,
+        instruction: str | None = None,
     ) -> TorchRuntime:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import (
+            AutoModelForCausalLM,
+            AutoModelForSequenceClassification,
+            AutoTokenizer,
+        )
+
+        from es_rerank.runtime.families import detect_family
 
         dev = resolve_device(device)
         check_torch_dtype(dtype, dev)
+        family = detect_family(path)
+        auto: Any = (
+            AutoModelForCausalLM
+            if family.scoring == "yes-no"
+            else AutoModelForSequenceClassification
+        )
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(path).to(dev)
+            model = auto.from_pretrained(path).to(dev)
             tokenizer = AutoTokenizer.from_pretrained(path)  # type: ignore[no-untyped-call]
         except (OSError, ValueError, KeyError) as exc:
             raise ModelLoadError(f"could not load cross-encoder from {path}: {exc}") from exc
-        return cls(model, tokenizer, name=name, dtype=dtype, max_length=max_length, threads=threads)
+        return cls(
+            model,
+            tokenizer,
+            name=name,
+            dtype=dtype,
+            max_length=max_length,
+            threads=threads,
+            family=family,
+            instruction=instruction,
+        )
 
     def thread_settings(self) -> None:
         if not self.device.startswith("cuda"):
@@ -124,6 +167,20 @@ class TorchRuntime(TokenizedRuntime):
         if self.dtype == "bf16":
             autocast = torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16)
         with torch.inference_mode(), autocast:
-            logits = self.model(**inputs).logits
-        out: Scores = logits[:, 0].float().cpu().numpy().astype(np.float32, copy=False)
+            if self._yes_no is None:
+                scores = self.model(**inputs).logits[:, 0]
+            else:
+                scores = self._yes_minus_no(inputs)
+        out: Scores = scores.float().cpu().numpy().astype(np.float32, copy=False)
         return out
+
+    def _yes_minus_no(self, inputs: dict[str, Any]) -> Any:
+        """``logit("yes") - logit("no")`` at each pair's last token (batches are padded on
+        the right; rotary positions make the scores those of left padding)."""
+        torch = self._torch
+        hidden = self.model.base_model(**inputs).last_hidden_state
+        last = inputs["attention_mask"].sum(dim=1) - 1
+        h = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+        weight, bias = self._yes_no
+        logits = torch.nn.functional.linear(h, weight.to(h.dtype), bias)
+        return logits[:, 0] - logits[:, 1]

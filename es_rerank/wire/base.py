@@ -57,6 +57,11 @@ class RerankRequest(WireModel):
     def direction(self) -> Direction:
         return "right"
 
+    @property
+    def instruction(self) -> str | None:
+        """The instruction an LLM reranker reads, where the format carries one."""
+        return None
+
     def mode(self, default: ScoreMode) -> ScoreMode:
         """The score mode asked for, else ``default``."""
         return self.score_mode or default

@@ -20,7 +20,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from es_rerank.wire.base import RerankRequest, WireModel, absent_by_default
-from es_rerank.wire.fields import CountedList, Ranking, Text
+from es_rerank.wire.fields import CountedList, Query, Ranking, Text
 
 __all__ = [
     "CohereApiVersion",
@@ -61,10 +61,19 @@ class CohereRerankRequest(RerankRequest):
     documents: CountedList[DocumentText]
     return_documents: StrictBool | None = None
     model: Text | None = Field(default=None, description="accepted and ignored")
+    instruct: Query | None = Field(
+        default=None,
+        description="vLLM/sglang: the instruction an LLM reranker reads (default: the "
+        "server's --instruction, else the model card's); 422 for a model without a prompt",
+    )
 
     @property
     def texts_to_rank(self) -> list[str]:
         return self.documents
+
+    @property
+    def instruction(self) -> str | None:
+        return self.instruct
 
     def answer(self, ranking: Ranking, *, api_version: str = "2") -> CohereRerankResponse:
         docs = self.documents if self.return_documents else None
