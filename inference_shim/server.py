@@ -98,7 +98,15 @@ def serve(settings: Settings) -> int:
     )
     engine.wait_ready()
     info = engine.info
-    log.info("model %s ready on %s (%s)", info.model_id, info.device, info.kind)
+    log.info(
+        "model %s ready on %s (%s, runtime %s %s%s)",
+        info.model_id,
+        info.device,
+        info.kind,
+        info.backend,
+        info.dtype,
+        ", chosen by auto" if info.selection else "",
+    )
 
     while not stop.wait(0.5):
         pass

@@ -2,8 +2,10 @@
 can run here, keep those that agree with fp32 torch (Spearman >= 0.99 over all pairs and
 no passage moving more than two places within its query's ranking) and take the fastest.
 
-The decision is cached (keyed by the model's content, the library versions, the CPU and
-the thread count), so later starts load the chosen runtime directly.
+The decision is recorded in the cache (keyed by the model's content, the library versions,
+the CPU and the thread count), so later starts load the chosen runtime directly; the
+measurement table goes to stderr, and ``--remeasure`` (``ES_RERANK_REMEASURE=1``) measures
+again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from es_rerank.console import long_step, say
 from es_rerank.runtime.agreement import Agreement
 from es_rerank.runtime.base import ModelRuntime, RuntimeUnavailableError
 from es_rerank.runtime.batching import score_pairs
@@ -26,12 +29,17 @@ from es_rerank.runtime.hardware import cpu_flags, cpu_name, cpu_supports_bf16, d
 __all__ = [
     "MAX_DISPLACEMENT",
     "MIN_SPEARMAN",
+    "REMEASURE_ENV",
     "Candidate",
     "Selection",
     "candidates",
     "choose_runtime",
+    "decision_table",
+    "remeasure_requested",
 ]
 
+#: set to 1 to measure again instead of loading the recorded decision (``--remeasure``)
+REMEASURE_ENV = "ES_RERANK_REMEASURE"
 MIN_SPEARMAN = 0.99
 MAX_DISPLACEMENT = 2
 _LIBRARIES = (
@@ -143,7 +151,6 @@ def choose_runtime(
     runtime has a ``selection`` attribute (:class:`Selection`) saying what was measured.
     ``build(path, runtime=..., dtype=..., **options)`` makes one candidate (the loader's,
     passed in so that this module does not import the loader)."""
-    from es_rerank.runtime.calibration import calibration_pairs
     from es_rerank.runtime.torch_runtime import resolve_device
 
     dev = resolve_device(device)
@@ -163,14 +170,84 @@ def choose_runtime(
         "digest": digest,
         "instruction": instruction,
     }
-    if decision.is_file():
+    if decision.is_file() and not remeasure_requested():
         try:
             chosen = Selection.from_dict(json.loads(decision.read_text()))
             rt = build(path, runtime=chosen.runtime, dtype=chosen.dtype, **common)
             rt.selection = chosen  # type: ignore[attr-defined]
+            say(
+                f"runtime auto: {chosen.runtime} {chosen.dtype}, as measured earlier on this "
+                f"machine (recorded in {decision}; --remeasure or {REMEASURE_ENV}=1 measures "
+                "again)"
+            )
             return rt
         except (OSError, ValueError, KeyError, TypeError, RuntimeUnavailableError):
             pass  # unreadable or no longer loadable: measure again
+    with long_step(
+        f"runtime auto: measuring {len(options)} runtime/dtype candidates on the calibration "
+        "set to keep the fastest that agrees with fp32",
+        why="first run on this machine; the decision is recorded",
+        estimate=f"about {20 * len(options)} s on 2 cores, exports included",
+    ):
+        selection, chosen_rt = _measure(path, build, options, common)
+    say(decision_table(selection))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = decision.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(selection.to_dict(), indent=2))
+        os.replace(tmp, decision)
+        say(f"recorded in {decision}; --remeasure or {REMEASURE_ENV}=1 measures again")
+    except OSError:
+        pass  # a read-only cache only costs the measurement next time
+    chosen_rt.selection = selection  # type: ignore[attr-defined]
+    return chosen_rt
+
+
+def remeasure_requested() -> bool:
+    """Whether ``$ES_RERANK_REMEASURE`` asks ``auto`` to measure again (``--remeasure``)."""
+    return os.environ.get(REMEASURE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def decision_table(selection: Selection) -> str:
+    """What ``auto`` measured, one candidate a line, the chosen one marked.
+
+    >>> sel = Selection("openvino", "int8", [Candidate("torch", "fp32", True, 1.0, 0.0, 0, 30.0),
+    ...     Candidate("openvino", "int8", True, 0.995, 0.4, 1, 150.0)])
+    >>> print(decision_table(sel))
+    runtime auto: openvino int8
+        runtime  dtype   pairs/s  spearman  max moved  verdict
+        torch    fp32       30.0    1.0000          0  agrees
+      * openvino int8      150.0    0.9950          1  agrees
+    """
+    lines = [
+        f"runtime auto: {selection.runtime} {selection.dtype}",
+        f"    {'runtime':<8} {'dtype':<5} {'pairs/s':>9} {'spearman':>9} {'max moved':>10}"
+        "  verdict",
+    ]
+    for c in selection.candidates:
+        mark = "*" if (c.runtime, c.dtype) == (selection.runtime, selection.dtype) else " "
+        if c.error is not None:
+            lines.append(f"  {mark} {c.runtime:<8} {c.dtype:<5} {'-':>9} {'-':>9} {'-':>10}  "
+                         f"failed: {c.error[:60]}")  # fmt: skip
+            continue
+        verdict = "agrees" if c.accepted else "disagrees with fp32"
+        speed = f"{c.pairs_per_s:.1f}" if c.pairs_per_s is not None else "-"
+        rho = f"{c.spearman:.4f}" if c.spearman is not None else "-"
+        moved = str(c.max_displacement) if c.max_displacement is not None else "-"
+        lines.append(
+            f"  {mark} {c.runtime:<8} {c.dtype:<5} {speed:>9} {rho:>9} {moved:>10}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def _measure(
+    path: Path,
+    build: Callable[..., ModelRuntime],
+    options: list[tuple[str, str]],
+    common: dict[str, Any],
+) -> tuple[Selection, ModelRuntime]:
+    from es_rerank.runtime.calibration import calibration_pairs
+
     groups = calibration_pairs()
     sizes = [len(texts) for _, texts in groups]
     tried: list[Candidate] = []
@@ -206,13 +283,4 @@ def choose_runtime(
         del rt
     assert best is not None  # fp32 torch agrees with itself
     chosen_rt = best[1]
-    selection = Selection(runtime=chosen_rt.runtime, dtype=chosen_rt.dtype, candidates=tried)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = decision.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(selection.to_dict(), indent=2))
-        os.replace(tmp, decision)
-    except OSError:
-        pass  # a read-only cache only costs the measurement next time
-    chosen_rt.selection = selection  # type: ignore[attr-defined]
-    return chosen_rt
+    return Selection(runtime=chosen_rt.runtime, dtype=chosen_rt.dtype, candidates=tried), chosen_rt

@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from es_rerank.runtime.auto import REMEASURE_ENV
 from es_rerank.runtime.base import DTYPES, RUNTIMES
 from es_rerank.runtime.batching import CUDA_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS
 
@@ -43,6 +44,13 @@ def add_runtime_arguments(
         "CUDA) (default: $ES_RERANK_DTYPE)",
     )
     g.add_argument(
+        "--remeasure",
+        action=_Remeasure,
+        nargs=0,
+        help="with --runtime auto: measure the candidates again instead of loading the "
+        "recorded decision (env ES_RERANK_REMEASURE=1)",
+    )
+    g.add_argument(
         "--max-batch-tokens",
         type=int,
         default=None,
@@ -55,6 +63,15 @@ def add_runtime_arguments(
         help="the instruction an LLM reranker reads (default: $ES_RERANK_INSTRUCTION, else "
         "the model card's); models without a prompt template refuse it",
     )
+
+
+class _Remeasure(argparse.Action):
+    """Sets ``ES_RERANK_REMEASURE`` for this process: auto reads it where it decides, in
+    every face (the shim's loader included), so the flag needs no parameter through them."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        os.environ[REMEASURE_ENV] = "1"
+        setattr(namespace, self.dest, True)
 
 
 def runtime_kwargs(args: argparse.Namespace) -> dict[str, Any]:

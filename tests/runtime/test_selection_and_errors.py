@@ -206,3 +206,53 @@ def test_fp16_is_accepted_for_cuda_and_refused_for_a_cpu_model(spread_model: Pat
     tokenizer = AutoTokenizer.from_pretrained(spread_model)
     with pytest.raises(RuntimeUnavailableError, match="fp16 needs a CUDA device"):
         TorchRuntime(model, tokenizer, name="m", dtype="fp16")
+
+
+def test_auto_shows_its_measurement_records_it_and_remeasures_on_request(
+    spread_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from es_rerank import console
+
+    stream = io.StringIO()
+    console.configure(console.NORMAL, stream=stream)
+    try:
+        cache = tmp_path / "cache"
+        monkeypatch.delenv("ES_RERANK_REMEASURE", raising=False)
+        first = load_runtime(spread_model, runtime="auto", dtype="fp32", cache_dir=cache)
+        said = stream.getvalue()
+        # announced before it runs, then the table with the chosen candidate marked
+        assert said.index("runtime auto: measuring") < said.index("pairs/s")
+        chosen = f"* {first.runtime:<8} {first.dtype:<5}"
+        assert chosen in said
+        recorded = [line for line in said.splitlines() if line.startswith("recorded in ")]
+        assert recorded and Path(recorded[0].split()[2].rstrip(";")).is_file()
+        assert "--remeasure" in recorded[0]
+
+        stream.seek(0), stream.truncate()
+        load_runtime(spread_model, runtime="auto", dtype="fp32", cache_dir=cache)
+        assert "as measured earlier" in stream.getvalue() and "pairs/s" not in stream.getvalue()
+
+        stream.seek(0), stream.truncate()
+        monkeypatch.setenv("ES_RERANK_REMEASURE", "1")
+        again = load_runtime(spread_model, runtime="auto", dtype="fp32", cache_dir=cache)
+        assert not again.selection.cached  # type: ignore[attr-defined]
+        assert "runtime auto: measuring" in stream.getvalue()
+    finally:
+        console.configure(console.QUIET)
+
+
+def test_remeasure_flag_asks_auto_to_measure_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from es_rerank.runtime.auto import remeasure_requested
+    from es_rerank.runtime.cli import add_runtime_arguments
+
+    monkeypatch.delenv("ES_RERANK_REMEASURE", raising=False)
+    parser = argparse.ArgumentParser()
+    add_runtime_arguments(parser, environ={})
+    parser.parse_args(["--runtime", "auto"])
+    assert not remeasure_requested()
+    parser.parse_args(["--runtime", "auto", "--remeasure"])
+    assert remeasure_requested()
