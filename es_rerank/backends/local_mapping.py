@@ -14,11 +14,13 @@ from typing import Any, Literal
 import tantivy
 
 from es_rerank.backends.coercion import to_float, to_integer
+from es_rerank.backends.semantic_text import SemanticTextSpec, chunks_field
+from es_rerank.backends.vectors import DenseVectorSpec
 from es_rerank.documents import document_error
 
 __all__ = ["FieldSpec", "LocalMapping", "RejectedDocument"]
 
-FieldKind = Literal["text", "keyword", "integer", "float"]
+FieldKind = Literal["text", "keyword", "integer", "float", "dense_vector", "semantic_text"]
 
 _ID = "_id"
 _SOURCE = "_source"
@@ -67,6 +69,13 @@ class FieldSpec:
     tokenizer: str = "raw"
     es_type: str = ""  # the mapping's type: its range and its name in messages
     coerce: bool = True  # ES's ``coerce`` mapping parameter (numbers only)
+    vector: DenseVectorSpec | None = None  # dense_vector fields (and semantic_text chunks)
+    semantic: SemanticTextSpec | None = None
+
+
+def vector_field(name: str) -> str:
+    """The stored bytes field holding field ``name``'s vectors (float32, row after row)."""
+    return f"_vec_{name}"
 
 
 class LocalMapping:
@@ -95,15 +104,22 @@ class LocalMapping:
                 sb.add_text_field(f.name, tokenizer_name=f.tokenizer, index_option="position")
             elif f.kind == "keyword":
                 sb.add_text_field(f.name, tokenizer_name="raw", index_option="freq")
+            elif f.kind in ("dense_vector", "semantic_text"):
+                sb.add_bytes_field(vector_field(f.name), stored=True, indexed=False)
+                if f.kind == "semantic_text":
+                    sb.add_bytes_field(chunks_field(f.name), stored=True, indexed=False)
             elif f.kind == "integer":
                 sb.add_integer_field(f.name, indexed=True, fast=True)
             else:
                 sb.add_float_field(f.name, indexed=True, fast=True)
         return sb.build()
 
-    def to_document(self, doc: Any, *, id_field: str) -> tuple[str, tantivy.Document]:
+    def to_document(
+        self, doc: Any, *, id_field: str, embedded: Mapping[str, Any] | None = None
+    ) -> tuple[str, tantivy.Document]:
         """Validate ``doc`` against the mapping, coercing numbers as ES does; raise
-        ``RejectedDocument`` with the reason (ES's words where ES would refuse it too)."""
+        ``RejectedDocument`` with the reason (ES's words where ES would refuse it too).
+        ``embedded`` holds each semantic_text field's ``(chunks, vectors)``."""
         problem = document_error(doc, id_field=id_field)
         if problem is not None:
             raise RejectedDocument(problem)
@@ -116,6 +132,23 @@ class LocalMapping:
             if spec is None or value is None:
                 continue  # kept in _source, not indexed (ES "dynamic": false)
             present = False
+            if spec.semantic is not None:
+                entry = (embedded or {}).get(name, ([], None))
+                if isinstance(entry, Exception):
+                    raise RejectedDocument(_parse_failure(spec, doc_id, value, entry))
+                chunks, vectors = entry
+                if chunks:
+                    out.add_bytes(vector_field(name), vectors.astype("float32").tobytes())
+                    out.add_bytes(chunks_field(name), json.dumps(chunks).encode())
+                    out.add_text(_FIELDS, name)
+                continue
+            if spec.vector is not None:
+                try:
+                    out.add_bytes(vector_field(name), spec.vector.check(value).tobytes())
+                except ValueError as exc:
+                    raise RejectedDocument(_parse_failure(spec, doc_id, "[...]", exc)) from None
+                out.add_text(_FIELDS, name)
+                continue
             for v in _flatten(value):
                 if v is None:
                     continue
@@ -163,11 +196,19 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if not isinstance(spec, Mapping):
         raise ValueError(f"mapping field {name!r}: expected an object")
     es_type = spec.get("type", "object" if "properties" in spec else None)
+    if es_type == "dense_vector":
+        vector = DenseVectorSpec.from_mapping(name, spec)
+        return FieldSpec(name, "dense_vector", es_type="dense_vector", vector=vector)
+    if es_type == "semantic_text":
+        semantic = SemanticTextSpec.from_mapping(name, spec)
+        return FieldSpec(
+            name, "semantic_text", es_type=es_type, vector=semantic.vector, semantic=semantic
+        )
     kind = _TYPES.get(str(es_type))
     if kind is None:
         raise ValueError(
             f"mapping field {name!r}: type {es_type!r} is not supported by the local index "
-            f"(supported: {sorted(_TYPES)})"
+            f"(supported: {sorted([*_TYPES, 'dense_vector', 'semantic_text'])})"
         )
     if es_type == "date" and spec.get("format", "epoch_millis") != "epoch_millis":
         raise ValueError(f"mapping field {name!r}: only date format 'epoch_millis' is supported")
@@ -191,7 +232,7 @@ def _flatten(value: Any) -> list[Any]:
     return [v for item in value for v in _flatten(item)]
 
 
-def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: ValueError) -> str:
+def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: Exception) -> str:
     """ES's item error for a value that does not fit, as the bulk indexer reports it."""
     preview = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
     if isinstance(value, bool):

@@ -42,6 +42,10 @@ class QueryTranslator:
             "exists": self._exists,
         }
 
+    def register(self, name: str, handler: Callable[[Any], tantivy.Query]) -> None:
+        """Serve query ``name`` with ``handler`` (the index adds ``knn`` and ``semantic``)."""
+        self._handlers[name] = handler
+
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         if query is None:
             return tantivy.Query.all_query()
@@ -142,6 +146,10 @@ class QueryTranslator:
     def _match(self, body: Any) -> tantivy.Query:
         field, value = self._one_field(body, "match")
         spec = self._field(field, "match")
+        if spec.kind == "semantic_text":  # ES runs a semantic query on such a field
+            text = value.get("query") if isinstance(value, Mapping) else value
+            boost = value.get("boost", 1.0) if isinstance(value, Mapping) else 1.0
+            return self.translate({"semantic": {"field": field, "query": text, "boost": boost}})
         if isinstance(value, Mapping):
             self._check_keys(value, {"query", "operator", "boost"}, "match")
             if "query" not in value:
