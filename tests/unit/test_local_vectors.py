@@ -211,7 +211,7 @@ def test_knn_retriever_and_hybrid_rrf_run_externally(tmp_path: Path) -> None:
     q = vecs[42].tolist()
     knn = {"knn": {"field": "vec", "query_vector": q, "k": 5, "num_candidates": 20}}
     res = search(knn, backend=idx, size=5, mode="external")
-    assert [h.id for h in res.hits][0] == "d42" and len(res.hits) == 5
+    assert res.hits[0].id == "d42" and len(res.hits) == 5
     hybrid = {
         "rrf": {
             "retrievers": [
