@@ -103,7 +103,10 @@ class Embedder:
             raise ValueError(f"embedding model {model!r} is not a bi-encoder")
         self.name = str(path)
         self._model: Any = runtime.model
-        self.dims = int(self._model.get_sentence_embedding_dimension())
+        dims = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dims = int(dims())
         self.max_batch_tokens = max_batch_tokens
         self._digest = hashlib.sha256(self.name.encode()).digest()[:8]
         self.encoded = 0  # texts run through the model (cache hits excluded)
