@@ -274,15 +274,43 @@ class LocalIndex:
         knn = {"field": spec.name, "query_vector": [float(x) for x in vector]}
         return self._knn({**knn, "boost": body.get("boost", 1.0)})
 
-    def chunks(self, doc_id: str, field: str) -> list[str]:
-        """The chunks a ``semantic_text`` field of document ``doc_id`` was embedded in."""
+    def _semantic_blob(self, doc_id: str, field: str) -> dict[str, Any]:
         searcher = self._searcher()
         q = tantivy.Query.term_query(self._schema, _ID, str(doc_id))
         res = searcher.search(q, limit=1).hits
         if not res:
-            return []
+            return {}
         blob = searcher.doc(res[0][1]).get_first(chunks_field(field))
-        return list(json.loads(bytes(blob).decode())) if blob is not None else []
+        data = json.loads(bytes(blob).decode()) if blob is not None else {}
+        return data if isinstance(data, dict) else {}
+
+    def chunks(self, doc_id: str, field: str) -> list[str]:
+        """The chunks a ``semantic_text`` field of document ``doc_id`` was embedded in."""
+        return list(self._semantic_blob(doc_id, field).get("chunks", []))
+
+    def semantic_text(self, doc_id: str, field: str) -> list[str]:
+        """The values a ``semantic_text`` field of ``doc_id`` holds (its own and those copied
+        to it): what ES returns for the field, and what a reranker reads."""
+        return [str(v) for v in self._semantic_blob(doc_id, field).get("texts", [])]
+
+    def best_chunks(self, doc_id: str, field: str, text: str, size: int) -> list[str] | None:
+        """The ``size`` chunks of semantic_text ``field`` closest to ``text`` by the field's
+        own embeddings, best first (ES's ``SemanticChunkScorer``, used by ``chunk_rescorer``
+        on a semantic_text field); None when ``field`` is not a semantic_text field."""
+        spec = self.mapping.fields.get(field)
+        if spec is None or spec.semantic is None or spec.vector is None:
+            return None
+        chunks = self.chunks(doc_id, field)
+        if not chunks:
+            return []
+        from es_rerank.embedding import embedder_for
+
+        state = self._vector_state(field)
+        rows = [i for i, d in enumerate(state.ids) if d == str(doc_id)]
+        query = embedder_for(spec.semantic.inference_id).embed([text])[0]
+        scores = spec.vector.score(query, state.vectors[rows])
+        order = sorted(range(len(rows)), key=lambda i: (-float(scores[i]), i))
+        return [chunks[i] for i in order[:size]]
 
     def _embed_batch(self, docs: list[Any], cache: Any, bar: Any) -> list[dict[str, Any]]:
         """Each document's ``{field: (chunks, vectors)}`` for its semantic_text fields, the
@@ -295,15 +323,19 @@ class LocalIndex:
                 continue
             owners: list[tuple[int, int]] = []
             texts: list[str] = []
+            originals: dict[int, list[Any]] = {}
             for i, doc in enumerate(docs):
-                value = doc.get(spec.name) if isinstance(doc, Mapping) else None
-                if value is None:
+                values = (
+                    self.mapping.semantic_inputs(doc, spec.name) if isinstance(doc, Mapping) else []
+                )
+                if not values:
                     continue
                 try:
-                    chunks = spec.semantic.texts(value)
+                    chunks = spec.semantic.texts(values)
                 except ValueError as exc:
                     out[i][spec.name] = exc  # to_document rejects the document with it
                     continue
+                originals[i] = values
                 owners.append((i, len(chunks)))
                 texts.extend(chunks)
             if not texts:
@@ -316,7 +348,8 @@ class LocalIndex:
             )
             start = 0
             for i, n in owners:
-                out[i][spec.name] = (texts[start : start + n], vectors[start : start + n])
+                chunks = texts[start : start + n]
+                out[i][spec.name] = (originals[i], chunks, vectors[start : start + n])
                 start += n
         return out
 

@@ -71,6 +71,7 @@ class FieldSpec:
     coerce: bool = True  # ES's ``coerce`` mapping parameter (numbers only)
     vector: DenseVectorSpec | None = None  # dense_vector fields (and semantic_text chunks)
     semantic: SemanticTextSpec | None = None
+    copy_to: tuple[str, ...] = ()  # semantic_text fields this field's values also go to
 
 
 def vector_field(name: str) -> str:
@@ -92,6 +93,14 @@ class LocalMapping:
         self.fields: dict[str, FieldSpec] = {}
         for name, spec in props.items():
             self.fields[name] = _field_spec(name, spec, coerce=coerce)
+        for f in self.fields.values():
+            for target in f.copy_to:
+                t = self.fields.get(target)
+                if t is None or t.semantic is None:
+                    raise ValueError(
+                        f"mapping field {f.name!r}: copy_to {target!r} is supported locally "
+                        "into semantic_text fields of the mapping only"
+                    )
         self.raw = json.loads(json.dumps(mapping))
 
     def schema(self) -> tantivy.Schema:
@@ -114,6 +123,19 @@ class LocalMapping:
                 sb.add_float_field(f.name, indexed=True, fast=True)
         return sb.build()
 
+    def semantic_inputs(self, doc: Mapping[str, Any], name: str) -> list[Any]:
+        """The values a semantic_text field ``name`` embeds: its own, then those copied to it
+        (``copy_to``) in mapping order, as ES concatenates them."""
+        values: list[Any] = []
+        own = doc.get(name)
+        if own is not None:
+            values.extend(own if isinstance(own, list) else [own])
+        for f in self.fields.values():
+            if name in f.copy_to and doc.get(f.name) is not None:
+                v = doc[f.name]
+                values.extend(v if isinstance(v, list) else [v])
+        return values
+
     def to_document(
         self, doc: Any, *, id_field: str, embedded: Mapping[str, Any] | None = None
     ) -> tuple[str, tantivy.Document]:
@@ -127,21 +149,22 @@ class LocalMapping:
         source = {k: v for k, v in doc.items() if k != id_field}
         out = tantivy.Document()
         out.add_text(_ID, doc_id)
+        for name, entry in (embedded or {}).items():
+            # semantic_text fields, their own values and those copied to them
+            if isinstance(entry, Exception):
+                value = source.get(name)
+                raise RejectedDocument(_parse_failure(self.fields[name], doc_id, value, entry))
+            texts, chunks, vectors = entry
+            if chunks:
+                out.add_bytes(vector_field(name), vectors.astype("float32").tobytes())
+                stored = {"texts": texts, "chunks": chunks}
+                out.add_bytes(chunks_field(name), json.dumps(stored).encode())
+                out.add_text(_FIELDS, name)
         for name, value in source.items():
             spec = self.fields.get(name)
-            if spec is None or value is None:
+            if spec is None or value is None or spec.semantic is not None:
                 continue  # kept in _source, not indexed (ES "dynamic": false)
             present = False
-            if spec.semantic is not None:
-                entry = (embedded or {}).get(name, ([], None))
-                if isinstance(entry, Exception):
-                    raise RejectedDocument(_parse_failure(spec, doc_id, value, entry))
-                chunks, vectors = entry
-                if chunks:
-                    out.add_bytes(vector_field(name), vectors.astype("float32").tobytes())
-                    out.add_bytes(chunks_field(name), json.dumps(chunks).encode())
-                    out.add_text(_FIELDS, name)
-                continue
             if spec.vector is not None:
                 try:
                     out.add_bytes(vector_field(name), spec.vector.check(value).tobytes())
@@ -222,7 +245,11 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
             )
         tokenizer = _ANALYZERS[analyzer]
     field_coerce = _as_bool(spec.get("coerce"), f"field {name!r} coerce", default=coerce)
-    return FieldSpec(name, kind, tokenizer, es_type=str(es_type), coerce=field_coerce)
+    copy_to = spec.get("copy_to", [])
+    copy_to = (copy_to,) if isinstance(copy_to, str) else tuple(str(t) for t in copy_to)
+    return FieldSpec(
+        name, kind, tokenizer, es_type=str(es_type), coerce=field_coerce, copy_to=copy_to
+    )
 
 
 def _flatten(value: Any) -> list[Any]:

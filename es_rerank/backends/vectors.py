@@ -162,6 +162,17 @@ class DenseVectorSpec:
         return es_score(self.similarity, self.raw(query, vectors))
 
 
+def _occurrences(ids: list[str]) -> list[tuple[str, int]]:
+    """Each row as (document id, how many rows of that document came before it)."""
+    seen: dict[str, int] = {}
+    out = []
+    for doc_id in ids:
+        n = seen.get(doc_id, 0)
+        seen[doc_id] = n + 1
+        out.append((doc_id, n))
+    return out
+
+
 @dataclass
 class _Cache:
     opstamp: int
@@ -260,15 +271,21 @@ class VectorField:
         if not self.spec.uses_graph:
             return _Cache(opstamp, ids, vectors, np.arange(len(ids), dtype=np.int64), None)
         if previous is not None and previous.graph is not None and len(previous.ids):
-            where = {doc_id: i for i, doc_id in enumerate(previous.ids)}
+            # rows by (document, its n-th vector): semantic_text documents have several
+            where = {key: i for i, key in enumerate(_occurrences(previous.ids))}
             same = np.zeros(len(previous.ids), dtype=bool)
             fresh = []
-            for j, doc_id in enumerate(ids):
-                i = where.get(doc_id)
+            for j, key in enumerate(_occurrences(ids)):
+                i = where.get(key)
                 if i is not None and np.array_equal(previous.vectors[i], vectors[j]):
                     same[i] = True
                 else:
                     fresh.append(j)
+            # a document with any changed row is re-added whole, so its rows stay in order
+            changed = {ids[j] for j in fresh}
+            if changed:
+                same &= np.fromiter((d not in changed for d in previous.ids), bool, len(same))
+                fresh = [j for j, d in enumerate(ids) if d in changed]
             if same.sum() * 2 >= len(previous.ids):
                 graph = previous.graph
                 gone = previous.keys[~same]
