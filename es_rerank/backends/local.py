@@ -288,6 +288,11 @@ class LocalIndex:
         """The chunks a ``semantic_text`` field of document ``doc_id`` was embedded in."""
         return list(self._semantic_blob(doc_id, field).get("chunks", []))
 
+    def semantic_field(self, field: str) -> object | None:
+        """The chunking settings of ``field`` when it is a semantic_text field, else None."""
+        spec = self.mapping.fields.get(field)
+        return spec.semantic.chunking if spec is not None and spec.semantic is not None else None
+
     def semantic_text(self, doc_id: str, field: str) -> list[str]:
         """The values a ``semantic_text`` field of ``doc_id`` holds (its own and those copied
         to it): what ES returns for the field, and what a reranker reads."""
