@@ -13,7 +13,6 @@ which scores non-numeric inputs by position, the later higher) is that same rule
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
