@@ -25,6 +25,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--window", type=int, default=30)
     p.add_argument("--model", default=str(DISTILLED))
+    p.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder")
     p.add_argument("--limit-queries", type=int, default=50)
     p.add_argument("--out", type=Path, default=Path("eval-out/first-stages"))
     a = p.parse_args()
@@ -35,7 +36,7 @@ def main() -> None:
         argv = [
             "eval",
             "--dataset",
-            str(DATASETS / name),
+            str(a.datasets / name),
             "--first-stages",
             "all",
             "--force",

@@ -104,7 +104,7 @@ def corpora(args: argparse.Namespace) -> None:
 
     emb = embedder_for(None)
     for name in CORPORA:
-        base = DATASETS / name
+        base = args.datasets / name
         if not (base / "corpus.jsonl").is_file():
             print(f"{name}: absent, skipped")
             continue
@@ -165,7 +165,7 @@ def throughput(args: argparse.Namespace) -> None:
     from es_rerank.backends.semantic_text import DEFAULT_SEMANTIC_CHUNKING, SemanticTextSpec
     from es_rerank.embedding import embedder_for
 
-    texts = _read(DATASETS / "msmarco-dl19-subset" / "corpus.jsonl")[: args.docs]
+    texts = _read(args.datasets / "msmarco-dl19-subset" / "corpus.jsonl")[: args.docs]
     spec = SemanticTextSpec.from_mapping("body", {"type": "semantic_text"})
     assert spec.chunking == DEFAULT_SEMANTIC_CHUNKING
     chunks = [c for t in texts for c in spec.chunks(t)]
@@ -196,6 +196,7 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--docs", type=int, default=1000, help="documents for the throughput part")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder")
     args = p.parse_args()
     print(json.dumps(machine()))
     parts = args.parts.split(",")
