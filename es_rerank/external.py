@@ -19,17 +19,29 @@ calls); the rules stay pure.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from es_rerank.backends.base import Backend, Hits, InferenceRerankBackend, TotalRelation
+from es_rerank.backends.base import (
+    Backend,
+    ChunkDefaultsBackend,
+    Hit,
+    Hits,
+    InferenceRerankBackend,
+    RetrieverBackend,
+    SearchRequestBackend,
+    TotalRelation,
+)
 from es_rerank.errors import (
+    ConfigurationError,
     EsRerankError,
     InferenceEndpointNotFoundError,
     RerankerNotConfiguredError,
     RerankError,
+    RetrieverValidationError,
 )
 from es_rerank.explain import (
     HitExplanation,
@@ -38,14 +50,21 @@ from es_rerank.explain import (
     explain_rerank_failure,
     mark_returned,
 )
+from es_rerank.fusion import linear_combine, pin_scores, rescore_combine, tied_ids
 from es_rerank.multi_field import multi_field_call
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
 from es_rerank.results import SearchHit, SearchResult
+from es_rerank.retriever_tree import expand_multi_field, has_reranker, own_window, walk
 from es_rerank.retrievers import (
+    DiversifyRetriever,
     KnnRetriever,
+    LinearRetriever,
+    PinnedRetriever,
     Query,
+    RescorerRetriever,
     Retriever,
     RRFRetriever,
+    RuleRetriever,
     StandardRetriever,
     TextSimilarityReranker,
     filters_of,
@@ -54,6 +73,7 @@ from es_rerank.rules import (
     Ranked,
     apply_rerank,
     candidate_scores,
+    collapse_ranked,
     keep_child_order,
     knn_query,
     leaf_window,
@@ -62,6 +82,7 @@ from es_rerank.rules import (
     rerank_candidates,
     rrf_fuse,
     top_docs_query,
+    with_cluster_chunking,
     with_filters,
 )
 from es_rerank.semantic_rerank import semantic_rerank_call
@@ -71,80 +92,227 @@ __all__ = ["RerankerSpec", "resolve_rerankers", "run_external"]
 #: One reranker for every node, or one per ``inference_id``.
 RerankerSpec = Reranker | RerankFunction | Mapping[str, Reranker | RerankFunction]
 
+#: Standard retriever options ES refuses under a compound retriever
+#: (``StandardRetrieverBuilder.extractToSearchSourceBuilder`` with ``compoundUsed``).
+_NOT_IN_COMPOUND = ("search_after", "terminate_after")
+
 
 @dataclass
 class _Ranking:
-    """A node's ranked hits and how many documents its query matched (ES's hits.total)."""
+    """A node's ranked hits and how many documents its ``topDocsQuery`` matched (what a
+    parent counts); ``reported`` is ES's ``hits.total`` when the node is the top one,
+    where it differs (``min_score`` rules)."""
 
     items: list[Ranked]
     total: int
     relation: TotalRelation = "eq"
+    reported: tuple[int, TotalRelation] | None = None
+
+    @property
+    def top_total(self) -> tuple[int, TotalRelation]:
+        return self.reported if self.reported is not None else (self.total, self.relation)
 
 
-def _walk(node: Retriever) -> list[Retriever]:
-    out = [node]
-    for child in node.children():
-        out.extend(_walk(child))
-    return out
+class _MissingEndpoint:
+    """The reranker of a node with ``allow_rerank_failures`` whose endpoint does not exist:
+    ES counts it as an allowed failure, so the error is raised when the node reranks."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def rerank(self, query: str, texts: Sequence[str]) -> Sequence[float]:
+        raise self.error
 
 
 def resolve_rerankers(
     retriever: Retriever, reranker: RerankerSpec | None, backend: Backend
 ) -> dict[int, Reranker]:
     """A reranker for every ``text_similarity_reranker`` node, before anything runs (ES
-    resolves endpoints up front: an unknown one fails even when the child matches nothing)."""
+    resolves endpoints up front: an unknown one fails even when the child matches nothing,
+    unless the node has ``allow_rerank_failures``, where it is an allowed failure)."""
     out: dict[int, Reranker] = {}
-    for node in _walk(retriever):
+    for node in walk(retriever):
         if not isinstance(node, TextSimilarityReranker):
             continue
-        inference_id = node.effective_inference_id
-        if isinstance(reranker, Mapping):
-            if inference_id not in reranker:
-                raise InferenceEndpointNotFoundError(
-                    f"Inference endpoint not found [{inference_id}]", status=404
-                )
-            out[id(node)] = as_reranker(reranker[inference_id])
-        elif reranker is not None:
-            out[id(node)] = as_reranker(reranker)
-        elif isinstance(backend, InferenceRerankBackend):
-            out[id(node)] = backend.inference_reranker(inference_id)
-        else:
-            raise RerankerNotConfiguredError(
-                f"external execution of [{inference_id}] needs a reranker: pass reranker= "
-                "(a Reranker, a function (query, texts) -> scores, or a mapping "
-                "inference_id -> reranker), or search a backend that serves inference "
-                "endpoints (ElasticsearchBackend) and has that endpoint"
-            )
+        try:
+            out[id(node)] = _node_reranker(node.effective_inference_id, reranker, backend)
+        except InferenceEndpointNotFoundError as exc:
+            if not node.allow_rerank_failures:
+                raise
+            out[id(node)] = _MissingEndpoint(exc)
     return out
+
+
+def _node_reranker(inference_id: str, reranker: RerankerSpec | None, backend: Backend) -> Reranker:
+    if isinstance(reranker, Mapping):
+        if inference_id not in reranker:
+            raise InferenceEndpointNotFoundError(
+                f"Inference endpoint not found [{inference_id}]", status=404
+            )
+        return as_reranker(reranker[inference_id])
+    if reranker is not None:
+        return as_reranker(reranker)
+    if isinstance(backend, InferenceRerankBackend):
+        return backend.inference_reranker(inference_id)
+    raise RerankerNotConfiguredError(
+        f"external execution of [{inference_id}] needs a reranker: pass reranker= "
+        "(a Reranker, a function (query, texts) -> scores, or a mapping "
+        "inference_id -> reranker), or search a backend that serves inference "
+        "endpoints (ElasticsearchBackend) and has that endpoint"
+    )
+
+
+def _min_score_of(node: Retriever) -> float | None:
+    value: float | None = getattr(node, "min_score", None)
+    return value
+
+
+def _with_min_score_rule(node: Retriever, ranking: _Ranking) -> _Ranking:
+    """ES's ``hits.total`` for a compound node at the top: with a ``min_score`` on the node
+    or anywhere below it, the search runs with that ``min_score`` (or ``Float.MIN_VALUE``)
+    over the rank docs, so the total counts only the rank docs
+    (``RankDocsRetrieverBuilder.extractToSearchSourceBuilder``, ``sourceHasMinScore``;
+    nested trees: "Multi-level nested retrievers with min_score" in ES's
+    retrievers-examples.md, whose total "reflects only the documents passing the inner
+    min_score threshold")."""
+    if all(_min_score_of(n) is None for n in walk(node)):
+        return ranking
+    ranking.reported = (len(ranking.items), "eq")
+    return ranking
 
 
 class _Executor:
     def __init__(self, backend: Backend, rerankers: dict[int, Reranker], *, explain: bool) -> None:
         self.backend = backend
         self.rerankers = rerankers
+        self._native: bool | None = None
         #: with explain: one per reranker node run, with its depth in the tree
         self.explanations: list[tuple[int, RerankExplanation]] | None = [] if explain else None
 
     def _query(self, query: Query | None, size: int) -> Hits:
         return Hits.of(self.backend.search_query(query, size=size))
 
-    def run(self, node: Retriever, filters: list[Query], window: int, path: str = "") -> _Ranking:
+    def _count(self, query: Query | None) -> tuple[int, TotalRelation]:
+        counted = self.backend.search_query(query, size=0)
+        if isinstance(counted, Hits):
+            return counted.total, counted.relation
+        return 0, "gte"
+
+    def _runs_natively(self, node: Retriever) -> bool:
+        """A compound subtree without a reranker runs in ES as one retriever."""
+        if isinstance(node, StandardRetriever | KnnRetriever) or has_reranker(node):
+            return False
+        if not isinstance(self.backend, RetrieverBackend):
+            return False
+        if any(isinstance(n, RuleRetriever | DiversifyRetriever) for n in walk(node)):
+            return True  # only the cluster can run them: let it answer, license or not
+        if self._native is None:
+            self._native = bool(self.backend.supports_native())
+        return self._native
+
+    def run(
+        self,
+        node: Retriever,
+        filters: list[Query],
+        window: int,
+        path: str = "",
+        *,
+        compound_child: bool = False,
+    ) -> _Ranking:
         path = f"{path}.{node.kind}" if path else node.kind
+        if self._runs_natively(node):
+            return self._native_subtree(node, filters, window)
         if isinstance(node, StandardRetriever):
-            return self._standard(node, filters, window)
+            return self._standard(node, filters, window, compound_child=compound_child)
         if isinstance(node, KnnRetriever):
             return self._knn(node, filters, window)
         if isinstance(node, RRFRetriever):
-            return self._rrf(node, filters, window, path)
+            return self._rrf(expand_multi_field(node), filters, window, path)
+        if isinstance(node, LinearRetriever):
+            return self._linear(expand_multi_field(node), filters, window, path)
         if isinstance(node, TextSimilarityReranker):
             return self._rerank(node, filters, window, path)
+        if isinstance(node, RescorerRetriever):
+            return self._rescorer(node, filters, window, path)
+        if isinstance(node, PinnedRetriever):
+            return self._pinned(node, filters, window, path)
+        if isinstance(node, RuleRetriever):
+            raise ConfigurationError(
+                "the [rule] retriever applies the cluster's query rulesets (ruleset_ids), "
+                f"which {type(self.backend).__name__} does not have: run it on "
+                "Elasticsearch (mode='native', or external mode on an ElasticsearchBackend "
+                "whose license runs retrievers)"
+            )
+        if isinstance(node, DiversifyRetriever):
+            raise ConfigurationError(
+                "the [diversify] retriever compares dense_vector fields, which "
+                f"{type(self.backend).__name__} cannot read: run it on Elasticsearch "
+                "(mode='native', or external mode on an ElasticsearchBackend whose license "
+                "runs retrievers)"
+            )
         raise ValueError(f"external execution does not support [{node.kind}] retrievers")
 
-    def _standard(self, node: StandardRetriever, filters: list[Query], window: int) -> _Ranking:
+    def _children(
+        self, node: Retriever, filters: list[Query], window: int, path: str
+    ) -> list[_Ranking]:
+        child_filters = [*filters, *filters_of(node.filter)]  # type: ignore[attr-defined]
+        many = len(node.children()) > 1 or isinstance(node, RRFRetriever | LinearRetriever)
+        return [
+            self.run(
+                child,
+                child_filters,
+                window,
+                f"{path}.retrievers[{i}]" if many else f"{path}.retriever",
+                compound_child=True,
+            )
+            for i, child in enumerate(node.children())
+        ]
+
+    def _native_subtree(self, node: Retriever, filters: list[Query], window: int) -> _Ranking:
+        assert isinstance(self.backend, RetrieverBackend)
+        spec = node
+        if filters:
+            own = filters_of(node.filter)  # type: ignore[attr-defined]
+            spec = dataclasses.replace(cast(Any, node), filter=[*filters, *own])
+        size = min(window, own_window(node) or window)
+        result = self.backend.search_retriever(spec.to_dict(), size=size, from_=0)
+        items = [Ranked(Hit(h.id, h.score, h.source)) for h in result.hits]
+        relation: TotalRelation = "gte" if result.total_relation == "gte" else "eq"
+        return _Ranking(items, result.total, relation)
+
+    def _standard(
+        self, node: StandardRetriever, filters: list[Query], window: int, *, compound_child: bool
+    ) -> _Ranking:
         query = with_filters(node.query, [*filters, *filters_of(node.filter)])
+        options = node.options
+        if compound_child:
+            for key in _NOT_IN_COMPOUND:
+                if key in options:
+                    raise RetrieverValidationError(
+                        key, f"[{key}] cannot be used in children of compound retrievers"
+                    )
+        if isinstance(self.backend, SearchRequestBackend) and options:
+            hits = Hits.of(self.backend.search_request(query, size=window, options=options))
+            ranking = _Ranking([Ranked(h) for h in hits[:window]], hits.total, hits.relation)
+            if node.min_score is not None and compound_child:
+                # a parent counts the query's matches, min_score aside (topDocsQuery)
+                ranking.total, ranking.relation = self._count(query)
+            return ranking
+        unsupported = [key for key in options if key != "min_score"]
+        if unsupported:
+            raise ConfigurationError(
+                f"the standard retriever's [{unsupported[0]}] needs a backend that runs "
+                "search options (a SearchRequestBackend: LocalIndex, ElasticsearchBackend); "
+                f"{type(self.backend).__name__} does not"
+            )
         hits = self._query(query, window)
         kept = [h for h in hits if node.min_score is None or h.score >= node.min_score]
-        return _Ranking([Ranked(h) for h in kept[:window]], hits.total, hits.relation)
+        ranking = _Ranking([Ranked(h) for h in kept[:window]], hits.total, hits.relation)
+        if node.min_score is not None:
+            # scores fall down the list: once one is below min_score, the rest are too
+            seen_all = len(hits) < window or (bool(hits) and hits[-1].score < node.min_score)
+            ranking.reported = (len(kept), "eq" if seen_all else "gte")
+        return ranking
 
     def _knn(self, node: KnnRetriever, filters: list[Query], window: int) -> _Ranking:
         size = min(node.k, window)
@@ -153,32 +321,156 @@ class _Executor:
         hits = self._query(knn_query(node, filters), size)
         return _Ranking([Ranked(h) for h in hits[:size]], len(hits[:size]))
 
+    def _union_total(self, node: Retriever, filters: list[Query], floor: int) -> _Ranking:
+        """The count of ``node``'s children's queries together (bool.should), as ES counts."""
+        counted = self.backend.search_query(top_docs_query(node, filters), size=0)
+        if isinstance(counted, Hits):
+            return _Ranking([], counted.total, counted.relation)
+        return _Ranking([], floor, "gte")
+
     def _rrf(self, node: RRFRetriever, filters: list[Query], window: int, path: str) -> _Ranking:
         own = node.effective_rank_window_size
-        child_filters = [*filters, *filters_of(node.filter)]
-        children = [
-            self.run(child, child_filters, own, f"{path}.retrievers[{i}]")
-            for i, child in enumerate(node.retrievers)
-        ]
-        fused = rrf_fuse(
-            [c.items[:own] for c in children],
-            rank_constant=node.effective_rank_constant,
-            limit=min(own, window),
+        children = self._children(node, filters, own, path)
+        rankings = [c.items[:own] for c in children]
+        k, weights = node.effective_rank_constant, node.weights
+        fused = rrf_fuse(rankings, rank_constant=k, limit=None, weights=weights)
+        order = self._index_order([r.hit for r in fused])
+        if order is not None:
+            fused = rrf_fuse(rankings, rank_constant=k, limit=None, weights=weights, order=order)
+        return self._compound(node, filters, fused[:own], window, children)
+
+    def _linear(
+        self, node: LinearRetriever, filters: list[Query], window: int, path: str
+    ) -> _Ranking:
+        own = node.effective_rank_window_size
+        children = self._children(node, filters, own, path)
+        rankings = [[r.hit for r in c.items[:own]] for c in children]
+
+        def combine(order: Mapping[str, int] | None = None) -> list[Hit]:
+            return linear_combine(
+                rankings,
+                weights=node.weights,
+                normalizers=node.normalizers,
+                limit=None,
+                final_normalizer=node.final_normalizer,
+                order=order,
+            )
+
+        combined = combine()
+        order = self._index_order(combined)
+        if order is not None:
+            combined = combine(order)
+        ranked = [Ranked(h) for h in combined[:own]]
+        return self._compound(node, filters, ranked, window, children)
+
+    def _index_order(self, hits: Sequence[Hit]) -> dict[str, int] | None:
+        """Where equal fused scores need ES's tie-break (Lucene doc id: index order), the
+        tied documents' index order, asked of a backend that sorts by ``_doc``; ``None``
+        without ties or without such a backend (ties then keep first-seen order)."""
+        tied = tied_ids(hits)
+        if not tied or not isinstance(self.backend, SearchRequestBackend):
+            return None
+        ordered = self.backend.search_request(
+            {"ids": {"values": tied}}, size=len(tied), options={"sort": ["_doc"]}
         )
-        # ES counts the documents matching any child (bool.should of their queries).
-        union = self.backend.search_query(top_docs_query(node, filters), size=0)
-        if isinstance(union, Hits):
-            return _Ranking(fused, union.total, union.relation)
-        floor = max([len(fused), *(c.total for c in children)])
-        return _Ranking(fused, floor, "gte")
+        return {h.id: i for i, h in enumerate(ordered)}
+
+    def _compound(
+        self,
+        node: Retriever,
+        filters: list[Query],
+        ranked: list[Ranked],
+        window: int,
+        children: list[_Ranking],
+        *,
+        union: bool = False,
+    ) -> _Ranking:
+        """A compound node's result: its rank docs (a ``min_score`` drops those below it,
+        as the final search's ``min_score`` does), and its ``hits.total``: one child's
+        total, or the count of all children's queries together (``union``)."""
+        min_score = _min_score_of(node)
+        if min_score is not None:
+            ranked = [r for r in ranked if r.hit.score >= min_score]
+        if len(children) == 1 and not union:
+            counted = _Ranking([], children[0].total, children[0].relation)
+        else:
+            floor = max([len(ranked), *(c.total for c in children)])
+            counted = self._union_total(node, filters, floor)
+        ranking = _Ranking(ranked, counted.total, counted.relation)
+        ranking = _with_min_score_rule(node, ranking)
+        ranking.items = ranked[:window]
+        return ranking
+
+    def _rescorer(
+        self, node: RescorerRetriever, filters: list[Query], window: int, path: str
+    ) -> _Ranking:
+        own = node.effective_rank_window_size
+        (child,) = self._children(node, filters, own, path)
+        hits = [r.hit for r in child.items[:own]]
+        for rescorer in node.rescorers:
+            hits = self._rescore(rescorer, hits)
+        return self._compound(node, filters, [Ranked(h) for h in hits], window, [child])
+
+    def _rescore(self, rescorer: Mapping[str, Any], hits: list[Hit]) -> list[Hit]:
+        """One ``query`` rescorer over the top ``window_size`` hits (ES's ``QueryRescorer``):
+        each hit's ``rescore_query`` score comes from the backend, restricted to the
+        window's ids; the window is re-sorted, ties in its previous order."""
+        kinds = [key for key in rescorer if key != "window_size"]
+        if kinds != ["query"]:
+            raise ConfigurationError(
+                f"external execution runs the [query] rescorer only, got {kinds}: run "
+                "other rescorers on Elasticsearch"
+            )
+        spec = rescorer["query"]
+        size = int(rescorer.get("window_size", len(hits)))
+        top = hits[:size]
+        ids = [h.id for h in top]
+        secondary: dict[str, float] = {}
+        if top:
+            matched = self.backend.search_query(
+                {"bool": {"must": [spec["rescore_query"]], "filter": [{"ids": {"values": ids}}]}},
+                size=len(ids),
+            )
+            secondary = {h.id: h.score for h in matched}
+        scored = [
+            Hit(
+                h.id,
+                rescore_combine(
+                    h.score,
+                    secondary.get(h.id),
+                    mode=spec.get("score_mode", "total"),
+                    query_weight=float(spec.get("query_weight", 1.0)),
+                    rescore_query_weight=float(spec.get("rescore_query_weight", 1.0)),
+                ),
+                h.source,
+            )
+            for h in top
+        ]
+        scored.sort(key=lambda h: -h.score)
+        return scored + hits[size:]
+
+    def _pinned(
+        self, node: PinnedRetriever, filters: list[Query], window: int, path: str
+    ) -> _Ranking:
+        own = node.effective_rank_window_size
+        (child,) = self._children(node, filters, own, path)
+        wanted = node.pinned_ids
+        # pinned documents come whatever the filters (ES wraps the filtered query)
+        found = {h.id: h for h in self._query({"ids": {"values": wanted}}, len(wanted))}
+        # each id keeps the score of its place in the list, found or not
+        pins = [
+            Ranked(Hit(doc_id, score, found[doc_id].source))
+            for doc_id, score in zip(wanted, pin_scores(len(wanted)), strict=True)
+            if doc_id in found
+        ]
+        organic = [r for r in child.items if r.hit.id not in found]
+        return self._compound(node, filters, (pins + organic)[:own], window, [child], union=True)
 
     def _rerank(
         self, node: TextSimilarityReranker, filters: list[Query], window: int, path: str
     ) -> _Ranking:
         own = node.effective_rank_window_size
-        child = self.run(
-            node.retriever, [*filters, *filters_of(node.filter)], own, f"{path}.retriever"
-        )
+        (child,) = self._children(node, filters, own, path)
         window_hits = child.items[:own]
         if node.fields is not None:
             candidates, call = multi_field_call(window_hits, node.fields)
@@ -208,18 +500,20 @@ class _Executor:
                         f"reranking for [{node.effective_inference_id}] failed: "
                         f"{type(exc).__name__}: {exc}"
                     ) from exc
-                kept = keep_child_order(window_hits, window)
+                kept = keep_child_order(window_hits, own)
                 if self.explanations is not None:
                     failure = explain_rerank_failure(
                         node,
                         window=window_hits,
                         candidates=candidates,
                         error=exc,
-                        passed_on=len(kept),
+                        passed_on=min(len(kept), window),
                         path=path,
                     )
                     self.explanations.append((path.count("."), failure))
-                return _Ranking(kept, child.total, child.relation)
+                ranking = _with_min_score_rule(node, _Ranking(kept, child.total, child.relation))
+                ranking.items = kept[:window]
+                return ranking
         ranked = apply_rerank(
             candidates, candidate_scores(call, input_scores), min_score=node.min_score, limit=own
         )
@@ -235,7 +529,9 @@ class _Executor:
                 path=path,
             )
             self.explanations.append((path.count("."), explanation))
-        return _Ranking(ranked[:window], child.total, child.relation)
+        ranking = _with_min_score_rule(node, _Ranking(ranked, child.total, child.relation))
+        ranking.items = ranked[:window]
+        return ranking
 
     def explanation(self) -> list[RerankExplanation] | None:
         """Every reranker node's explanation, outermost first (siblings in tree order)."""
@@ -262,13 +558,24 @@ def run_external(
     from_: int,
     source: bool | Sequence[str] = True,
     explain: bool = False,
+    collapse: Mapping[str, Any] | None = None,
 ) -> SearchResult:
-    """Run ``retriever`` on ``backend`` with ES's rules; ``hits.total`` is the child's
-    total, as ES reports it. Arguments are those of :func:`es_rerank.search`, checked."""
+    """Run ``retriever`` on ``backend`` with ES's rules; ``hits.total`` is what ES reports
+    (the children's matches; with a ``min_score`` in play, the documents that pass it).
+    Arguments are those of :func:`es_rerank.search`, checked."""
     started = time.perf_counter()
+    if collapse is not None and isinstance(retriever, StandardRetriever):
+        # a leaf collapses in its own search, as ES's single query does
+        if retriever.collapse is None:
+            retriever = dataclasses.replace(retriever, collapse=dict(collapse))
+        collapse = None
+    if isinstance(backend, ChunkDefaultsBackend):
+        retriever = with_cluster_chunking(retriever, backend.chunk_rescorer_for)
     rerankers = resolve_rerankers(retriever, reranker, backend)
     executor = _Executor(backend, rerankers, explain=explain)
     ranking = executor.run(retriever, [], leaf_window(retriever, size, from_))
+    if collapse is not None:
+        ranking.items = collapse_ranked(ranking.items, str(collapse["field"]))
     explanation = executor.explanation()
     top = None
     if explanation and isinstance(retriever, TextSimilarityReranker):
@@ -286,12 +593,13 @@ def run_external(
         for i, r in enumerate(page(ranking.items, from_, size))
     ]
     took = int((time.perf_counter() - started) * 1000)
+    total, relation = ranking.top_total
     return SearchResult(
         hits=hits,
         mode="external",
-        total=ranking.total,
+        total=total,
         took_ms=took,
-        total_relation=ranking.relation,
+        total_relation=relation,
         explanation=explanation,
     )
 

@@ -33,17 +33,24 @@ Per ``text_similarity_reranker`` node, in order:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from es_rerank.backends.base import Hit
 from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
+from es_rerank.fusion import rank_order
+from es_rerank.retriever_tree import map_children, own_window, walk
 from es_rerank.retrievers import (
     KnnRetriever,
+    LinearRetriever,
+    PinnedRetriever,
     Query,
+    RescorerRetriever,
     Retriever,
     RRFRetriever,
     StandardRetriever,
@@ -60,6 +67,7 @@ __all__ = [
     "apply_rerank",
     "candidate_scores",
     "check_request",
+    "collapse_ranked",
     "convert_min_scores",
     "field_text",
     "keep_child_order",
@@ -143,7 +151,8 @@ def knn_query(node: KnnRetriever, filters: Sequence[Query]) -> Query:
     """The ``knn`` query a knn retriever runs, with inherited ``filters``."""
     body: dict[str, Any] = {"field": node.field, "k": node.k, "num_candidates": node.num_candidates}
     if node.query_vector is not None:
-        body["query_vector"] = list(node.query_vector)
+        vector = node.query_vector
+        body["query_vector"] = vector if isinstance(vector, str) else list(vector)
     if node.query_vector_builder is not None:
         body["query_vector_builder"] = dict(node.query_vector_builder)
     all_filters = [*filters, *filters_of(node.filter)]
@@ -151,21 +160,30 @@ def knn_query(node: KnnRetriever, filters: Sequence[Query]) -> Query:
         body["filter"] = all_filters
     if node.similarity is not None:
         body["similarity"] = node.similarity
+    if node.rescore_vector is not None:
+        body["rescore_vector"] = dict(node.rescore_vector)
+    if node.visit_percentage is not None:
+        body["visit_percentage"] = node.visit_percentage
     return {"knn": body}
 
 
 def top_docs_query(node: Retriever, filters: Sequence[Query] = ()) -> Query | None:
-    """The query whose matches ES counts in ``hits.total`` for ``node``: a leaf's own query;
-    a reranker's child's; an ``rrf``'s children's, combined with ``bool.should``."""
+    """The query whose matches ES counts in ``hits.total`` for ``node`` (its
+    ``topDocsQuery``): a leaf's own query; a single-child node's child's; an ``rrf``'s or
+    ``linear``'s children's, combined with ``bool.should``; a ``pinned``'s child's or its
+    pinned ids (``RankDocsRetrieverBuilder``, ``PinnedRetrieverBuilder``)."""
     if isinstance(node, StandardRetriever):
         return with_filters(node.query, [*filters, *filters_of(node.filter)])
     if isinstance(node, KnnRetriever):
         return knn_query(node, filters)
-    if isinstance(node, TextSimilarityReranker):
-        return top_docs_query(node.retriever, [*filters, *filters_of(node.filter)])
-    if isinstance(node, RRFRetriever):
-        inherited = [*filters, *filters_of(node.filter)]
-        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in node.retrievers]
+    inherited = [*filters, *filters_of(node.filter)]  # type: ignore[attr-defined]
+    if isinstance(node, TextSimilarityReranker | RescorerRetriever):
+        return top_docs_query(node.retriever, inherited)
+    if isinstance(node, PinnedRetriever):
+        organic = top_docs_query(node.retriever, inherited) or {"match_all": {}}
+        return {"bool": {"should": [organic, {"ids": {"values": node.pinned_ids}}]}}
+    if isinstance(node, RRFRetriever | LinearRetriever):
+        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in node.children()]
         return {"bool": {"should": should}}
     raise ValueError(f"external execution does not support [{node.kind}] retrievers")
 
@@ -180,34 +198,84 @@ def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[st
         if key in NOT_WITH_RETRIEVER:
             raise RetrieverValidationError(key, f"cannot specify [retriever] and [{key}]")
         raise TypeError(f"search() got an unexpected keyword argument {key!r}")
-    if isinstance(retriever, TextSimilarityReranker | RRFRetriever):
-        window = retriever.effective_rank_window_size
-        if window < size:
-            raise RetrieverValidationError(
-                "rank_window_size",
-                f"[{retriever.kind}] requires [rank_window_size: {window}] be greater than "
-                f"or equal to [size: {size}]",
+    window = own_window(retriever)
+    if window is not None and window < size:
+        param = "window_size" if isinstance(retriever, RescorerRetriever) else "rank_window_size"
+        raise RetrieverValidationError(
+            param,
+            f"[{retriever.kind}] requires [{param}: {window}] be greater than "
+            f"or equal to [size: {size}]",
+        )
+    for node in walk(retriever):
+        _check_children(node)
+
+
+def _sorts_by_score_only(sort: Any) -> bool:
+    items = sort if isinstance(sort, list) else [sort]
+    return all(item == "_score" or (isinstance(item, Mapping) and set(item) == {"_score"})
+               for item in items)  # fmt: skip
+
+
+def _check_children(node: Retriever) -> None:
+    """ES's checks of a compound node against its children: a compound child's window is at
+    least the parent's (``CompoundRetrieverBuilder.validate``); no sorted child under a
+    ``rescorer``; a ``pinned`` child with a query, sorted by score only
+    (``PinnedRetrieverBuilder``)."""
+    window = own_window(node)
+    for child in node.children():
+        child_window = own_window(child)
+        if window is not None and child_window is not None and window > child_window:
+            param = "window_size" if isinstance(node, RescorerRetriever) else "rank_window_size"
+            child_param = (
+                "window_size" if isinstance(child, RescorerRetriever) else "rank_window_size"
             )
+            raise RetrieverValidationError(
+                param,
+                f"[{node.kind}] requires [{param}: {window}] to be smaller than or equal to "
+                f"its sub retriever's {child.kind} [{child_param}: {child_window}]",
+            )
+        if not isinstance(child, StandardRetriever):
+            continue
+        if isinstance(node, RescorerRetriever) and child.sort is not None:
+            raise RetrieverValidationError(
+                "sort", "Cannot use [sort] option in conjunction with [rescore]."
+            )
+        if isinstance(node, PinnedRetriever):
+            if child.query is None:
+                raise RetrieverValidationError(
+                    "query", "Underlying query cannot be null for pinned retriever"
+                )
+            if child.sort is not None and not _sorts_by_score_only(child.sort):
+                raise RetrieverValidationError(
+                    "sort",
+                    "[pinned] retriever only supports sorting by score, invalid sort "
+                    f"criterion: {child.sort}",
+                )
 
 
 def leaf_window(retriever: Retriever, size: int, from_: int) -> int:
     """How many hits the top node must produce: its window, or ``from + size`` for a leaf."""
-    if isinstance(retriever, TextSimilarityReranker | RRFRetriever):
-        return retriever.effective_rank_window_size
-    return from_ + size
+    window = own_window(retriever)
+    return from_ + size if window is None else window
 
 
 def convert_min_scores(node: Retriever) -> Retriever:
     """Every reranker's ``min_score`` from normalized units into raw ones."""
-    if isinstance(node, TextSimilarityReranker):
-        raw = None if node.min_score is None else min_score_to_raw(node.min_score)
-        return dataclasses.replace(
-            node, retriever=convert_min_scores(node.retriever), min_score=raw
-        )
-    if isinstance(node, RRFRetriever):
-        return dataclasses.replace(
-            node, retrievers=[convert_min_scores(c) for c in node.retrievers]
-        )
+    node = map_children(node, convert_min_scores)
+    if isinstance(node, TextSimilarityReranker) and node.min_score is not None:
+        return dataclasses.replace(node, min_score=min_score_to_raw(node.min_score))
+    return node
+
+
+def with_cluster_chunking(
+    node: Retriever, chunking: Callable[[str, ChunkRescorer], ChunkRescorer]
+) -> Retriever:
+    """Every reranker's ``chunk_rescorer`` with the defaults ``chunking(inference_id,
+    rescorer)`` gives (the cluster's, by its version and the endpoint's service)."""
+    node = map_children(node, lambda child: with_cluster_chunking(child, chunking))
+    if isinstance(node, TextSimilarityReranker) and node.effective_chunk_rescorer is not None:
+        rescorer = chunking(node.effective_inference_id, node.effective_chunk_rescorer)
+        return dataclasses.replace(node, chunk_rescorer=rescorer)
     return node
 
 
@@ -284,20 +352,57 @@ def keep_child_order(child: Sequence[Ranked], limit: int) -> list[Ranked]:
 
 
 def rrf_fuse(
-    rankings: Sequence[Sequence[Ranked]], *, rank_constant: int, limit: int
+    rankings: Sequence[Sequence[Ranked]],
+    *,
+    rank_constant: int,
+    limit: int | None,
+    weights: Sequence[float] | None = None,
+    order: Mapping[str, int] | None = None,
 ) -> list[Ranked]:
-    """Reciprocal rank fusion: ``sum(1 / (rank_constant + rank))`` over the rankings a
-    document appears in; ties keep first-seen order."""
+    """Reciprocal rank fusion: ``sum(weight / (rank_constant + rank))`` over the rankings
+    a document appears in (weights 1.0 unless given, ES 9.2+), in float32 as ES sums it;
+    ties in ``order`` (index order), else first-seen order (:func:`rank_order`)."""
     scores: dict[str, float] = {}
     first: dict[str, Hit] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        weight = np.float32(1.0 if weights is None else weights[i])
         for rank, ranked in enumerate(ranking, start=1):
             hid = ranked.hit.id
-            scores[hid] = scores.get(hid, 0.0) + 1.0 / (rank_constant + rank)
+            term = weight * (np.float32(1.0) / np.float32(rank_constant + rank))
+            scores[hid] = float(np.float32(scores.get(hid, 0.0)) + term)
             first.setdefault(hid, ranked.hit)
-    # dicts keep first-seen order, so the stable sort breaks ties by it
-    order = sorted(scores, key=lambda hid: -scores[hid])
-    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in order[:limit]]
+    ids = rank_order(scores, order)[:limit]
+    return [Ranked(Hit(hid, scores[hid], first[hid].source)) for hid in ids]
+
+
+def _collapse_key(source: Mapping[str, Any], path: str) -> str:
+    value: Any = source.get(path) if path in source else source
+    if path not in source:
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+    while isinstance(value, list):
+        value = value[0] if value else None
+    return repr(value)
+
+
+def collapse_ranked(ranked: Sequence[Ranked], field: str) -> list[Ranked]:
+    """A top-level ``collapse`` over ranked documents: the best hit of each value of
+    ``field`` (the first value of a list; documents without it form one group), in rank
+    order, as ES collapses the final rank docs.
+
+    >>> hits = [Ranked(Hit(i, s, {"g": g})) for i, s, g in [("a", 3, "x"), ("b", 2, "x"),
+    ...                                                     ("c", 1, "y")]]
+    >>> [r.hit.id for r in collapse_ranked(hits, "g")]
+    ['a', 'c']
+    """
+    seen: set[str] = set()
+    out: list[Ranked] = []
+    for item in ranked:
+        key = _collapse_key(item.hit.source, field)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def page(ranked: Sequence[Ranked], from_: int, size: int) -> list[Ranked]:

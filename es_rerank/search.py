@@ -24,17 +24,29 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from es_rerank.backends.base import Backend, RetrieverBackend
-from es_rerank.errors import ConfigurationError
+from es_rerank.errors import ConfigurationError, RetrieverValidationError
 from es_rerank.explain import explain_native
 from es_rerank.external import RerankerSpec, run_external
 from es_rerank.multi_field import multi_field_nodes, refuse_natively
 from es_rerank.results import SearchHit, SearchResult
+from es_rerank.retriever_tree import own_window
 from es_rerank.retrievers import Retriever, TextSimilarityReranker, retriever_from_dict
 from es_rerank.rules import check_request, convert_min_scores
 
-__all__ = ["MinScoreSpace", "Mode", "RerankerSpec", "SearchHit", "SearchResult", "search"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "MinScoreSpace",
+    "Mode",
+    "RerankerSpec",
+    "SearchHit",
+    "SearchResult",
+    "default_size",
+    "search",
+]
 
 Mode = Literal["auto", "native", "external"]
+#: ES's ``size`` when a search has none and its retriever is a leaf
+DEFAULT_SIZE = 10
 MinScoreSpace = Literal["raw", "normalized"]
 
 
@@ -43,12 +55,13 @@ def search(
     *,
     backend: Backend,
     reranker: RerankerSpec | None = None,
-    size: int = 10,
+    size: int | None = None,
     from_: int = 0,
     mode: Mode = "auto",
     source: bool | Sequence[str] = True,
     min_score_space: MinScoreSpace = "raw",
     explain: bool = False,
+    collapse: Mapping[str, Any] | None = None,
     **top_level: Any,
 ) -> SearchResult:
     """Run ``retriever`` (a spec or its ES JSON) and return one :class:`SearchResult`.
@@ -67,9 +80,18 @@ def search(
 
     ``min_score_space="normalized"`` reads every ``min_score`` in the units of returned
     scores and converts it to ES's raw units with :func:`es_rerank.min_score_to_raw`.
-    Top-level ``query``/``knn``/``sort``/``rescore``/``search_after``/``terminate_after``
-    cannot be combined with a retriever, as in ES. ``result.total`` is the number of
-    documents the child matched, as ES reports it.
+    ``size`` left out is ES's: 10, or for a compound retriever (``rrf``,
+    ``text_similarity_reranker``, ...) its ``rank_window_size`` (a search without ``size``
+    returns the whole window, ``RankDocsRetrieverBuilder``); a given ``size`` above the window
+    is refused, as in ES. Top-level
+    ``query``/``knn``/``sort``/``rescore``/``search_after``/``terminate_after``
+    cannot be combined with a retriever, as in ES. ``result.total`` is ES's ``hits.total``:
+    the documents the child retrievers matched, or with a ``min_score`` on the top
+    retriever or one of its children, the ranked documents that pass it.
+
+    ``collapse`` (ES's top-level ``collapse``, e.g. ``{"field": "year"}``) keeps the best
+    hit of each value of the field among the ranked documents; natively ES runs it (with
+    ``inner_hits``), externally ``inner_hits`` is refused.
 
     ``explain=True`` fills ``result.explanation`` (one
     :class:`~es_rerank.explain.RerankExplanation` per reranker node, outermost first) and
@@ -87,7 +109,9 @@ def search(
         raise ConfigurationError(
             f"min_score_space must be 'raw' or 'normalized', got {min_score_space!r}"
         )
+    size = default_size(spec) if size is None else size
     check_request(spec, size, from_, top_level)
+    _check_collapse(collapse)
     if min_score_space == "normalized":
         spec = convert_min_scores(spec)
     if mode == "auto":
@@ -110,12 +134,20 @@ def search(
                 "mode='native' needs a backend that runs retrievers (ElasticsearchBackend), "
                 f"got {type(backend).__name__}"
             )
+        extra: dict[str, Any] = {} if collapse is None else {"collapse": dict(collapse)}
         if not explain:
-            return backend.search_retriever(spec.to_dict(), size=size, from_=from_, source=source)
+            return backend.search_retriever(
+                spec.to_dict(), size=size, from_=from_, source=source, **extra
+            )
         result = backend.search_retriever(
-            spec.to_dict(), size=size, from_=from_, source=source, explain=True
+            spec.to_dict(), size=size, from_=from_, source=source, explain=True, **extra
         )
         return with_native_explanation(spec, result, from_=from_)
+    if collapse is not None and "inner_hits" in collapse:
+        raise ConfigurationError(
+            "collapse.inner_hits is run by Elasticsearch only (mode='native'): external "
+            "results have no place for inner hits"
+        )
     return run_external(
         spec,
         backend=backend,
@@ -124,7 +156,31 @@ def search(
         from_=from_,
         source=source,
         explain=explain,
+        collapse=collapse,
     )
+
+
+def _check_collapse(collapse: Mapping[str, Any] | None) -> None:
+    if collapse is None:
+        return
+    if not isinstance(collapse, Mapping) or not isinstance(collapse.get("field"), str):
+        raise RetrieverValidationError("collapse", "[collapse] requires a [field]")
+    known = {"field", "inner_hits", "max_concurrent_group_searches"}
+    for key in collapse:
+        if key not in known:
+            raise RetrieverValidationError("collapse", f"[collapse] unknown field [{key}]")
+
+
+def default_size(spec: Retriever) -> int:
+    """The number of hits ES returns for ``spec`` when the request has no ``size``.
+
+    >>> from es_rerank import RRFRetriever, StandardRetriever
+    >>> default_size(StandardRetriever()), default_size(
+    ...     RRFRetriever(retrievers=[StandardRetriever()], rank_window_size=3))
+    (10, 3)
+    """
+    window = own_window(spec)
+    return DEFAULT_SIZE if window is None else window
 
 
 def with_native_explanation(spec: Retriever, result: SearchResult, *, from_: int) -> SearchResult:

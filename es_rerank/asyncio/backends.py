@@ -15,12 +15,13 @@ short CPU-bound call does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from es_rerank.asyncio.bridge import resolve
 from es_rerank.asyncio.rerankers import AsyncReranker, AsyncRerankFunction
-from es_rerank.backends.base import Backend, Hit
+from es_rerank.backends.base import Backend, Hit, Hits
 from es_rerank.errors import ConfigurationError
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker
 from es_rerank.results import SearchResult
@@ -100,6 +101,14 @@ class _SyncBackend:
         return repr(self.inner)
 
 
+class _SyncRequestBackend(_SyncBackend):
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        hits: Hits = resolve(self.inner.search_request(query, size=size, options=options))
+        return hits
+
+
 class _SyncRetrieverBackend(_SyncBackend):
     def supports_native(self) -> bool:
         return bool(resolve(self.inner.supports_native()))
@@ -112,9 +121,12 @@ class _SyncRetrieverBackend(_SyncBackend):
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
-        # explain only when asked, as es_rerank.search calls a synchronous backend
-        extra = {"explain": True} if explain else {}
+        # explain and collapse only when asked, as es_rerank.search calls a synchronous one
+        extra: dict[str, Any] = {"explain": True} if explain else {}
+        if collapse is not None:
+            extra["collapse"] = collapse
         result: SearchResult = resolve(
             self.inner.search_retriever(retriever, size=size, from_=from_, source=source, **extra)
         )
@@ -124,10 +136,6 @@ class _SyncRetrieverBackend(_SyncBackend):
 class _SyncInferenceBackend(_SyncBackend):
     def inference_reranker(self, inference_id: str) -> Reranker:
         return sync_reranker(resolve(self.inner.inference_reranker(inference_id)))
-
-
-class _SyncFullBackend(_SyncRetrieverBackend, _SyncInferenceBackend):
-    pass
 
 
 def sync_backend(backend: AsyncBackend | Backend) -> Backend:
@@ -143,10 +151,25 @@ def sync_backend(backend: AsyncBackend | Backend) -> Backend:
         )
     native = isinstance(backend, AsyncRetrieverBackend)
     inference = isinstance(backend, AsyncInferenceRerankBackend)
-    kind = {
-        (False, False): _SyncBackend,
-        (True, False): _SyncRetrieverBackend,
-        (False, True): _SyncInferenceBackend,
-        (True, True): _SyncFullBackend,
-    }[(native, inference)]
-    return kind(backend)
+    # the standard retriever's options (search_request), async or synchronous
+    options = callable(getattr(backend, "search_request", None))
+    bases = [
+        base
+        for base, wanted in (
+            (_SyncRetrieverBackend, native),
+            (_SyncInferenceBackend, inference),
+            (_SyncRequestBackend, options),
+        )
+        if wanted
+    ]
+    if not bases:
+        return _SyncBackend(backend)
+    if len(bases) == 1:
+        return bases[0](backend)
+    return _view_class(tuple(bases))(backend)
+
+
+@functools.cache
+def _view_class(bases: tuple[type[_SyncBackend], ...]) -> type[_SyncBackend]:
+    """One class with the capabilities of ``bases`` (made once per combination)."""
+    return type("_SyncView", bases, {})

@@ -53,11 +53,12 @@ async def search(
     *,
     backend: AsyncBackend | Backend,
     reranker: AsyncRerankerSpec | None = None,
-    size: int = 10,
+    size: int | None = None,
     from_: int = 0,
     mode: Mode = "auto",
     source: bool | Sequence[str] = True,
     min_score_space: MinScoreSpace = "raw",
+    collapse: Mapping[str, Any] | None = None,
     **top_level: Any,
 ) -> SearchResult:
     """:func:`es_rerank.search`, awaited: the same arguments, checks, errors and result.
@@ -83,5 +84,6 @@ async def search(
         mode=mode,
         source=source,
         min_score_space=min_score_space,
+        collapse=collapse,
         **top_level,
     )

@@ -4,6 +4,7 @@ rerankers)."""
 
 from es_rerank.backends.base import (
     Backend,
+    ChunkDefaultsBackend,
     Hit,
     Hits,
     InferenceRerankBackend,
@@ -13,6 +14,7 @@ from es_rerank.backends.base import (
 
 __all__ = [
     "Backend",
+    "ChunkDefaultsBackend",
     "Hit",
     "Hits",
     "InferenceRerankBackend",

@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from es_rerank.chunking.settings import ChunkRescorer
     from es_rerank.rerankers.base import Reranker
     from es_rerank.results import SearchResult
 
 __all__ = [
     "Backend",
+    "ChunkDefaultsBackend",
     "Hit",
     "Hits",
     "InferenceRerankBackend",
@@ -128,4 +130,15 @@ class InferenceRerankBackend(Backend, Protocol):
 
     def inference_reranker(self, inference_id: str) -> Reranker:
         """A reranker calling endpoint ``inference_id``; fails when it does not exist."""
+        ...
+
+
+@runtime_checkable
+class ChunkDefaultsBackend(Backend, Protocol):
+    """A backend that knows the default ``chunk_rescorer`` chunking its cluster uses for an
+    inference endpoint (from Elasticsearch 9.3 it comes from the endpoint's service), so
+    an external run chunks as that cluster would."""
+
+    def chunk_rescorer_for(self, inference_id: str, rescorer: ChunkRescorer) -> ChunkRescorer:
+        """``rescorer`` with the cluster's default chunk size for ``inference_id``."""
         ...

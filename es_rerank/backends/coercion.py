@@ -38,7 +38,6 @@ INTEGER_TYPES: dict[str, tuple[str, str, int, int]] = {
     "short": ("Short", "a short", -(2**15), 2**15 - 1),
     "integer": ("Integer", "an integer", -(2**31), 2**31 - 1),
     "long": ("Long", "a long", -(2**63), 2**63 - 1),
-    "date": ("Long", "a long", -(2**63), 2**63 - 1),  # epoch_millis: a long
 }
 _FLOAT_MAX = {"half_float": 65504.0, "float": 3.4028234663852886e38, "double": math.inf}
 
@@ -71,7 +70,7 @@ def _not_numeric(value: Any) -> ValueError:
 
 def to_integer(value: Any, es_type: str, *, coerce: bool) -> int:
     """``value`` (a JSON scalar) as ES indexes it into a field of integer type ``es_type``
-    (``byte``, ``short``, ``integer``, ``long``, or an epoch-millis ``date``); ValueError
+    (``byte``, ``short``, ``integer`` or ``long``); ValueError
     with ES's message when ES refuses it."""
     java_class, range_name, low, high = INTEGER_TYPES[es_type]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):

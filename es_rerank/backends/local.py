@@ -1,9 +1,12 @@
 """An embedded, on-disk full-text index on tantivy: no server, same mapping files as ES.
 
-tantivy's BM25 is Lucene's (k1=1.2, b=0.75, same idf), so first-stage scores and orders
-match what Elasticsearch gives for the same analysed text. Its commits are atomic (a new
-``meta.json`` is swapped in only once every segment file is written), so a process killed
-mid-indexing leaves the index as of its last commit; re-adding is idempotent by id.
+Scores are Lucene's BM25 (k1=1.2, b=0.75): tantivy's are rescaled per term to Lucene's idf
+(over the documents that have the field) and without tantivy's ``(k1 + 1)`` numerator, so
+first-stage scores match what Elasticsearch gives for the same analysed text wherever every
+document has the field (otherwise tantivy's average length counts every document). Its
+commits are atomic (a new ``meta.json`` is swapped in only once every segment file is
+written), so a process killed mid-indexing leaves the index as of its last commit;
+re-adding is idempotent by id.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from es_rerank.backends.local_mapping import (
     _ANALYZERS,
     _FIELDS,
     _ID,
-    _SOURCE,
     LocalMapping,
     RejectedDocument,
     build_analyzer,
+    stored_source,
     vector_field,
 )
 from es_rerank.backends.local_query import QueryTranslator
+from es_rerank.backends.local_request import run_request
 from es_rerank.backends.semantic_text import chunks_field
 from es_rerank.backends.vectors import VectorField
 from es_rerank.documents import AddResult, Rejected, count_lines, read_jsonl, resolve_mapping
@@ -116,11 +120,22 @@ class LocalIndex:
             tmp = stored.with_suffix(".tmp")
             tmp.write_text(json.dumps(raw, indent=2))
             tmp.replace(stored)
-        self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        try:
+            self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            # e.g. built before this version indexed multi-fields: its fields differ
+            raise LocalIndexError(
+                f"the index at {self.path} was built with other index fields than its mapping "
+                f"now gives (an older es-rerank); rebuild it into a new directory"
+            ) from None
         self._analyzers = {name: build_analyzer(name) for name in _ANALYZERS.values()}
         for name, analyzer in self._analyzers.items():
             self._index.register_tokenizer(name, analyzer)
-        self._translator = QueryTranslator(self.mapping, self._schema, self._analyzers)
+        self._translator = QueryTranslator(
+            self.mapping, self._schema, self._analyzers, self._searcher
+        )
         self._translator.register("knn", self._knn)
         self._translator.register("semantic", self._semantic)
         self._heap_size = heap_size
@@ -154,7 +169,7 @@ class LocalIndex:
         res = searcher.search(q, limit=1).hits
         if not res:
             return None
-        return _source(searcher.doc(res[0][1]))
+        return stored_source(searcher.doc(res[0][1]))
 
     def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
         """Run an ES query DSL object; best first, equal scores in index order, with the
@@ -169,7 +184,9 @@ class LocalIndex:
         out = []
         for score, addr in ordered[:size]:
             doc = searcher.doc(addr)
-            out.append(Hit(id=str(doc.get_first(_ID)), score=float(score), source=_source(doc)))
+            out.append(
+                Hit(id=str(doc.get_first(_ID)), score=float(score), source=stored_source(doc))
+            )
         return Hits(out, total=int(found.count or 0))  # type: ignore[attr-defined]
 
     # -- vectors ---------------------------------------------------------------------
@@ -221,7 +238,7 @@ class LocalIndex:
     def _ids_matching(self, filters: list[Any]) -> set[str] | None:
         if not filters:
             return None
-        q = self._translator.translate({"bool": {"filter": filters}})
+        q = self._translator.matching({"bool": {"filter": filters}})
         searcher = self._searcher()
         hits = searcher.search(q, limit=max(int(searcher.num_docs), 1)).hits
         return {str(searcher.doc(addr).get_first(_ID)) for _, addr in hits}
@@ -358,6 +375,32 @@ class LocalIndex:
                 start += n
         return out
 
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """Run an ES query with the standard retriever's own options (``sort``,
+        ``search_after``, ``terminate_after``, ``min_score``, ``collapse``,
+        ``track_scores``, ``track_total_hits``) as ES applies them; each hit's ``sort``
+        holds ES's sort values. An option it cannot apply raises ``ValueError`` naming it.
+
+        >>> import tempfile
+        >>> mapping = {"mappings": {"properties": {"day": {"type": "date"}}}}
+        >>> idx = LocalIndex(tempfile.mkdtemp(), mapping=mapping)
+        >>> idx.add([{"_id": "a", "day": "2020-01-02"}, {"_id": "b", "day": 1556704800000}],
+        ...         progress=False).indexed
+        2
+        >>> hits = idx.search_request(None, size=10, options={"sort": [{"day": "asc"}]})
+        >>> [(h.id, h.sort) for h in hits]
+        [('b', (1556704800000,)), ('a', (1577923200000,))]
+        """
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"size must be a non-negative integer, got {size!r}")
+        if not isinstance(options, Mapping):
+            raise ValueError(f"options must be an object of search options, got {options!r}")
+        self._request_size = size
+        q = self._translator.translate(query)
+        return run_request(self._searcher(), q, self.mapping, size=size, options=options)
+
     # -- writing ---------------------------------------------------------------------
 
     def add(
@@ -462,9 +505,3 @@ class LocalIndex:
     def add_jsonl(self, path: str | Path, **kwargs: Any) -> AddResult:
         """Same as :meth:`add` with a JSONL path."""
         return self.add(Path(path), **kwargs)
-
-
-def _source(doc: tantivy.Document) -> dict[str, Any]:
-    blob = doc.get_first(_SOURCE)
-    data = json.loads(bytes(blob).decode()) if blob is not None else {}
-    return data if isinstance(data, dict) else {}

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import tantivy
 
 from es_rerank.backends.coercion import to_float, to_integer
+from es_rerank.backends.local_dates import DEFAULT_DATE_FORMAT, DateFormat, parse_date
 from es_rerank.backends.semantic_text import SemanticTextSpec, chunks_field
 from es_rerank.backends.vectors import DenseVectorSpec
 from es_rerank.documents import document_error
 
-__all__ = ["FieldSpec", "LocalMapping", "RejectedDocument"]
+__all__ = ["MAX_TERM_LENGTH", "FieldSpec", "LocalMapping", "RejectedDocument", "stored_source"]
 
-FieldKind = Literal["text", "keyword", "integer", "float", "dense_vector", "semantic_text"]
+FieldKind = Literal["text", "keyword", "integer", "float", "date", "dense_vector", "semantic_text"]
+
+#: Lucene's IndexWriter.MAX_TERM_LENGTH: the most UTF-8 bytes one indexed term may have.
+MAX_TERM_LENGTH = 32766
 
 _ID = "_id"
 _SOURCE = "_source"
@@ -36,10 +40,36 @@ _TYPES: dict[str, FieldKind] = {
     "integer": "integer",
     "short": "integer",
     "byte": "integer",
-    "date": "integer",  # epoch milliseconds only
+    "date": "date",  # stored as epoch millis, as ES stores it
     "double": "float",
     "float": "float",
     "half_float": "float",
+}
+
+# Mapping parameters read here, and those that change nothing here at their given value
+# (anything else, such as a normalizer or "index": false, is refused, never ignored).
+_PARAMS = {
+    "type",
+    "analyzer",
+    "search_analyzer",
+    "format",
+    "coerce",
+    "ignore_above",
+    "fields",
+    "copy_to",
+}
+_HARMLESS: dict[str, Any] = {
+    "index": True,
+    "doc_values": None,  # any value: sorting reads _source
+    "store": None,
+    "norms": None,
+    "index_options": None,
+    "eager_global_ordinals": None,
+    "meta": None,
+    "term_vector": None,
+    "similarity": "BM25",
+    "position_increment_gap": 100,
+    "split_queries_on_whitespace": False,
 }
 
 # ES analyzer name -> tokenizer registered on the tantivy index.
@@ -69,9 +99,18 @@ class FieldSpec:
     tokenizer: str = "raw"
     es_type: str = ""  # the mapping's type: its range and its name in messages
     coerce: bool = True  # ES's ``coerce`` mapping parameter (numbers only)
+    date_format: DateFormat | None = None  # a date field's ``format``
+    ignore_above: int | None = None  # a keyword field's ``ignore_above``
+    #: the ``_source`` paths whose values it indexes: its own, a multi-field's parent,
+    #: and the fields that ``copy_to`` it
+    sources: tuple[str, ...] = ()
     vector: DenseVectorSpec | None = None  # dense_vector fields (and semantic_text chunks)
     semantic: SemanticTextSpec | None = None
-    copy_to: tuple[str, ...] = ()  # semantic_text fields this field's values also go to
+
+    @property
+    def numeric(self) -> bool:
+        """Stored in a tantivy numeric column (dates as epoch millis)."""
+        return self.kind in ("integer", "float", "date")
 
 
 def vector_field(name: str) -> str:
@@ -90,18 +129,57 @@ class LocalMapping:
         if not isinstance(props, Mapping) or not props:
             raise ValueError('mapping needs {"mappings": {"properties": {...}}} with fields')
         coerce = _index_coerce(mapping)
+        self.strict = body.get("dynamic") in ("strict", "false_strict")
         self.fields: dict[str, FieldSpec] = {}
-        for name, spec in props.items():
-            self.fields[name] = _field_spec(name, spec, coerce=coerce)
-        for f in self.fields.values():
-            for target in f.copy_to:
-                t = self.fields.get(target)
-                if t is None or t.semantic is None:
-                    raise ValueError(
-                        f"mapping field {f.name!r}: copy_to {target!r} is supported locally "
-                        "into semantic_text fields of the mapping only"
-                    )
+        self.objects: set[str] = set()  # object fields: their values must be objects
+        copies: dict[str, list[str]] = {}
+        self._collect(props, "", coerce, copies)
+        for target, paths in copies.items():
+            if target not in self.fields:
+                raise ValueError(f"mapping: copy_to target [{target}] is not a mapped field")
+            spec = self.fields[target]
+            self.fields[target] = replace(spec, sources=(*spec.sources, *paths))
         self.raw = json.loads(json.dumps(mapping))
+
+    def _collect(
+        self, props: Mapping[str, Any], prefix: str, coerce: bool, copies: dict[str, list[str]]
+    ) -> None:
+        """The leaf fields of ``props`` by dotted name: object fields' ``properties`` and
+        multi-fields (``fields``) included."""
+        for name, spec in props.items():
+            full = prefix + str(name)
+            if isinstance(spec, Mapping) and "properties" in spec:
+                if spec.get("type", "object") != "object":
+                    raise ValueError(
+                        f"mapping field {full!r}: type {spec.get('type')!r} is not supported "
+                        "by the local index (object fields are)"
+                    )
+                unknown = sorted(set(spec) - {"type", "properties", "dynamic", "enabled"})
+                if unknown or spec.get("enabled", True) is not True:
+                    raise ValueError(
+                        f"mapping object {full!r}: {unknown or ['enabled']} unsupported"
+                    )
+                self.objects.add(full)
+                self._collect(spec["properties"], full + ".", coerce, copies)
+                continue
+            field = _field_spec(full, spec, coerce=coerce)
+            self.fields[full] = replace(field, sources=(full,))
+            for target in _names(spec.get("copy_to"), full):
+                copies.setdefault(target, []).append(full)
+            subs = spec.get("fields") or {}
+            if not isinstance(subs, Mapping):
+                raise ValueError(f"mapping field {full!r}: fields must be an object")
+            for sub, sub_spec in subs.items():
+                if isinstance(sub_spec, Mapping) and (
+                    "fields" in sub_spec or "copy_to" in sub_spec
+                ):
+                    raise ValueError(f"mapping field {full}.{sub}: multi-fields nest no further")
+                child = _field_spec(f"{full}.{sub}", sub_spec, coerce=coerce)
+                self.fields[child.name] = replace(child, sources=(full,))
+
+    def values(self, spec: FieldSpec, source: Mapping[str, Any]) -> list[Any]:
+        """The JSON values ``spec``'s field indexes from a document's ``_source``."""
+        return [v for path in spec.sources or (spec.name,) for v in source_values(source, path)]
 
     def schema(self) -> tantivy.Schema:
         sb = tantivy.SchemaBuilder()
@@ -117,7 +195,7 @@ class LocalMapping:
                 sb.add_bytes_field(vector_field(f.name), stored=True, indexed=False)
                 if f.kind == "semantic_text":
                     sb.add_bytes_field(chunks_field(f.name), stored=True, indexed=False)
-            elif f.kind == "integer":
+            elif f.kind in ("integer", "date"):
                 sb.add_integer_field(f.name, indexed=True, fast=True)
             else:
                 sb.add_float_field(f.name, indexed=True, fast=True)
@@ -125,23 +203,15 @@ class LocalMapping:
 
     def semantic_inputs(self, doc: Mapping[str, Any], name: str) -> list[Any]:
         """The values a semantic_text field ``name`` embeds: its own, then those copied to it
-        (``copy_to``) in mapping order, as ES concatenates them."""
-        values: list[Any] = []
-        own = doc.get(name)
-        if own is not None:
-            values.extend(own if isinstance(own, list) else [own])
-        for f in self.fields.values():
-            if name in f.copy_to and doc.get(f.name) is not None:
-                v = doc[f.name]
-                values.extend(v if isinstance(v, list) else [v])
-        return values
+        (``copy_to``), as ES gathers them."""
+        return self.values(self.fields[name], doc)
 
     def to_document(
         self, doc: Any, *, id_field: str, embedded: Mapping[str, Any] | None = None
     ) -> tuple[str, tantivy.Document]:
         """Validate ``doc`` against the mapping, coercing numbers as ES does; raise
         ``RejectedDocument`` with the reason (ES's words where ES would refuse it too).
-        ``embedded`` holds each semantic_text field's ``(chunks, vectors)``."""
+        ``embedded`` holds each semantic_text field's ``(values, chunks, vectors)``."""
         problem = document_error(doc, id_field=id_field)
         if problem is not None:
             raise RejectedDocument(problem)
@@ -149,8 +219,8 @@ class LocalMapping:
         source = {k: v for k, v in doc.items() if k != id_field}
         out = tantivy.Document()
         out.add_text(_ID, doc_id)
+        self._check_shape(source, doc_id)
         for name, entry in (embedded or {}).items():
-            # semantic_text fields, their own values and those copied to them
             if isinstance(entry, Exception):
                 value = source.get(name)
                 raise RejectedDocument(_parse_failure(self.fields[name], doc_id, value, entry))
@@ -160,34 +230,117 @@ class LocalMapping:
                 stored = {"texts": texts, "chunks": chunks}
                 out.add_bytes(chunks_field(name), json.dumps(stored).encode())
                 out.add_text(_FIELDS, name)
-        for name, value in source.items():
-            spec = self.fields.get(name)
-            if spec is None or value is None or spec.semantic is not None:
-                continue  # kept in _source, not indexed (ES "dynamic": false)
-            present = False
+        for spec in self.fields.values():
+            if spec.semantic is not None:
+                continue  # embedded above
             if spec.vector is not None:
-                try:
-                    out.add_bytes(vector_field(name), spec.vector.check(value).tobytes())
-                except ValueError as exc:
-                    raise RejectedDocument(_parse_failure(spec, doc_id, "[...]", exc)) from None
-                out.add_text(_FIELDS, name)
-                continue
-            for v in _flatten(value):
-                if v is None:
+                raw = _unflattened(source, spec.name)
+                if raw is None:
                     continue
                 try:
-                    _add_value(out, spec, v)
+                    out.add_bytes(vector_field(spec.name), spec.vector.check(raw).tobytes())
+                except ValueError as exc:
+                    raise RejectedDocument(_parse_failure(spec, doc_id, "[...]", exc)) from None
+                out.add_text(_FIELDS, spec.name)
+                continue
+            present = False
+            for v in self.values(spec, source):
+                try:
+                    present = _add_value(out, spec, v) or present
                 except ValueError as exc:
                     raise RejectedDocument(_parse_failure(spec, doc_id, v, exc)) from None
-                present = True
             if present:
-                out.add_text(_FIELDS, name)
+                out.add_text(_FIELDS, spec.name)
         try:
             blob = json.dumps(source, ensure_ascii=False, allow_nan=False).encode()
         except ValueError as exc:
             raise RejectedDocument(f"not valid JSON: {exc}") from exc
         out.add_bytes(_SOURCE, blob)
         return doc_id, out
+
+    def _check_shape(self, source: Mapping[str, Any], doc_id: str) -> None:
+        """ES's refusals of a document's shape: a concrete value where the mapping has an
+        object, and (``"dynamic": "strict"``) any field the mapping does not have."""
+        for path in sorted(self.objects):
+            for v in source_values(source, path):
+                if not isinstance(v, Mapping):
+                    raise RejectedDocument(
+                        f"mapper_parsing_exception: object mapping for [{path}] tried to "
+                        f"parse field [{path}] as object, but found a concrete value"
+                    )
+        if self.strict:
+            known = set(self.fields) | self.objects
+            for key in _leaf_paths(source):
+                if key not in known:
+                    raise RejectedDocument(
+                        f"strict_dynamic_mapping_exception: mapping set to strict, "
+                        f"dynamic introduction of [{key.rpartition('.')[2]}] within "
+                        f"[{key.rpartition('.')[0] or '_doc'}] is not allowed"
+                    )
+
+
+def source_values(source: Any, path: str) -> list[Any]:
+    """The values at a dotted ``path`` of a ``_source`` (objects or dotted keys, arrays
+    flattened), None left out: what ES indexes for the field."""
+    out: list[Any] = []
+
+    def walk(node: Any, parts: list[str]) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, parts)
+        elif not parts:
+            if node is not None:
+                out.append(node)
+        elif isinstance(node, Mapping):
+            for i in range(len(parts), 0, -1):
+                key = ".".join(parts[:i])
+                if key in node:
+                    walk(node[key], parts[i:])
+
+    walk(source, path.split("."))
+    return out
+
+
+def _unflattened(source: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` as sent (a dense_vector's array is one value)."""
+    node: Any = source
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return source.get(path)
+        node = node[part]
+    return node
+
+
+def _leaf_paths(source: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Every dotted field name of a document (objects inside arrays included)."""
+    out: list[str] = []
+    for key, value in source.items():
+        name = prefix + str(key)
+        items = value if isinstance(value, list) else [value]
+        objects = [v for v in items if isinstance(v, Mapping)]
+        if objects:
+            out.append(name)  # the object field itself
+            for obj in objects:
+                out += _leaf_paths(obj, name + ".")
+        else:
+            out.append(name)
+    return out
+
+
+def _names(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    names = value if isinstance(value, list) else [value]
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"mapping field {field!r}: copy_to must name fields")
+    return list(names)
+
+
+def stored_source(doc: tantivy.Document) -> dict[str, Any]:
+    """The ``_source`` stored with a document."""
+    blob = doc.get_first(_SOURCE)
+    data = json.loads(bytes(blob).decode()) if blob is not None else {}
+    return data if isinstance(data, dict) else {}
 
 
 def _index_coerce(mapping: Mapping[str, Any]) -> bool:
@@ -213,6 +366,17 @@ def _as_bool(value: Any, what: str, *, default: bool) -> bool:
     raise ValueError(f"mapping {what}: expected true or false, got {value!r}")
 
 
+def _harmless(key: str, value: Any, kind: FieldKind) -> bool:
+    if key in _PARAMS:
+        return True
+    if key == "norms":  # no norms on a text field would change its scores
+        return kind != "text" or value in (True, "true")
+    if key not in _HARMLESS:
+        return False
+    harmless = _HARMLESS[key]  # None: any value; JSON booleans may come as strings
+    return harmless is None or str(value).lower() == str(harmless).lower()
+
+
 def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if name in _RESERVED or not name or name.startswith("_"):
         raise ValueError(f"mapping field {name!r}: names starting with '_' are reserved")
@@ -233,8 +397,25 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
             f"mapping field {name!r}: type {es_type!r} is not supported by the local index "
             f"(supported: {sorted([*_TYPES, 'dense_vector', 'semantic_text'])})"
         )
-    if es_type == "date" and spec.get("format", "epoch_millis") != "epoch_millis":
-        raise ValueError(f"mapping field {name!r}: only date format 'epoch_millis' is supported")
+    unsupported = sorted(k for k, v in spec.items() if not _harmless(k, v, kind))
+    if unsupported:
+        raise ValueError(
+            f"mapping field {name!r}: parameter(s) {unsupported} not supported by the local "
+            "index (they would change what is indexed or how it scores)"
+        )
+    date_format = None
+    if es_type == "date":
+        try:
+            date_format = DateFormat(str(spec.get("format", DEFAULT_DATE_FORMAT)))
+        except ValueError as exc:
+            raise ValueError(f"mapping field {name!r}: {exc}") from None
+    ignore_above = spec.get("ignore_above")
+    if ignore_above is not None and (
+        kind != "keyword" or isinstance(ignore_above, bool) or not isinstance(ignore_above, int)
+    ):
+        raise ValueError(
+            f"mapping field {name!r}: ignore_above must be an integer on a keyword field"
+        )
     tokenizer = "raw"
     if kind == "text":
         analyzer = spec.get("analyzer", "standard")
@@ -245,18 +426,15 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
             )
         tokenizer = _ANALYZERS[analyzer]
     field_coerce = _as_bool(spec.get("coerce"), f"field {name!r} coerce", default=coerce)
-    copy_to = spec.get("copy_to", [])
-    copy_to = (copy_to,) if isinstance(copy_to, str) else tuple(str(t) for t in copy_to)
     return FieldSpec(
-        name, kind, tokenizer, es_type=str(es_type), coerce=field_coerce, copy_to=copy_to
+        name,
+        kind,
+        tokenizer,
+        es_type=str(es_type),
+        coerce=field_coerce,
+        date_format=date_format,
+        ignore_above=ignore_above,
     )
-
-
-def _flatten(value: Any) -> list[Any]:
-    """The values of a field: arrays (of arrays) are flattened, as ES does."""
-    if not isinstance(value, list):
-        return [value]
-    return [v for item in value for v in _flatten(item)]
 
 
 def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: Exception) -> str:
@@ -271,7 +449,29 @@ def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: Exception) -> 
     )
 
 
-def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> None:
+def _java_length(text: str) -> int:
+    """``String.length()``: UTF-16 code units, as ``ignore_above`` counts them."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _check_term_length(field: str, term: str) -> None:
+    """Refuse a term Lucene cannot index, with the message of ES's KeywordFieldMapper
+    preflight check (elastic/elasticsearch server/src/main/java/org/elasticsearch/index/
+    mapper/KeywordFieldMapper.java at 04b1d77819dcc49fd0ff8b306598042928283519)."""
+    data = term.encode()
+    if len(data) <= MAX_TERM_LENGTH:
+        return
+    prefix = [b - 256 if b > 127 else b for b in data[:30]]  # Java's signed bytes
+    raise ValueError(
+        f'Document contains at least one immense term in field="{field}" (whose UTF8 '
+        f"encoding is longer than the max length {MAX_TERM_LENGTH}), all of which were "
+        "skipped. Please correct the analyzer to not produce such terms. The prefix of the "
+        f"first immense term is: '[{', '.join(map(str, prefix))}]...'"
+    )
+
+
+def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> bool:
+    """Index one value of ``spec``'s field; False when it is kept in _source only."""
     if spec.kind in ("text", "keyword"):
         if isinstance(v, dict):
             raise ValueError("Can't get text on a START_OBJECT")
@@ -279,8 +479,18 @@ def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> None:
             v = "true" if v else "false"
         if not isinstance(v, (str, int, float)):
             raise ValueError(f"unexpected value of type {type(v).__name__}")
-        out.add_text(spec.name, str(v))
+        text = str(v)
+        if spec.kind == "keyword":
+            if spec.ignore_above is not None and _java_length(text) > spec.ignore_above:
+                return False  # kept in _source only, as ES does
+            _check_term_length(spec.name, text)
+        out.add_text(spec.name, text)
     elif spec.kind == "integer":
         out.add_integer(spec.name, to_integer(v, spec.es_type, coerce=spec.coerce))
+    elif spec.kind == "date":
+        if isinstance(v, dict):
+            raise ValueError("Can't get text on a START_OBJECT")
+        out.add_integer(spec.name, parse_date(v, spec.date_format or DateFormat()))
     else:
         out.add_float(spec.name, to_float(v, spec.es_type, coerce=spec.coerce))
+    return True

@@ -1,41 +1,60 @@
 """Translate the Elasticsearch query DSL subset a leaf retriever uses into tantivy queries.
 
 Scoring follows Lucene's: ``match`` is a sum of BM25 term scores (``should`` for
-``operator: or``, ``must`` for ``and``), ``multi_match`` (``best_fields``) is a dis-max over
-fields, ``bool`` sums its scoring clauses, and ``filter`` / ``must_not`` never change a score.
-Anything else raises ``ValueError`` naming the construct.
+``operator: or``, ``must`` for ``and``), ``bool`` sums its scoring clauses, and ``filter`` /
+``must_not`` never change a score; ``constant_score``, ``ids``, ``prefix``, ``terms``,
+``range`` and ``exists`` score their boost; ``dis_max`` is the best clause plus
+``tie_breaker`` times the others; ``boosting`` multiplies by ``negative_boost`` where the
+negative query matches. The text constructs (``match_phrase``, ``multi_match`` types,
+``simple_query_string``) are in :mod:`es_rerank.backends.local_text_query`. Anything else
+raises ``ValueError`` naming the construct.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import tantivy
 
-from es_rerank.backends.local_mapping import _FIELDS, FieldSpec, LocalMapping
+from es_rerank.backends.local_dates import DateFormat, parse_date_math, time_zone
+from es_rerank.backends.local_mapping import _FIELDS, _ID, FieldSpec, LocalMapping
+from es_rerank.backends.local_text_query import TextQueries, TranslationState
 
 __all__ = ["QueryTranslator"]
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
-class QueryTranslator:
+class QueryTranslator(TextQueries):
     def __init__(
         self,
         mapping: LocalMapping,
         schema: tantivy.Schema,
         analyzers: Mapping[str, tantivy.TextAnalyzer],
+        searcher: Callable[[], tantivy.Searcher] | None = None,
     ) -> None:
         self._mapping = mapping
         self._schema = schema
         self._analyzers = analyzers
+        self._searcher = searcher  # term statistics for scoring as Lucene does
+        self._state = TranslationState()
+        self._sum_doc_freq: dict[tuple[str, int, int], int] = {}
         self._handlers: dict[str, Callable[[Any], tantivy.Query]] = {
             "match_all": self._match_all,
+            "match_none": self._match_none,
             "match": self._match,
+            "match_phrase": self._match_phrase,
             "multi_match": self._multi_match,
+            "simple_query_string": self._simple_query_string,
             "bool": self._bool,
+            "constant_score": self._constant_score,
+            "dis_max": self._dis_max,
+            "boosting": self._boosting,
+            "ids": self._ids,
+            "prefix": self._prefix,
             "term": self._term,
             "terms": self._terms,
             "range": self._range,
@@ -47,6 +66,25 @@ class QueryTranslator:
         self._handlers[name] = handler
 
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
+        state = self._state
+        state.depth += 1
+        try:
+            return self._dispatch(query)
+        finally:
+            state.depth -= 1
+            if state.depth == 0:
+                state.searcher = None  # the next query reads fresh statistics
+
+    def matching(self, query: Mapping[str, Any] | None) -> tantivy.Query:
+        """``query`` where only what it matches counts (a filter): no term statistics."""
+        state = self._state
+        scoring, state.scoring = state.scoring, False
+        try:
+            return self.translate(query)
+        finally:
+            state.scoring = scoring
+
+    def _dispatch(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         if query is None:
             return tantivy.Query.all_query()
         if not isinstance(query, Mapping) or len(query) != 1:
@@ -62,37 +100,6 @@ class QueryTranslator:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _field(self, name: str, construct: str) -> FieldSpec:
-        spec = self._mapping.fields.get(name)
-        if spec is None:
-            raise ValueError(f"{construct}: field {name!r} is not in the index mapping")
-        return spec
-
-    def _one_field(self, body: Any, construct: str) -> tuple[str, Any]:
-        if not isinstance(body, Mapping) or len(body) != 1:
-            raise ValueError(f"{construct}: expected {{field: value}} with exactly one field")
-        ((field, value),) = body.items()
-        return str(field), value
-
-    @staticmethod
-    def _check_keys(body: Mapping[str, Any], allowed: set[str], construct: str) -> None:
-        unknown = sorted(set(body) - allowed)
-        if unknown:
-            raise ValueError(
-                f"{construct}: parameter(s) {unknown} not supported by the local index"
-            )
-
-    @staticmethod
-    def _boosted(q: tantivy.Query, boost: Any) -> tantivy.Query:
-        if boost is None or float(boost) == 1.0:
-            return q
-        return tantivy.Query.boost_query(q, float(boost))
-
-    def _analyzed_terms(self, spec: FieldSpec, text: Any) -> list[str]:
-        if spec.kind != "text":
-            return [str(text)]
-        return list(self._analyzers[spec.tokenizer].analyze(str(text)))
-
     def _value_query(self, spec: FieldSpec, value: Any, construct: str) -> tantivy.Query:
         """Exact term on one field, the value coerced to the field's type."""
         if isinstance(value, (dict, list)):
@@ -105,6 +112,10 @@ class QueryTranslator:
                 raise ValueError(
                     f"{construct}: {value!r} is not an integer ({spec.name!r})"
                 ) from None
+        elif spec.kind == "date":
+            # ES's DateFieldType.termQuery: the range the value covers ("2020-01-01": the day)
+            q = self._date_range(spec, value, value, True, True, None, construct)
+            return self._constant(q, None)
         elif spec.kind == "float":
             try:
                 v = float(value)
@@ -114,27 +125,9 @@ class QueryTranslator:
                 ) from None
         else:
             v = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        return tantivy.Query.term_query(self._schema, spec.name, v)
-
-    def _field_match(self, spec: FieldSpec, text: Any, operator: str) -> tantivy.Query:
-        if spec.kind != "text":
-            return self._value_query(spec, text, "match")
-        terms = self._analyzed_terms(spec, text)
-        if not terms:
-            return tantivy.Query.empty_query()
-        occur = tantivy.Occur.Must if operator == "and" else tantivy.Occur.Should
-        clauses = [
-            (occur, tantivy.Query.term_query(self._schema, spec.name, t, index_option="freq"))
-            for t in terms
-        ]
-        return tantivy.Query.boolean_query(clauses)
-
-    @staticmethod
-    def _operator(body: Mapping[str, Any], construct: str) -> str:
-        op = str(body.get("operator", "or")).lower()
-        if op not in ("or", "and"):
-            raise ValueError(f"{construct}: operator must be 'or' or 'and', got {op!r}")
-        return op
+            return self._bm25(tantivy.Query.term_query(self._schema, spec.name, v), spec, [v])
+        # A number is a point query in ES: it scores a constant 1
+        return self._constant(tantivy.Query.term_query(self._schema, spec.name, v), None)
 
     # -- constructs ------------------------------------------------------------------
 
@@ -143,54 +136,110 @@ class QueryTranslator:
         self._check_keys(body, {"boost"}, "match_all")
         return self._boosted(tantivy.Query.all_query(), body.get("boost"))
 
-    def _match(self, body: Any) -> tantivy.Query:
-        field, value = self._one_field(body, "match")
-        spec = self._field(field, "match")
-        if spec.kind == "semantic_text":  # ES runs a semantic query on such a field
-            text = value.get("query") if isinstance(value, Mapping) else value
-            boost = value.get("boost", 1.0) if isinstance(value, Mapping) else 1.0
-            return self.translate({"semantic": {"field": field, "query": text, "boost": boost}})
-        if isinstance(value, Mapping):
-            self._check_keys(value, {"query", "operator", "boost"}, "match")
-            if "query" not in value:
-                raise ValueError(f"match: field {field!r} needs a 'query'")
-            q = self._field_match(spec, value["query"], self._operator(value, "match"))
-            return self._boosted(q, value.get("boost"))
-        return self._field_match(spec, value, "or")
+    def _match_none(self, body: Any) -> tantivy.Query:
+        self._check_keys(body or {}, set(), "match_none")
+        return tantivy.Query.empty_query()
 
-    def _multi_match(self, body: Any) -> tantivy.Query:
-        if not isinstance(body, Mapping) or "query" not in body:
-            raise ValueError("multi_match: needs a 'query'")
-        self._check_keys(
-            body, {"query", "fields", "operator", "type", "tie_breaker", "boost"}, "multi_match"
-        )
-        if body.get("type", "best_fields") != "best_fields":
+    @staticmethod
+    def _constant(q: tantivy.Query, boost: Any) -> tantivy.Query:
+        """``q`` scoring its boost (1 by default), as Lucene's ConstantScoreQuery."""
+        return tantivy.Query.const_score_query(q, float(boost) if boost is not None else 1.0)
+
+    def _constant_score(self, body: Any) -> tantivy.Query:
+        if not isinstance(body, Mapping) or "filter" not in body:
+            raise ValueError("[constant_score] requires a 'filter' element")
+        self._check_keys(body, {"filter", "boost"}, "constant_score")
+        return self._constant(self.matching(body["filter"]), body.get("boost"))
+
+    def _dis_max(self, body: Any) -> tantivy.Query:
+        if not isinstance(body, Mapping):
+            raise ValueError("dis_max: expected an object")
+        self._check_keys(body, {"queries", "tie_breaker", "boost"}, "dis_max")
+        queries = body.get("queries")
+        if isinstance(queries, Mapping):
+            queries = [queries]
+        if not isinstance(queries, list) or not queries:
+            raise ValueError("[dis_max] requires 'queries' field with at least one clause")
+        tie = self._number(body.get("tie_breaker", 0.0), "dis_max", "tie_breaker")
+        q = tantivy.Query.disjunction_max_query([self.translate(x) for x in queries], tie)
+        return self._boosted(q, body.get("boost"))
+
+    def _boosting(self, body: Any) -> tantivy.Query:
+        if not isinstance(body, Mapping):
+            raise ValueError("boosting: expected an object")
+        self._check_keys(body, {"positive", "negative", "negative_boost", "boost"}, "boosting")
+        for key in ("positive", "negative"):
+            if key not in body:
+                raise ValueError(f"[boosting] query requires '{key}' query to be set'")
+        if "negative_boost" not in body:
             raise ValueError(
-                f"multi_match: type {body['type']!r} is not supported (only 'best_fields')"
+                "[boosting] query requires 'negative_boost' to be set to be a positive value'"
             )
-        fields = body.get("fields")
-        if fields is None:
-            fields = [n for n, s in self._mapping.fields.items() if s.kind == "text"]
-        if isinstance(fields, str):
-            fields = [fields]
-        if not fields:
-            raise ValueError("multi_match: 'fields' must name at least one field")
-        op = self._operator(body, "multi_match")
-        per_field = []
-        for entry in fields:
-            name, _, boost = str(entry).partition("^")
-            if "*" in name:
-                raise ValueError(f"multi_match: field wildcards ({entry!r}) are not supported")
-            spec = self._field(name, "multi_match")
-            per_field.append(
-                self._boosted(self._field_match(spec, body["query"], op), boost or None)
+        factor = self._number(body["negative_boost"], "boosting", "negative_boost")
+        if factor < 0:
+            raise ValueError(
+                "[boosting] query requires 'negative_boost' to be set to be a positive value'"
             )
-        q = (
-            per_field[0]
-            if len(per_field) == 1
-            else tantivy.Query.disjunction_max_query(per_field, float(body.get("tie_breaker", 0.0)))
+        positive, negative = self.translate(body["positive"]), self.matching(body["negative"])
+        # Lucene's FunctionScoreQuery.boostByQuery: the positive score, times the factor
+        # where the negative query matches. Exactly one of the two branches matches a hit.
+        plain = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, positive), (tantivy.Occur.MustNot, negative)]
+        )
+        demoted = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.boost_query(positive, factor)),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(negative, 0.0)),
+            ]
+        )
+        q = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, plain), (tantivy.Occur.Should, demoted)]
         )
         return self._boosted(q, body.get("boost"))
+
+    def _ids(self, body: Any) -> tantivy.Query:
+        if not isinstance(body, Mapping):
+            raise ValueError("ids: expected an object")
+        self._check_keys(body, {"values", "boost"}, "ids")
+        values = body.get("values", [])
+        if not isinstance(values, list):
+            raise ValueError("[ids] values must be an array")
+        if not values:
+            return tantivy.Query.empty_query()
+        q = tantivy.Query.term_set_query(self._schema, _ID, [str(v) for v in values])
+        return self._constant(q, body.get("boost"))
+
+    def _prefix(self, body: Any) -> tantivy.Query:
+        field, value = self._one_field(body, "prefix")
+        params: Mapping[str, Any] = value if isinstance(value, Mapping) else {"value": value}
+        self._check_keys(params, {"value", "boost", "case_insensitive", "rewrite"}, "prefix")
+        if "value" not in params or isinstance(params["value"], (dict, list)):
+            raise ValueError(f"prefix: field {field!r} needs a string 'value'")
+        rewrite = params.get("rewrite", "constant_score")
+        if rewrite not in ("constant_score", "constant_score_blended", "constant_score_boolean"):
+            raise ValueError(f"prefix: rewrite {rewrite!r} is not supported (constant_score only)")
+        spec = self._field(field, "prefix")
+        q = self.prefix_query(spec, str(params["value"]), bool(params.get("case_insensitive")))
+        return self._constant(q, params.get("boost"))
+
+    def prefix_query(self, spec: FieldSpec, prefix: str, case_insensitive: bool) -> tantivy.Query:
+        """Terms of ``spec``'s field starting with ``prefix`` (not analysed, as in ES)."""
+        if spec.kind not in ("text", "keyword"):
+            raise ValueError(
+                f"Can only use prefix queries on keyword and text fields - not on "
+                f"[{spec.name}] which is of type [{spec.es_type}]"
+            )
+        pattern = ("(?i)" if case_insensitive else "") + re.escape(prefix) + ".*"
+        return tantivy.Query.regex_query(self._schema, spec.name, pattern)
+
+    @staticmethod
+    def _number(value: Any, construct: str, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"{construct}: {key} must be a number, got {value!r}")
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{construct}: {key} must be a number, got {value!r}") from None
 
     def _bool(self, body: Any) -> tantivy.Query:
         if not isinstance(body, Mapping):
@@ -202,7 +251,8 @@ class QueryTranslator:
         def listed(key: str) -> list[tantivy.Query]:
             v = body.get(key, [])
             items = v if isinstance(v, list) else [v]
-            return [self.translate(x) for x in items]
+            translate = self.translate if key in ("must", "should") else self.matching
+            return [translate(x) for x in items]
 
         must, should, filt, must_not = (
             listed("must"),
@@ -238,36 +288,21 @@ class QueryTranslator:
             )
         return self._boosted(tantivy.Query.boolean_query(clauses), body.get("boost"))
 
-    @staticmethod
-    def _minimum_should_match(value: Any, n_should: int) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            n = value
-        elif isinstance(value, str) and value.lstrip("-").isdigit():
-            n = int(value)
-        elif isinstance(value, str) and value.endswith("%") and value[:-1].lstrip("-").isdigit():
-            pct = int(value[:-1])
-            n = int(n_should * abs(pct) / 100)
-            n = n if pct >= 0 else n_should - n
-        else:
-            raise ValueError(
-                f"bool: minimum_should_match {value!r} is not supported "
-                "(an integer or a percentage)"
-            )
-        if n < 0:
-            n = max(n_should + n, 0)
-        return min(n, n_should) if n_should else n
-
     def _term(self, body: Any) -> tantivy.Query:
         field, value = self._one_field(body, "term")
-        boost = None
+        boost, insensitive = None, False
         if isinstance(value, Mapping):
-            self._check_keys(value, {"value", "boost"}, "term")
+            self._check_keys(value, {"value", "boost", "case_insensitive"}, "term")
             if "value" not in value:
                 raise ValueError(f"term: field {field!r} needs a 'value'")
+            insensitive = bool(value.get("case_insensitive", False))
             value, boost = value["value"], value.get("boost")
         spec = self._field(field, "term")
+        if insensitive and spec.kind in ("text", "keyword"):
+            # ES: an automaton query, scoring a constant (its boost)
+            pattern = "(?i)" + re.escape(str(value))
+            q = tantivy.Query.regex_query(self._schema, spec.name, pattern)
+            return self._constant(q, boost)
         return self._boosted(self._value_query(spec, value, "term"), boost)
 
     def _terms(self, body: Any) -> tantivy.Query:
@@ -291,10 +326,27 @@ class QueryTranslator:
         field, params = self._one_field(body, "range")
         if not isinstance(params, Mapping):
             raise ValueError(f"range: field {field!r} needs an object of bounds")
-        self._check_keys(params, {"gt", "gte", "lt", "lte", "boost"}, "range")
+        self._check_keys(
+            params, {"gt", "gte", "lt", "lte", "boost", "format", "time_zone"}, "range"
+        )
         spec = self._field(field, "range")
+        if spec.kind == "date":
+            lo_key = "gt" if "gt" in params else "gte"
+            hi_key = "lt" if "lt" in params else "lte"
+            q = self._date_range(
+                spec,
+                params.get(lo_key),
+                params.get(hi_key),
+                lo_key == "gte",
+                hi_key == "lte",
+                params,
+                "range",
+            )
+            return self._constant(q, params.get("boost"))
+        if "format" in params or "time_zone" in params:
+            raise ValueError(f"range: format and time_zone apply to date fields, not {field!r}")
         if spec.kind not in ("integer", "float"):
-            raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric fields")
+            raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric and date fields")
         ftype = tantivy.FieldType.Integer if spec.kind == "integer" else tantivy.FieldType.Float
 
         def bound(key: str) -> Any:
@@ -334,6 +386,38 @@ class QueryTranslator:
             )
         boost = params.get("boost")
         return tantivy.Query.const_score_query(q, float(boost) if boost is not None else 1.0)
+
+    def _date_range(
+        self,
+        spec: FieldSpec,
+        lo: Any,
+        hi: Any,
+        lo_inc: bool,
+        hi_inc: bool,
+        params: Mapping[str, Any] | None,
+        construct: str,
+    ) -> tantivy.Query:
+        """ES's DateFieldType.dateRangeQuery: bounds read with date math, an exclusive lower
+        bound rounded up and an inclusive upper one rounded up (``lte: "2020-01-01"`` takes
+        the whole day), then made inclusive in millis."""
+        params = params or {}
+        fmt = spec.date_format or DateFormat()
+        if params.get("format") is not None:
+            fmt = DateFormat(str(params["format"]))
+        zone = time_zone(params["time_zone"]) if params.get("time_zone") is not None else None
+        kwargs: dict[str, Any] = {} if zone is None else {"zone": zone}
+        low = high = None
+        if lo is not None:
+            low = parse_date_math(lo, fmt, round_up=not lo_inc, **kwargs) + (0 if lo_inc else 1)
+        if hi is not None:
+            high = parse_date_math(hi, fmt, round_up=hi_inc, **kwargs) - (0 if hi_inc else 1)
+        if low is None and high is None:
+            return tantivy.Query.term_query(self._schema, _FIELDS, spec.name)
+        if low is not None and high is not None and low > high:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.range_query(
+            self._schema, spec.name, tantivy.FieldType.Integer, low, high
+        )
 
     def _exists(self, body: Any) -> tantivy.Query:
         if not isinstance(body, Mapping) or "field" not in body:

@@ -92,6 +92,12 @@ class AsyncElasticsearchBackend:
     async def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
         return await run_sync(self.sync_view.search_query, query, size=size)
 
+    async def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """:meth:`ElasticsearchBackend.search_request`, awaited."""
+        return await run_sync(self.sync_view.search_request, query, size=size, options=options)
+
     async def search_retriever(
         self,
         retriever: Mapping[str, Any],
@@ -100,6 +106,7 @@ class AsyncElasticsearchBackend:
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
         return await run_sync(
             self.sync_view.search_retriever,
@@ -108,6 +115,7 @@ class AsyncElasticsearchBackend:
             from_=from_,
             source=source,
             explain=explain,
+            collapse=collapse,
         )
 
     async def supports_native(self) -> bool:

@@ -1,6 +1,7 @@
 """An Elasticsearch index as a backend: leaf queries for external reranking, whole retrievers
 natively, and the cluster's rerank inference endpoints as rerankers. It implements
-:class:`~es_rerank.backends.Backend`, :class:`~es_rerank.backends.RetrieverBackend` and
+:class:`~es_rerank.backends.Backend`, :class:`~es_rerank.backends.SearchRequestBackend`,
+:class:`~es_rerank.backends.RetrieverBackend` and
 :class:`~es_rerank.backends.InferenceRerankBackend`.
 
 >>> from elasticsearch import Elasticsearch
@@ -20,7 +21,9 @@ from typing import Any, Final
 from elasticsearch import Elasticsearch
 
 from es_rerank.backends.base import Hits
-from es_rerank.elastic.cluster import license_type
+from es_rerank.chunking.endpoint_defaults import ENDPOINT_CHUNK_SIZE_SINCE, for_cluster
+from es_rerank.chunking.settings import ChunkRescorer
+from es_rerank.elastic.cluster import cluster_version, license_type
 from es_rerank.elastic.errors import translated
 from es_rerank.elastic.inference import ElasticInferenceReranker, get_endpoint
 from es_rerank.elastic.responses import hits_from_response, result_from_response
@@ -28,10 +31,12 @@ from es_rerank.errors import (
     AuthenticationError,
     AuthorizationError,
     ConfigurationError,
+    ElasticsearchError,
     ElasticsearchNotFoundError,
     ElasticsearchRequestError,
 )
 from es_rerank.results import SearchResult
+from es_rerank.retrievers import STANDARD_OPTIONS
 
 __all__ = ["NATIVE_LICENSES", "ElasticsearchBackend"]
 
@@ -50,6 +55,8 @@ class ElasticsearchBackend:
         self.index = index
         self._native: bool | None = None
         self._known_endpoints: set[str] = set()
+        self._version: tuple[int, int, int] | None = None
+        self._endpoints: dict[str, dict[str, Any]] = {}
 
     def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Hits:
         with translated():
@@ -57,6 +64,24 @@ class ElasticsearchBackend:
                 index=self.index,
                 query=dict(query) if query is not None else {"match_all": {}},
                 size=size,
+            )
+        return hits_from_response(response.body)
+
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """``_search`` with the standard retriever's own options (``sort``,
+        ``search_after``, ``terminate_after``, ``min_score``, ``collapse``) beside the query;
+        hits carry their ``sort`` values."""
+        unknown = [key for key in options if key not in STANDARD_OPTIONS]
+        if unknown:
+            raise ValueError(f"search_request does not take the option [{unknown[0]}]")
+        with translated():
+            response = self.client.search(
+                index=self.index,
+                query=dict(query) if query is not None else {"match_all": {}},
+                size=size,
+                **dict(options),
             )
         return hits_from_response(response.body)
 
@@ -68,12 +93,16 @@ class ElasticsearchBackend:
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
         """``_search`` with ``retriever=``: ES runs the whole tree (``explain: true`` adds
-        each hit's ``_explanation``, kept in ``result.raw``)."""
+        each hit's ``_explanation``, kept in ``result.raw``; ``collapse`` is the request's
+        top-level ``collapse``)."""
         # ES takes a list of fields as _source too; the client's annotation is narrower.
         src: Any = source if isinstance(source, bool) else list(source)
         extra: dict[str, Any] = {"explain": True} if explain else {}
+        if collapse is not None:
+            extra["collapse"] = dict(collapse)
         with translated():
             response = self.client.search(
                 index=self.index,
@@ -111,6 +140,24 @@ class ElasticsearchBackend:
             get_endpoint(self.client, inference_id)
             self._known_endpoints.add(inference_id)
         return ElasticInferenceReranker(self.client, inference_id)
+
+    def chunk_rescorer_for(self, inference_id: str, rescorer: ChunkRescorer) -> ChunkRescorer:
+        """``rescorer`` with the default chunk size this cluster's version uses for the
+        endpoint (:func:`~es_rerank.chunking.endpoint_defaults.for_cluster`); explicit
+        ``chunking_settings`` win, and an endpoint that cannot be read changes nothing (the
+        search itself then fails as ES would)."""
+        if rescorer.chunking_settings is not None:
+            return rescorer
+        try:
+            if self._version is None:
+                self._version = cluster_version(self.client)
+            if self._version < ENDPOINT_CHUNK_SIZE_SINCE:
+                return for_cluster(rescorer, self._version, {})
+            if inference_id not in self._endpoints:
+                self._endpoints[inference_id] = get_endpoint(self.client, inference_id)
+        except ElasticsearchError:
+            return rescorer
+        return for_cluster(rescorer, self._version, self._endpoints[inference_id])
 
     def __repr__(self) -> str:
         return f"ElasticsearchBackend(index={self.index!r})"

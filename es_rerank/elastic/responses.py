@@ -43,7 +43,12 @@ def hits_from_response(body: Any) -> Hits:
     """The hits of a ``_search`` body (best first) with ES's ``hits.total``."""
     block = _hits_block(body)
     hits = [
-        Hit(id=str(h["_id"]), score=float(h.get("_score") or 0.0), source=h.get("_source") or {})
+        Hit(
+            id=str(h["_id"]),
+            score=float(h.get("_score") or 0.0),
+            source=h.get("_source") or {},
+            sort=tuple(h["sort"]) if isinstance(h.get("sort"), list) else None,
+        )
         for h in block["hits"]
     ]
     total, relation = _total(block, len(hits))

@@ -35,6 +35,8 @@ class Case:
     min_score_space: str = "raw"
     ids: list[str] | None = None
     scores: list[float] | None = None
+    #: ES's hits.total.value, when the case pins it
+    total: int | None = None
     error: type[BaseException] | tuple[type[BaseException], ...] | None = None
     message: str | None = None
     notes: str = ""
@@ -72,6 +74,29 @@ def rerank(child: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]
 
 
 ALL_ORDER = ["d2", "d5", "d1", "d4", "d3"]
+# constant scores every backend gives alike (bool sums its clauses; match_all scores boost)
+LINEAR_A: dict[str, Any] = {
+    "standard": {
+        "query": {
+            "bool": {
+                "should": [
+                    {"match_all": {}},
+                    {
+                        "bool": {
+                            "must": {"match_all": {"boost": 2}},
+                            "filter": {"term": {"tag": "b"}},
+                        }
+                    },
+                ]
+            }
+        }
+    }
+}
+LINEAR_B: dict[str, Any] = {
+    "standard": {
+        "query": {"bool": {"must": {"match_all": {"boost": 3}}, "filter": {"term": {"g2": "y"}}}}
+    }
+}
 ALL_SCORES = [norm(3), norm(2), norm(1), norm(0.5), norm(-2)]
 
 CASES: list[Case] = [
@@ -117,7 +142,7 @@ CASES: list[Case] = [
         scores=[norm(3), norm(2), norm(1), norm(0.5), norm(0)],
         notes="raw 0 passes min_score 0 (>=), raw -2 does not",
     ),
-    Case("high_min_score_gives_no_hits", DOCS, rerank(min_score=100.0), ids=[]),
+    Case("high_min_score_gives_no_hits", DOCS, rerank(min_score=100.0), ids=[], total=0),
     Case(
         "min_score_in_normalized_units",
         DOCS,
@@ -261,6 +286,144 @@ CASES: list[Case] = [
         error=InferenceEndpointNotFoundError,
         message="Inference endpoint not found [no-such-endpoint]",
     ),
+    # hits.total: the child's matches; with a min_score, the rank docs that pass it
+    # (RankDocsRetrieverBuilder @ afe3d8fd40539ba46fb036e2e6ed2d89aaa17817, sourceHasMinScore)
+    Case(
+        "total_without_min_score_is_the_childs",
+        DOCS,
+        rerank({"standard": {"query": {"term": {"tag": "a"}}}}, rank_window_size=2),
+        size=2,
+        ids=["d2", "d1"],
+        total=3,
+    ),
+    Case(
+        "total_with_min_score_counts_the_docs_that_pass",
+        DOCS,
+        rerank(min_score=1.5),
+        ids=["d2", "d5"],
+        total=2,
+    ),
+    Case(
+        "rrf_total_with_a_min_score_child_counts_the_rank_docs",
+        DOCS,
+        {
+            "rrf": {
+                "retrievers": [
+                    rerank(min_score=1.5, rank_window_size=5),
+                    {"standard": {"query": {"term": {"g1": "x"}}}},
+                ],
+                "rank_window_size": 5,
+            }
+        },
+        size=5,
+        ids=["d2", "d1", "d5", "d3"],
+        total=4,
+        notes="d2 1/61+1/62, d1 1/61, d5 1/62, d3 1/63; without the rule: 5 (match_all)",
+    ),
+    # allow_rerank_failures: a missing endpoint is an allowed failure (ES REST test
+    # "Text similarity reranking with allowed failure maintains custom sorting")
+    Case(
+        "allowed_failure_of_a_missing_endpoint_keeps_child_order",
+        DOCS,
+        rerank(inference_id="conformance-no-such-endpoint", allow_rerank_failures=True),
+        ids=["d1", "d2", "d3", "d4", "d5"],
+        total=5,
+    ),
+    Case(
+        "allowed_failure_of_a_missing_endpoint_nested_in_rrf",
+        DOCS,
+        {
+            "rrf": {
+                "retrievers": [
+                    rerank(
+                        inference_id="conformance-no-such-endpoint",
+                        allow_rerank_failures=True,
+                        rank_window_size=5,
+                    ),
+                    {"standard": {"query": {"term": {"g2": "y"}}}},
+                ],
+                "rank_window_size": 5,
+            }
+        },
+        size=5,
+        ids=["d3", "d4", "d1", "d2", "d5"],
+        notes="child order d1..d5 fused with g2=y's d3, d4",
+    ),
+    # linear (LinearRetrieverBuilder @ 773c33ae; minmax keeps equal scores and a top-level
+    # normalizer normalizes the sums, as ES 9.2's REST tests show). LINEAR_A scores d4, d5
+    # 3 and the rest 1; LINEAR_B scores d3, d4 3 (equal scores: minmax leaves them at 3)
+    Case(
+        "linear_per_retriever_minmax_with_weights",
+        DOCS,
+        {
+            "linear": {
+                "retrievers": [
+                    {"retriever": LINEAR_A, "normalizer": "minmax"},
+                    {"retriever": LINEAR_B, "weight": 2, "normalizer": "minmax"},
+                ]
+            }
+        },
+        ids=["d4", "d3", "d5", "d1", "d2"],
+        scores=[7.0, 6.0, 1.0, 0.0, 0.0],
+        total=5,
+    ),
+    Case(
+        "linear_top_level_minmax_normalizes_the_sums",
+        DOCS,
+        {
+            "linear": {
+                "retrievers": [{"retriever": LINEAR_A}, {"retriever": LINEAR_B, "weight": 2}],
+                "normalizer": "minmax",
+            }
+        },
+        ids=["d4", "d3", "d5", "d1", "d2"],
+        scores=[1.0, 0.75, 0.25, 0.0, 0.0],
+        notes="sums d1 1, d2 1, d3 7, d4 9, d5 3",
+    ),
+    Case(
+        "rrf_with_weights",
+        DOCS,
+        {
+            "rrf": {
+                "retrievers": [
+                    {"retriever": MATCH_ALL, "weight": 1},
+                    {"retriever": {"standard": {"filter": {"term": {"g2": "y"}}}}, "weight": 3},
+                ],
+                "rank_constant": 1,
+            }
+        },
+        ids=["d3", "d4", "d1", "d2", "d5"],
+        scores=[1 / 4 + 3 / 2, 1 / 5 + 3 / 3, 1 / 2, 1 / 3, 1 / 6],
+    ),
+    Case(
+        "reranker_over_linear",
+        DOCS,
+        rerank(
+            {
+                "linear": {
+                    "retrievers": [
+                        {"retriever": LINEAR_A, "normalizer": "minmax"},
+                        {"retriever": LINEAR_B, "weight": 2, "normalizer": "minmax"},
+                    ],
+                    "rank_window_size": 3,
+                }
+            },
+            rank_window_size=3,
+        ),
+        size=3,
+        ids=["d5", "d4", "d3"],
+        scores=[norm(2), norm(0.5), norm(-2)],
+        notes="linear's top 3 are d4, d3, d5; reranked by raw 2, 0.5, -2",
+    ),
+    Case(
+        "a_compound_child_window_smaller_than_its_parents_is_refused",
+        DOCS,
+        {"rrf": {"retrievers": [rerank(rank_window_size=5), MATCH_ALL]}},
+        size=5,
+        error=RetrieverValidationError,
+        message="[rrf] requires [rank_window_size: 10] to be smaller than or equal to its sub "
+        "retriever's text_similarity_reranker [rank_window_size: 5]",
+    ),
     Case(
         "reranker_over_rrf",
         DOCS,
@@ -288,7 +451,10 @@ CASES: list[Case] = [
                 "retrievers": [
                     rerank(rank_window_size=5),
                     {"standard": {"query": {"term": {"g2": "y"}}}},
-                ]
+                ],
+                # ES refuses a compound child with a smaller window than its parent's
+                # (CompoundRetrieverBuilder.validate)
+                "rank_window_size": 5,
             }
         },
         size=5,

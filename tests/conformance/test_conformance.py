@@ -67,6 +67,8 @@ def test_case(case: Case, executor: str, tmp_path: Path) -> None:
     assert [h.id for h in result.hits] == case.ids, case.notes
     if case.scores is not None:
         assert [h.score for h in result.hits] == pytest.approx(case.scores, rel=1e-5)
+    if case.total is not None:
+        assert (result.total, result.total_relation) == (case.total, "eq")
     assert [h.rank for h in result.hits] == list(
         range(case.from_ + 1, case.from_ + len(result.hits) + 1)
     )

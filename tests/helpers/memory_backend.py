@@ -1,5 +1,10 @@
 """An in-memory Backend for tests: a list of documents and enough of the query DSL
-(match_all, match, term, terms, range, ids, exists, bool) to run the client's semantics.
+(match_all, match, multi_match, term, terms, range, ids, exists, bool) to run the
+client's semantics.
+
+:meth:`MemoryBackend.search_request` runs the standard retriever's own options too
+(``sort`` on fields, ``_score`` and ``_doc``; ``search_after``; ``terminate_after``;
+``min_score``; ``collapse``), as a :class:`~es_rerank.backends.SearchRequestBackend`.
 
 Scores: ``match`` counts the query's distinct terms found in the field; ``term``,
 ``terms``, ``range``, ``ids``, ``exists`` and ``match_all`` score 1.0 (or ``boost``); a
@@ -9,6 +14,7 @@ Elasticsearch does. Ties keep insertion order (ES with one shard: Lucene doc ord
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -78,6 +84,71 @@ class MemoryBackend:
         scored.sort(key=lambda item: (item[0], item[1]))
         return Hits([hit for _, _, hit in scored[:size]], total=len(scored))
 
+    def search_request(
+        self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
+    ) -> Hits:
+        """``query`` with the standard retriever's options (ES JSON), as ES runs them on
+        one shard: ``terminate_after`` stops collecting after that many matches in index
+        order; ``min_score`` drops lower scores (and from the total); ``sort`` orders by
+        fields (missing values last), ``_score`` or ``_doc``, ties in index order;
+        ``search_after`` starts after the given sort values; ``collapse`` keeps the first
+        hit of each value of its field."""
+        known = {"sort", "search_after", "terminate_after", "min_score", "collapse"}
+        for key in options:
+            if key not in known:
+                raise ValueError(f"MemoryBackend does not support the option [{key}]")
+        self.calls.append((query, size))
+        matched: list[tuple[int, Hit]] = []
+        for position, (doc_id, source) in enumerate(self.docs):
+            score = self._score(query or {"match_all": {}}, doc_id, source)
+            if score is None:
+                continue
+            if options.get("min_score") is not None and score < float(options["min_score"]):
+                continue
+            matched.append((position, Hit(doc_id, score, source)))
+            if options.get("terminate_after") and len(matched) >= options["terminate_after"]:
+                break
+        sorts = _sort_specs(options.get("sort"))
+        keyed = [(self._sort_values(sorts, pos, hit), pos, hit) for pos, hit in matched]
+        orders = [order for _, order in sorts]
+        Keyed = tuple[tuple[Any, ...], int, Hit]
+
+        def order(a: Keyed, b: Keyed) -> int:
+            return _compare(a[0], b[0], orders) or a[1] - b[1]
+
+        keyed.sort(key=functools.cmp_to_key(order))
+        if options.get("search_after") is not None:
+            after = tuple(options["search_after"])
+            keyed = [k for k in keyed if _compare(k[0], after, orders) > 0]
+        if options.get("collapse") is not None:
+            field = options["collapse"]["field"]
+            seen: set[str] = set()
+            unique = []
+            for item in keyed:
+                group = repr(_values(item[2].source, field)[:1])
+                if group not in seen:
+                    seen.add(group)
+                    unique.append(item)
+            keyed = unique
+        hits = [
+            Hit(hit.id, hit.score, hit.source, sort=values if sorts else None)
+            for values, _, hit in keyed[:size]
+        ]
+        return Hits(hits, total=len(keyed) if options.get("collapse") is None else len(matched))
+
+    @staticmethod
+    def _sort_values(sorts: list[tuple[str, str]], position: int, hit: Hit) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for field, _ in sorts:
+            if field == "_score":
+                out.append(hit.score)
+            elif field == "_doc":
+                out.append(position)
+            else:
+                values = _values(hit.source, field)
+                out.append(values[0] if values else None)
+        return tuple(out)
+
     def _score(self, query: Mapping[str, Any], doc_id: str, doc: Mapping[str, Any]) -> float | None:
         if not isinstance(query, Mapping) or len(query) != 1:
             raise ValueError(f"a query is an object with one key, got {query!r}")
@@ -91,6 +162,16 @@ class MemoryBackend:
             wanted = _tokens(text)
             found = len(wanted & _tokens(_values(doc, field)))
             return float(found) if found else None
+        if kind == "multi_match":
+            # most_fields sums the fields' match scores, best_fields takes the best
+            scores = [
+                self._score({"match": {f.split("^")[0]: spec["query"]}}, doc_id, doc)
+                for f in spec.get("fields", [])
+            ]
+            found = [s for s in scores if s is not None]
+            if not found:
+                return None
+            return sum(found) if spec.get("type") == "most_fields" else max(found)
         if kind == "term":
             field, value = _one(spec, kind)
             value = value.get("value") if isinstance(value, Mapping) else value
@@ -146,3 +227,32 @@ class MemoryBackend:
             return None
         total += sum(s for s in should if s is not None)
         return total
+
+
+def _sort_specs(sort: Any) -> list[tuple[str, str]]:
+    """ES's sort forms as ``(field, order)``: ``"f"``, ``{"f": "desc"}``,
+    ``{"f": {"order": "desc"}}``, or a list of them; ``_score`` sorts descending by default."""
+    if sort is None:
+        return [("_score", "desc")]
+    items = sort if isinstance(sort, list) else [sort]
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append((item, "desc" if item == "_score" else "asc"))
+            continue
+        ((field, spec),) = item.items()
+        order = spec.get("order") if isinstance(spec, Mapping) else spec
+        out.append((field, order or ("desc" if field == "_score" else "asc")))
+    return out
+
+
+def _compare(a: Sequence[Any], b: Sequence[Any], orders: Sequence[str]) -> int:
+    """ES's order of two sort-value tuples: missing values last in either direction."""
+    for x, y, order in zip(a, b, orders, strict=False):
+        if x == y:
+            continue
+        if x is None or y is None:
+            return 1 if x is None else -1
+        less = x < y
+        return (-1 if less else 1) * (1 if order == "asc" else -1)
+    return 0

@@ -521,7 +521,7 @@ def test_unexpected_errors_are_one_line_too(
 ) -> None:
     import es_rerank.cli.scores as scores
 
-    def broken(fn: object, values: list[float]) -> int:
+    def broken(*args: object) -> int:
         raise KeyError("a bug")
 
     monkeypatch.setattr(scores, "_convert", broken)

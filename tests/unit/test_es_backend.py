@@ -319,5 +319,54 @@ def test_client_side_rules_fail_before_any_request(cluster: Any) -> None:
     with pytest.raises(
         ValueError, match=r"\[rank_window_size: 3\] be greater than or equal to \[size: 10\]"
     ):
-        search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native")
+        search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native", size=10)
     assert server.requests == []
+
+
+def test_search_request_sends_the_standard_options_and_reads_sort_values(cluster: Any) -> None:
+    state, server, client = cluster
+    reply = hits(("b", 0.0, {"year": 2020}), ("a", 0.0, {"year": 2019}))
+    reply["hits"]["hits"][0]["sort"] = [2020, "b"]
+    state.search_reply = Reply(200, reply)
+    backend = ElasticsearchBackend(client, "docs")
+    options = {
+        "sort": [{"year": "desc"}],
+        "search_after": [2021],
+        "terminate_after": 5,
+        "min_score": 0.5,
+        "collapse": {"field": "year"},
+    }
+    out = backend.search_request({"match_all": {}}, size=2, options=options)
+    assert server.requests[-1].body == {"query": {"match_all": {}}, "size": 2, **options}
+    assert [h.sort for h in out] == [(2020, "b"), None]
+    with pytest.raises(ValueError, match=r"does not take the option \[aggs\]"):
+        backend.search_request(None, size=1, options={"aggs": {}})
+
+
+def test_external_mode_runs_a_reranker_free_subtree_as_one_native_retriever(
+    cluster: Any,
+) -> None:
+    from es_rerank import RRFRetriever
+
+    state, server, client = cluster
+    state.search_reply = Reply(200, hits(("a", 0.5, {"text": "aa"}), ("b", 0.4, {"text": "b"})))
+    state.inference["my-rerank"] = lambda q, texts: [float(len(t)) for t in texts]
+    rrf = RRFRetriever(
+        retrievers=[StandardRetriever(query={"match": {"text": "x"}}), StandardRetriever()],
+        rank_window_size=3,
+    )
+    result = search(spec(retriever=rrf), backend=ElasticsearchBackend(client, "docs"),
+                    mode="external", size=2)  # fmt: skip
+    searches = [r for r in server.requests if r.path.split("?")[0] == "/docs/_search"]
+    (sent,) = searches
+    assert sent.body["retriever"] == rrf.to_dict()
+    assert sent.body["size"] == 3
+    assert [h.id for h in result.hits] == ["a", "b"]  # reranked by text length: 2, 1
+
+
+def test_native_search_sends_a_top_level_collapse(cluster: Any) -> None:
+    _, server, client = cluster
+    collapse = {"field": "year", "inner_hits": {"name": "by_year"}}
+    search(spec(), backend=ElasticsearchBackend(client, "docs"), mode="native", size=3,
+           collapse=collapse)  # fmt: skip
+    assert server.requests[-1].body["collapse"] == collapse

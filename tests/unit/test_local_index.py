@@ -96,7 +96,7 @@ def test_match_all_ties_are_stable(idx: LocalIndex) -> None:
     [
         ({"fuzzy": {"text": "cat"}}, "fuzzy"),
         ({"match": {"text": {"query": "cat", "fuzziness": 2}}}, "fuzziness"),
-        ({"multi_match": {"query": "x", "type": "phrase"}}, "phrase"),
+        ({"multi_match": {"query": "x", "type": "phrase_prefix"}}, "phrase_prefix"),
         ({"match": {"nope": "x"}}, "nope"),
         ({"bool": {"must": [{"wildcard": {"text": "c*"}}]}}, "wildcard"),
         ({"range": {"title": {"gte": "a"}}}, "title"),

@@ -356,7 +356,7 @@ def test_to_dict_does_not_share_mutable_state() -> None:
             "[text_similarity_reranker] unknown field [bogus]",
         ),
         ({"standard": {"query": {"match_all": {}}, "size": 3}}, "size", "unknown field [size]"),
-        ({"linear": {}}, "linear", "unknown retriever [linear]"),
+        ({"script_rank": {}}, "script_rank", "unknown retriever [script_rank]"),
         (
             {"text_similarity_reranker": {"field": "t", "inference_text": "q"}},
             "retriever",
@@ -430,7 +430,7 @@ def test_to_dict_does_not_share_mutable_state() -> None:
             "rank_constant",
             "[rank_constant] must be greater than or equal to [1]",
         ),
-        ({"rrf": {"retrievers": []}}, "retrievers", "at least one retriever"),
+        ({"rrf": {"retrievers": []}}, "retrievers", "[rrf] must provide [retrievers] or [query]"),
         (
             {"knn": {"field": "v", "query_vector": [1.0], "k": 5, "num_candidates": 2}},
             "num_candidates",

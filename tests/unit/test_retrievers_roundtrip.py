@@ -16,6 +16,13 @@ from es_rerank import (
     TextSimilarityReranker,
     retriever_from_dict,
 )
+from es_rerank.retrievers import (
+    LinearRetriever,
+    PinnedRetriever,
+    RescorerRetriever,
+    RuleRetriever,
+    WeightedRetriever,
+)
 
 words = st.text(alphabet="abcdefghij xyz", min_size=1, max_size=12).filter(str.strip)
 queries = st.one_of(
@@ -31,6 +38,10 @@ standard = st.builds(
     StandardRetriever,
     query=st.one_of(opt(), queries),
     filter=filters,
+    sort=st.one_of(opt(), st.just(["tag", {"num": {"order": "desc"}}])),
+    search_after=st.one_of(opt(), st.just(["a", 3])),
+    terminate_after=st.one_of(opt(), st.integers(0, 20)),
+    collapse=st.one_of(opt(), st.just({"field": "tag"})),
     min_score=st.one_of(opt(), numbers),
     name=st.one_of(opt(), words),
 )
@@ -54,6 +65,54 @@ def extend(children: st.SearchStrategy[Retriever]) -> st.SearchStrategy[Retrieve
         rank_window_size=st.one_of(opt(), st.integers(0, 100)),
         filter=filters,
     )
+    weights = st.one_of(opt(), st.floats(min_value=0, max_value=10))
+    normalizers = st.one_of(opt(), st.sampled_from(["none", "minmax", "l2_norm"]))
+    weighted_rrf = st.builds(
+        RRFRetriever,
+        retrievers=st.lists(
+            st.one_of(children, st.builds(WeightedRetriever, retriever=children, weight=weights)),
+            min_size=1,
+            max_size=3,
+        ),
+        min_score=st.one_of(opt(), numbers),
+    )
+    multi_field = st.builds(
+        RRFRetriever, query=words, fields=st.one_of(opt(), st.just(["title^2", "text"]))
+    )
+    linear = st.builds(
+        LinearRetriever,
+        retrievers=st.lists(
+            st.builds(
+                WeightedRetriever, retriever=children, weight=weights, normalizer=normalizers
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        rank_window_size=st.one_of(opt(), st.integers(0, 100)),
+        min_score=st.one_of(opt(), numbers),
+        filter=filters,
+    )
+    linear_top = st.builds(
+        LinearRetriever,
+        retrievers=st.lists(
+            st.builds(WeightedRetriever, retriever=children, weight=weights), min_size=1, max_size=2
+        ),
+        normalizer=st.sampled_from(["none", "minmax", "l2_norm"]),
+    )
+    rescorer = st.builds(
+        RescorerRetriever,
+        retriever=children,
+        rescore=st.just({"window_size": 5, "query": {"rescore_query": {"match_all": {}}}}),
+    )
+    pinned = st.builds(
+        PinnedRetriever, ids=st.just(["d1", "d2"]), retriever=children, filter=filters
+    )
+    rule = st.builds(
+        RuleRetriever,
+        retriever=children,
+        ruleset_ids=st.just(["rules"]),
+        match_criteria=st.just({"query_string": "pugs"}),
+    )
     rerank = st.builds(
         TextSimilarityReranker,
         retriever=children,
@@ -66,7 +125,9 @@ def extend(children: st.SearchStrategy[Retriever]) -> st.SearchStrategy[Retrieve
         allow_rerank_failures=st.one_of(opt(), st.booleans()),
         name=st.one_of(opt(), words),
     )
-    return st.one_of(rrf, rerank)
+    return st.one_of(
+        rrf, rerank, weighted_rrf, multi_field, linear, linear_top, rescorer, pinned, rule
+    )
 
 
 specs = st.recursive(st.one_of(standard, knn), extend, max_leaves=6)

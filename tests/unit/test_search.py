@@ -300,7 +300,23 @@ def test_memory_backend_filter_only_bool_scores_zero_like_es() -> None:
     assert [(h.id, h.score) for h in hits] == [("d2", 0.0), ("d4", 0.0), ("d6", 0.0)]
 
 
-def test_total_is_the_childs_total_not_the_window_or_the_kept_hits() -> None:
+def test_total_is_the_childs_total_not_the_window() -> None:
+    child = StandardRetriever(query={"match": {"text": "1 2 3 4 5"}}, filter={"term": {"tag": "a"}})
+    result = search(
+        spec(retriever=child, rank_window_size=2), backend=MemoryBackend(DOCS), reranker=Recorder(),
+        size=1,
+    )  # fmt: skip
+    # d1, d3, d5 match the filtered child; the window holds 2
+    assert (result.total, result.total_relation) == (3, "eq")
+
+
+def test_total_with_min_score_counts_the_documents_that_pass_it() -> None:
+    """With a ``min_score`` on the reranker, ES runs the final search with it over the rank
+    docs, so hits.total counts only the documents that pass it
+    (elastic/elasticsearch server/src/main/java/org/elasticsearch/search/retriever/
+    RankDocsRetrieverBuilder.java @ afe3d8fd40539ba46fb036e2e6ed2d89aaa17817,
+    ``sourceHasMinScore``; REST test "Text similarity reranker respects min_score" in
+    x-pack/plugin/inference/.../70_text_similarity_rank_retriever.yml)."""
     child = StandardRetriever(query={"match": {"text": "1 2 3 4 5"}}, filter={"term": {"tag": "a"}})
     result = search(
         spec(retriever=child, rank_window_size=2, min_score=2.5),
@@ -310,7 +326,14 @@ def test_total_is_the_childs_total_not_the_window_or_the_kept_hits() -> None:
     )
     # d1, d3, d5 match the filtered child; the window holds 2; min_score keeps only d3
     assert [h.id for h in result.hits] == ["d3"]
-    assert (result.total, result.total_relation) == (3, "eq")
+    assert (result.total, result.total_relation) == (1, "eq")
+    excluded = search(
+        spec(retriever=child, rank_window_size=2, min_score=1000.0),
+        backend=MemoryBackend(DOCS),
+        reranker=Recorder(),
+        size=2,
+    )
+    assert (excluded.hits, excluded.total) == ([], 0)
 
 
 def test_rrf_total_counts_documents_matching_any_child() -> None:
