@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,23 @@ class Embedder:
         self.max_batch_tokens = max_batch_tokens
         self._digest = hashlib.sha256(self.name.encode()).digest()[:8]
         self.encoded = 0  # texts run through the model (cache hits excluded)
+        self._queries: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._queries_lock = threading.Lock()
+
+    def query(self, text: str) -> npt.NDArray[np.float32]:
+        """The embedding of one query text; the last 1,024 are kept, since a search tree
+        (a hybrid, its reranked twin, the total count) asks for the same query often."""
+        with self._queries_lock:
+            hit = self._queries.get(text)
+            if hit is not None:
+                self._queries.move_to_end(text)
+                return hit
+        vector: npt.NDArray[np.float32] = self.embed([text])[0]
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > 1024:
+                self._queries.popitem(last=False)
+        return vector
 
     def key(self, text: str) -> bytes:
         return hashlib.sha256(self._digest + text.encode()).digest()[:16]

@@ -252,7 +252,7 @@ class LocalIndex:
                 'knn: query_vector_builder must be {"text_embedding": {"model_id": ..., '
                 '"model_text": "..."}}'
             )
-        return [float(x) for x in embedder_for(te.get("model_id")).embed([te["model_text"]])[0]]
+        return [float(x) for x in embedder_for(te.get("model_id")).query(te["model_text"])]
 
     def knn_search(self, body: Mapping[str, Any], *, size: int = 10) -> list[tuple[str, float]]:
         """The ``(id, score)`` hits of a ``knn`` body, best first (see :meth:`search_query`
@@ -287,7 +287,7 @@ class LocalIndex:
             raise ValueError(f"semantic: field {body.get('field')!r} is not a semantic_text field")
         from es_rerank.embedding import embedder_for
 
-        vector = embedder_for(spec.semantic.inference_id).embed([body["query"]])[0]
+        vector = embedder_for(spec.semantic.inference_id).query(body["query"])
         knn = {"field": spec.name, "query_vector": [float(x) for x in vector]}
         return self._knn({**knn, "boost": body.get("boost", 1.0)})
 
@@ -329,7 +329,7 @@ class LocalIndex:
 
         state = self._vector_state(field)
         rows = [i for i, d in enumerate(state.ids) if d == str(doc_id)]
-        query = embedder_for(spec.semantic.inference_id).embed([text])[0]
+        query = embedder_for(spec.semantic.inference_id).query(text)
         scores = spec.vector.score(query, state.vectors[rows])
         order = sorted(range(len(rows)), key=lambda i: (-float(scores[i]), i))
         return [chunks[i] for i in order[:size]]
