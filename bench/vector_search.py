@@ -99,24 +99,40 @@ def build(vectors: np.ndarray, index_type: str) -> tuple[VectorField, Any, float
     return field, state, time.perf_counter() - t, rss_mib() - before
 
 
+def _corpus_vectors(name: str, args: argparse.Namespace, emb: Any) -> tuple[Any, Any] | None:
+    """The corpus's embeddings (from ``--index-cache``'s index of it when there is one: the
+    eval's cached ``passages-semantic`` index, whose chunks are already embedded) and the
+    queries' embeddings."""
+    from es_rerank import LocalIndex
+
+    base = args.datasets / name
+    if not (base / "corpus.jsonl").is_file():
+        print(f"{name}: absent, skipped")
+        return None
+    queries = _read(base / "queries.jsonl")[: args.corpus_queries]
+    cached = [p.parent for p in sorted(args.index_cache.glob(f"{name}-*/es_rerank_mapping.json"))]
+    for entry in cached:
+        index = LocalIndex.open(entry)
+        if "text_semantic" in index.mapping.fields:
+            state = index._vector_state("text_semantic")
+            print(f"{name}: {len(state.ids)} chunk vectors from {entry}")
+            return state.vectors, emb.embed(queries)
+    texts = _read(base / "corpus.jsonl")
+    return emb.embed(texts), emb.embed(queries)
+
+
 def corpora(args: argparse.Namespace) -> None:
     from es_rerank.embedding import embedder_for
 
     emb = embedder_for(None)
-    for name in CORPORA:
-        base = args.datasets / name
-        if not (base / "corpus.jsonl").is_file():
-            print(f"{name}: absent, skipped")
-            continue
-        texts = _read(base / "corpus.jsonl")
-        queries = _read(base / "queries.jsonl")
+    for name in args.corpora.split(","):
         t = time.perf_counter()
-        dv = emb.embed(texts)
-        qv = emb.embed(queries)
+        found = _corpus_vectors(name, args, emb)
+        if found is None:
+            continue
+        dv, qv = found
         took = time.perf_counter() - t
-        print(
-            f"{name}: {len(texts)} docs, {len(queries)} queries embedded in {took:.0f}s; {load()}"
-        )
+        print(f"{name}: {len(dv)} vectors, {len(qv)} queries ready in {took:.0f}s; {load()}")
         for index_type in ("int8_hnsw", "hnsw"):
             field, state, secs, mib = build(dv, index_type)
             default = measure(field, state, dv, qv, exact=False)
@@ -197,6 +213,14 @@ def main() -> None:
     p.add_argument("--docs", type=int, default=1000, help="documents for the throughput part")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder")
+    p.add_argument("--corpus-queries", type=int, default=100, help="queries per corpus")
+    p.add_argument("--corpora", default=",".join(CORPORA), help="which shared corpora")
+    p.add_argument(
+        "--index-cache",
+        type=Path,
+        default=Path.home() / ".cache" / "es-rerank" / "indexes",
+        help="where `es-rerank eval --first-stages` cached its indexes (embeddings reused)",
+    )
     args = p.parse_args()
     print(json.dumps(machine()))
     parts = args.parts.split(",")
