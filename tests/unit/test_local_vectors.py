@@ -224,3 +224,32 @@ def test_knn_retriever_and_hybrid_rrf_run_externally(tmp_path: Path) -> None:
     fused = search(hybrid, backend=idx, size=3, mode="external")
     top = [h.id for h in fused.hits]
     assert set(top[:2]) == {"d7", "d42"}  # the best of each retriever, fused
+
+
+def test_query_vector_builder_runs_the_local_model(tmp_path: Path) -> None:
+    from es_rerank.embedding import embedder_for
+
+    emb = embedder_for(None)
+    texts = {"wing": "lift of a swept wing", "cat": "a cat purrs on the sofa"}
+    mapping = {
+        "mappings": {
+            "properties": {
+                "tag": {"type": "keyword"},
+                "v": {"type": "dense_vector", "dims": emb.dims, "similarity": "cosine"},
+            }
+        }
+    }
+    idx = LocalIndex(tmp_path, mapping=mapping)
+    vectors = emb.embed(list(texts.values()))
+    docs = [{"_id": k, "tag": k, "v": v.tolist()} for k, v in zip(texts, vectors, strict=True)]
+    idx.add(docs, progress=False)
+    builder = {"text_embedding": {"model_id": "all-MiniLM-L6-v2", "model_text": "kitten"}}
+    knn = {"knn": {"field": "v", "query_vector_builder": builder, "k": 2, "num_candidates": 2}}
+    res = search(knn, backend=idx, size=2, mode="external")
+    assert [h.id for h in res.hits] == ["cat", "wing"]
+    assert res.hits[0].score == pytest.approx((1 + float(vectors[1] @ emb.query("kitten"))) / 2)
+    # the retriever's filter applies during the search: k hits among the filtered ones
+    knn["knn"]["filter"] = {"term": {"tag": "wing"}}
+    assert [h.id for h in search(knn, backend=idx, size=2, mode="external").hits] == ["wing"]
+    with pytest.raises(ValueError, match="query_vector_builder"):
+        idx.search_query({"knn": {"field": "v", "query_vector_builder": {"x": {}}}}, size=1)
