@@ -133,7 +133,7 @@ def write_first_stages_png(results: Mapping[str, Mapping[str, Any]], path: Path)
     from matplotlib.figure import Figure
 
     datasets = list(results)
-    fig = Figure(figsize=(3.2 * max(len(datasets), 1) + 1, 4.5))
+    fig = Figure(figsize=(max(3.2 * len(datasets) + 1, 6.5), 4.5))
     title = "NDCG@10 by first stage, without (light) and with (dark) the reranker"
     axes = fig.subplots(1, max(len(datasets), 1), squeeze=False)[0]
     for ax, name in zip(axes, datasets, strict=False):
