@@ -283,8 +283,7 @@ class TextQueries:
                 continue
             spec = self._field(name, construct)
             out[name] = (spec, boost * out.get(name, (spec, 1.0))[1])
-        if not out:
-            raise ValueError(f"{construct}: 'fields' {fields!r} name no field of the mapping")
+        # patterns that match no field match no document, as in ES
         return list(out.values()), False
 
     @staticmethod
@@ -377,6 +376,8 @@ class TextQueries:
                 f"(supported: {sorted(_DEFAULT_TIE_BREAKER)})"
             )
         fields, all_fields = self._fields(body.get("fields"), "multi_match")
+        if not fields:
+            return tantivy.Query.empty_query()
         lenient = bool(body.get("lenient", all_fields))
         tie = float(body.get("tie_breaker", _DEFAULT_TIE_BREAKER[kind]))
         op, msm, text = (
@@ -494,6 +495,8 @@ class TextQueries:
             "simple_query_string",
         )
         fields, all_fields = self._fields(body.get("fields"), "simple_query_string")
+        if not fields:
+            return tantivy.Query.empty_query()
         lenient = bool(body.get("lenient", all_fields))
         op = self._operator(body, "simple_query_string", "default_operator")
         leaves = _SimpleLeaves(self, fields, op, lenient, bool(body.get("analyze_wildcard")))
