@@ -54,6 +54,9 @@ clean:
 # model (BENCH=soak), connection floods and SIGTERM under load (BENCH=reliability), and a
 # shim SIGKILLed while a client waits (BENCH=kill). All
 # by default; about 30 minutes on 2 cores (the first run also exports the models).
+# BENCH=vectors: kNN recall@10 against exact search, latency and build time on the shared
+# corpora and a synthetic 1M x 384 set, indexing against sentence-transformers encode (long);
+# BENCH=ann-libraries: usearch, hnswlib and faiss-cpu on the same vectors.
 # BENCH=retries: what retrying read timeouts costs a busy shim (32 calls with a 10 s timeout,
 # the distilled model; 10 to 30 minutes on 2 cores, so not part of "all").
 # BENCH=soak30: the soak for 30 minutes (RSS growth over the last half); BENCH=soak-contended:
@@ -66,6 +69,8 @@ bench: $(STAMP)
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = quality ]; then $(BIN)/python bench/runtime_quality.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = families ]; then $(BIN)/python bench/model_families.py; fi
 	if [ "$(BENCH)" = retries ]; then $(BIN)/python bench/read_timeout_retries.py; fi
+	if [ "$(BENCH)" = vectors ]; then $(BIN)/python bench/vector_search.py; fi
+	if [ "$(BENCH)" = ann-libraries ]; then $(BIN)/python bench/ann_libraries.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = reliability ]; then $(BIN)/python bench/reliability.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = fairness ]; then $(BIN)/python bench/shim_fairness.py; fi
 	if [ "$(BENCH)" = all ] || [ "$(BENCH)" = soak ]; then $(BIN)/python bench/shim_soak.py; fi

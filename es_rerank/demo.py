@@ -24,7 +24,14 @@ from es_rerank.results import SearchHit
 from es_rerank.runtime.cache import writable_cache_dir
 from es_rerank.snippets import snippet
 
-__all__ = ["DEMO_QUERIES", "build_demo_index", "demo_cache_dir", "pydoc_passages", "run_demo"]
+__all__ = [
+    "DEMO_QUERIES",
+    "build_demo_index",
+    "demo_cache_dir",
+    "hybrid_retriever",
+    "pydoc_passages",
+    "run_demo",
+]
 
 DEMO_QUERIES = (
     "how do I catch an exception and raise a different one",
@@ -87,11 +94,16 @@ def _passage(key: str, title: str, part: int, chunk: list[str]) -> dict[str, Any
     }
 
 
-def build_demo_index(cache: Path | None = None, *, progress: bool = True) -> LocalIndex:
-    """The demo index, built once; rebuilt if missing, incomplete or from another corpus."""
+def build_demo_index(
+    cache: Path | None = None, *, progress: bool = True, semantic: bool = False
+) -> LocalIndex:
+    """The demo index, built once; rebuilt if missing, incomplete or from another corpus.
+    With ``semantic``, the ``passages-semantic`` mapping: ``text`` is also embedded (by the
+    packaged all-MiniLM-L6-v2) into the semantic_text field ``text_semantic``."""
     passages = list(pydoc_passages())
     digest = hashlib.sha256(json.dumps(passages, sort_keys=True).encode()).hexdigest()[:16]
-    path = writable_cache_dir(cache or demo_cache_dir()) / "demo-index"
+    name = "demo-index-semantic" if semantic else "demo-index"
+    path = writable_cache_dir(cache or demo_cache_dir()) / name
     stamp = path / "corpus.sha256"
     if path.is_dir():
         try:
@@ -100,7 +112,7 @@ def build_demo_index(cache: Path | None = None, *, progress: bool = True) -> Loc
         except (OSError, ValueError):
             pass  # unreadable or stale: rebuild below
         shutil.rmtree(path)
-    index = LocalIndex(path, mapping="passages")
+    index = LocalIndex(path, mapping="passages-semantic" if semantic else "passages")
     result = index.add(passages, progress=progress)
     if result.rejected:  # the corpus is ours: a reject is a bug, not bad input
         raise RuntimeError(f"demo corpus rejected: {result.rejected[:3]}")
@@ -112,6 +124,35 @@ def first_stage_query(text: str) -> dict[str, Any]:
     return {"multi_match": {"query": text, "fields": ["title", "text"]}}
 
 
+def semantic_query(text: str) -> dict[str, Any]:
+    return {"semantic": {"field": "text_semantic", "query": text}}
+
+
+def hybrid_retriever(text: str, window: int) -> dict[str, Any]:
+    """The tree the demo runs: BM25 and the embeddings fused by RRF, then the cross-encoder.
+
+    >>> tree = hybrid_retriever("loop", 30)["text_similarity_reranker"]
+    >>> [next(iter(r["standard"]["query"])) for r in tree["retriever"]["rrf"]["retrievers"]]
+    ['multi_match', 'semantic']
+    """
+    return {
+        "text_similarity_reranker": {
+            "retriever": {
+                "rrf": {
+                    "retrievers": [
+                        {"standard": {"query": first_stage_query(text)}},
+                        {"standard": {"query": semantic_query(text)}},
+                    ],
+                    "rank_window_size": window,
+                }
+            },
+            "field": "text",
+            "inference_text": text,
+            "rank_window_size": window,
+        }
+    }
+
+
 def run_demo(
     *,
     model: str | None = None,
@@ -120,24 +161,35 @@ def run_demo(
     show: int = 5,
     cache: Path | None = None,
     out: TextIO = sys.stdout,
+    first_stage: str = "hybrid",
     **runtime: Any,
 ) -> int:
-    """Print BM25 and reranked results side by side; ``runtime`` holds
-    :class:`CrossEncoderReranker` keywords (``runtime``, ``dtype``, ``max_batch_tokens``,
-    ``instruction``)."""
+    """Print the first stage and reranked results side by side; ``first_stage`` is
+    ``hybrid`` (BM25 and kNN over embeddings fused by RRF, each hit showing its rank in
+    each) or ``bm25``; ``runtime`` holds :class:`CrossEncoderReranker` keywords
+    (``runtime``, ``dtype``, ``max_batch_tokens``, ``instruction``)."""
+    if first_stage not in ("hybrid", "bm25"):
+        raise ValueError(f"first_stage must be 'hybrid' or 'bm25', got {first_stage!r}")
     require_models("the demo")
     started = time.perf_counter()
     # The model first: a missing one is reported before the index is built.
     loaded = resolve_model(model, notice=out)
     reranker = cross_encoder_reranker(loaded, **runtime)
     info = reranker.info
-    index = build_demo_index(cache)
+    hybrid = first_stage == "hybrid"
+    index = build_demo_index(cache, semantic=hybrid)
+    stage = "RRF(BM25, kNN over all-MiniLM-L6-v2 embeddings)" if hybrid else "BM25"
     print(
         f"local index: {index.path} ({index.count()} passages from pydoc_data.topics)\n"
         f"model: {loaded.path} ({loaded.kind}, runtime {info['runtime']} {info['dtype']}); "
-        f"reranking the top {window} BM25 hits",
+        f"reranking the top {window} {stage} hits",
         file=out,
     )
+    if hybrid:
+        for q in queries:
+            _hybrid_query(index, reranker, q, window, show, out)
+        print(f"\ndone in {time.perf_counter() - started:.1f}s", file=out)
+        return 0
     for q in queries:
         hits = index.search_query(first_stage_query(q), size=window)
         ranked = rerank_window(
@@ -147,6 +199,30 @@ def run_demo(
         _print_side_by_side(hits[:show], ranked[:show], q, out)
     print(f"\ndone in {time.perf_counter() - started:.1f}s", file=out)
     return 0
+
+
+def _hybrid_query(
+    index: LocalIndex, reranker: Any, q: str, window: int, show: int, out: TextIO
+) -> None:
+    """One hybrid search, each reranked hit with its rank in BM25, in kNN and after RRF."""
+    from es_rerank.search import search
+
+    bm25 = {h.id: i for i, h in enumerate(index.search_query(first_stage_query(q), size=window), 1)}
+    knn = {h.id: i for i, h in enumerate(index.search_query(semantic_query(q), size=window), 1)}
+    result = search(
+        hybrid_retriever(q, window), backend=index, reranker=reranker, size=show, mode="external"
+    )
+    print(f"\nquery: {q}", file=out)
+    print(f"  {'#':>2}  {'score':>7}  {'passage':<30} {'bm25':>5} {'knn':>5} {'rrf':>5}", file=out)
+    for i, hit in enumerate(result.hits, 1):
+        ranks = [bm25.get(hit.id), knn.get(hit.id), hit.first_stage_rank]
+        shown = " ".join(f"{'#' + str(r) if r else '-':>5}" for r in ranks)
+        print(f"  {i:>2}  {hit.score:7.3f}  {hit.id[:30]:<30} {shown}", file=out)
+        text = str(hit.source.get("text", ""))
+        print(f"      {snippet(text, q, _SNIPPET_WIDTH)}", file=out)
+    only = [h.id for h in result.hits if h.id not in bm25]
+    if only:
+        print(f"  from kNN only (BM25 missed them): {', '.join(only)}", file=out)
 
 
 def _print_side_by_side(

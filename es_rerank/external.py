@@ -85,6 +85,7 @@ from es_rerank.rules import (
     with_cluster_chunking,
     with_filters,
 )
+from es_rerank.semantic_rerank import semantic_rerank_call
 
 __all__ = ["RerankerSpec", "resolve_rerankers", "run_external"]
 
@@ -473,6 +474,14 @@ class _Executor:
         window_hits = child.items[:own]
         if node.fields is not None:
             candidates, call = multi_field_call(window_hits, node.fields)
+        elif semantic := semantic_rerank_call(
+            self.backend,
+            window_hits,
+            node.field or "",
+            node.inference_text,
+            node.effective_chunk_rescorer,
+        ):
+            candidates, call = semantic
         else:
             candidates = rerank_candidates(window_hits, node.field or "")
             call = rerank_call(candidates, node.inference_text, node.effective_chunk_rescorer)

@@ -19,16 +19,21 @@ from typing import Any
 import tantivy
 
 from es_rerank.backends.base import Hit, Hits
+from es_rerank.backends.local_knn import as_query, min_score, parse_knn
 from es_rerank.backends.local_mapping import (
     _ANALYZERS,
+    _FIELDS,
     _ID,
     LocalMapping,
     RejectedDocument,
     build_analyzer,
     stored_source,
+    vector_field,
 )
 from es_rerank.backends.local_query import QueryTranslator
 from es_rerank.backends.local_request import run_request
+from es_rerank.backends.semantic_text import chunks_field
+from es_rerank.backends.vectors import VectorField
 from es_rerank.documents import AddResult, Rejected, count_lines, read_jsonl, resolve_mapping
 from es_rerank.errors import ConfigurationError, LocalIndexError
 
@@ -131,7 +136,15 @@ class LocalIndex:
         self._translator = QueryTranslator(
             self.mapping, self._schema, self._analyzers, self._searcher
         )
+        self._translator.register("knn", self._knn)
+        self._translator.register("semantic", self._semantic)
         self._heap_size = heap_size
+        self._vectors = {
+            f.name: VectorField(f.vector, self.path / "vectors")
+            for f in self.mapping.fields.values()
+            if f.vector is not None
+        }
+        self._request_size = 10  # the size of the search being translated: knn's default k
 
     @classmethod
     def open(cls, path: str | Path) -> LocalIndex:
@@ -163,6 +176,7 @@ class LocalIndex:
         exact number of matching documents as ``total``."""
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ValueError(f"size must be a non-negative integer, got {size!r}")
+        self._request_size = size
         q = self._translator.translate(query)
         searcher = self._searcher()
         found = searcher.search(q, limit=max(size, 1), count=True)
@@ -174,6 +188,192 @@ class LocalIndex:
                 Hit(id=str(doc.get_first(_ID)), score=float(score), source=stored_source(doc))
             )
         return Hits(out, total=int(found.count or 0))  # type: ignore[attr-defined]
+
+    # -- vectors ---------------------------------------------------------------------
+
+    def _opstamp(self) -> int:
+        """The commit the index is at (tantivy's ``meta.json`` is replaced atomically)."""
+        try:
+            return int(json.loads((self.path / "meta.json").read_text())["opstamp"])
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    def _vector_state(self, name: str) -> Any:
+        field = self._vectors[name]
+        dims = field.spec.dims
+
+        def load() -> tuple[list[str], Any]:
+            import numpy as np
+
+            searcher = self._searcher()
+            q = tantivy.Query.term_query(self._schema, _FIELDS, name)
+            found = searcher.search(q, limit=max(int(searcher.num_docs), 1)).hits
+            found.sort(key=lambda h: (h[1].segment_ord, h[1].doc))  # index order
+            ids: list[str] = []
+            blobs: list[bytes] = []
+            for _, addr in found:
+                doc = searcher.doc(addr)
+                blob = bytes(doc.get_first(vector_field(name)) or b"")
+                rows = len(blob) // (4 * dims)
+                ids.extend([str(doc.get_first(_ID))] * rows)
+                blobs.append(blob)
+            vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, dims)
+            return ids, vectors.copy()
+
+        return field.refresh(self._opstamp(), load)
+
+    def _vector_field(self, name: Any, construct: str) -> VectorField:
+        if name not in self._vectors:
+            spec = self.mapping.fields.get(str(name))
+            raise ValueError(
+                f"{construct}: field {name!r} is "
+                + (
+                    "not in the index mapping"
+                    if spec is None
+                    else f"of type {spec.es_type!r}, not dense_vector or semantic_text"
+                )
+            )
+        return self._vectors[str(name)]
+
+    def _ids_matching(self, filters: list[Any]) -> set[str] | None:
+        if not filters:
+            return None
+        q = self._translator.matching({"bool": {"filter": filters}})
+        searcher = self._searcher()
+        hits = searcher.search(q, limit=max(int(searcher.num_docs), 1)).hits
+        return {str(searcher.doc(addr).get_first(_ID)) for _, addr in hits}
+
+    def _embed_query(self, builder: Any) -> list[float]:
+        from es_rerank.embedding import embedder_for
+
+        te = builder.get("text_embedding") if isinstance(builder, Mapping) else None
+        if not isinstance(te, Mapping) or not isinstance(te.get("model_text"), str):
+            raise ValueError(
+                'knn: query_vector_builder must be {"text_embedding": {"model_id": ..., '
+                '"model_text": "..."}}'
+            )
+        return [float(x) for x in embedder_for(te.get("model_id")).query(te["model_text"])]
+
+    def knn_search(self, body: Mapping[str, Any], *, size: int = 10) -> list[tuple[str, float]]:
+        """The ``(id, score)`` hits of a ``knn`` body, best first (see :meth:`search_query`
+        for the same as a query)."""
+        knn = parse_knn(body, size=size, embed=self._embed_query)
+        field = self._vector_field(knn.field, "knn")
+        state = self._vector_state(knn.field)
+        return field.search(
+            state,
+            knn.vector,
+            k=knn.k,
+            num_candidates=knn.num_candidates,
+            eligible=self._ids_matching(knn.filters),
+            min_score=min_score(field, knn.similarity),
+        )
+
+    def _knn(self, body: Any) -> tantivy.Query:
+        hits = self.knn_search(body, size=self._request_size)
+        boost = float(body.get("boost", 1.0)) if isinstance(body, Mapping) else 1.0
+        return as_query(self._schema, _ID, hits, boost)
+
+    def _semantic(self, body: Any) -> tantivy.Query:
+        """ES's ``semantic`` query on a dense ``semantic_text`` field: a knn over its chunks
+        with ``k`` = the request size, each document scoring as its best chunk."""
+        if not isinstance(body, Mapping) or not isinstance(body.get("query"), str):
+            raise ValueError("semantic: needs a 'field' and a 'query' text")
+        unknown = sorted(set(body) - {"field", "query", "boost", "_name"})
+        if unknown:
+            raise ValueError(f"semantic: parameter(s) {unknown} not supported")
+        spec = self.mapping.fields.get(str(body.get("field")))
+        if spec is None or spec.semantic is None:
+            raise ValueError(f"semantic: field {body.get('field')!r} is not a semantic_text field")
+        from es_rerank.embedding import embedder_for
+
+        vector = embedder_for(spec.semantic.inference_id).query(body["query"])
+        knn = {"field": spec.name, "query_vector": [float(x) for x in vector]}
+        return self._knn({**knn, "boost": body.get("boost", 1.0)})
+
+    def _semantic_blob(self, doc_id: str, field: str) -> dict[str, Any]:
+        searcher = self._searcher()
+        q = tantivy.Query.term_query(self._schema, _ID, str(doc_id))
+        res = searcher.search(q, limit=1).hits
+        if not res:
+            return {}
+        blob = searcher.doc(res[0][1]).get_first(chunks_field(field))
+        data = json.loads(bytes(blob).decode()) if blob is not None else {}
+        return data if isinstance(data, dict) else {}
+
+    def chunks(self, doc_id: str, field: str) -> list[str]:
+        """The chunks a ``semantic_text`` field of document ``doc_id`` was embedded in."""
+        return list(self._semantic_blob(doc_id, field).get("chunks", []))
+
+    def semantic_field(self, field: str) -> object | None:
+        """The chunking settings of ``field`` when it is a semantic_text field, else None."""
+        spec = self.mapping.fields.get(field)
+        return spec.semantic.chunking if spec is not None and spec.semantic is not None else None
+
+    def semantic_text(self, doc_id: str, field: str) -> list[str]:
+        """The values a ``semantic_text`` field of ``doc_id`` holds (its own and those copied
+        to it): what ES returns for the field, and what a reranker reads."""
+        return [str(v) for v in self._semantic_blob(doc_id, field).get("texts", [])]
+
+    def best_chunks(self, doc_id: str, field: str, text: str, size: int) -> list[str] | None:
+        """The ``size`` chunks of semantic_text ``field`` closest to ``text`` by the field's
+        own embeddings, best first (ES's ``SemanticChunkScorer``, used by ``chunk_rescorer``
+        on a semantic_text field); None when ``field`` is not a semantic_text field."""
+        spec = self.mapping.fields.get(field)
+        if spec is None or spec.semantic is None or spec.vector is None:
+            return None
+        chunks = self.chunks(doc_id, field)
+        if not chunks:
+            return []
+        from es_rerank.embedding import embedder_for
+
+        state = self._vector_state(field)
+        rows = [i for i, d in enumerate(state.ids) if d == str(doc_id)]
+        query = embedder_for(spec.semantic.inference_id).query(text)
+        scores = spec.vector.score(query, state.vectors[rows])
+        order = sorted(range(len(rows)), key=lambda i: (-float(scores[i]), i))
+        return [chunks[i] for i in order[:size]]
+
+    def _embed_batch(self, docs: list[Any], cache: Any, bar: Any) -> list[dict[str, Any]]:
+        """Each document's ``{field: (chunks, vectors)}`` for its semantic_text fields, the
+        whole batch embedded at once (token-budget batches, cached by content)."""
+        from es_rerank.embedding import embedder_for
+
+        out: list[dict[str, Any]] = [{} for _ in docs]
+        for spec in self.mapping.fields.values():
+            if spec.semantic is None:
+                continue
+            owners: list[tuple[int, int]] = []
+            texts: list[str] = []
+            originals: dict[int, list[Any]] = {}
+            for i, doc in enumerate(docs):
+                values = (
+                    self.mapping.semantic_inputs(doc, spec.name) if isinstance(doc, Mapping) else []
+                )
+                if not values:
+                    continue
+                try:
+                    chunks = spec.semantic.texts(values)
+                except ValueError as exc:
+                    out[i][spec.name] = exc  # to_document rejects the document with it
+                    continue
+                originals[i] = values
+                owners.append((i, len(chunks)))
+                texts.extend(chunks)
+            if not texts:
+                continue
+            if bar is not None:
+                bar.total = (bar.total or 0) + len(texts)
+                bar.refresh()
+            vectors = embedder_for(spec.semantic.inference_id).embed(
+                texts, cache=cache, progress=bar
+            )
+            start = 0
+            for i, n in owners:
+                chunks = texts[start : start + n]
+                out[i][spec.name] = (originals[i], chunks, vectors[start : start + n])
+                start += n
+        return out
 
     def search_request(
         self, query: Mapping[str, Any] | None, *, size: int, options: Mapping[str, Any]
@@ -197,6 +397,7 @@ class LocalIndex:
             raise ValueError(f"size must be a non-negative integer, got {size!r}")
         if not isinstance(options, Mapping):
             raise ValueError(f"options must be an object of search options, got {options!r}")
+        self._request_size = size
         q = self._translator.translate(query)
         return run_request(self._searcher(), q, self.mapping, size=size, options=options)
 
@@ -235,40 +436,70 @@ class LocalIndex:
         from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
         result = AddResult()
+        semantic = any(f.semantic is not None for f in self.mapping.fields.values())
+        cache = None
+        if semantic:
+            from es_rerank.embedding import EmbeddingCache
+
+            cache = EmbeddingCache(self.path / "vectors" / "embeddings.sqlite")
         writer = self._index.writer(heap_size=self._heap_size, num_threads=1)
-        pending = 0
+        buffered: list[tuple[int, Any]] = []
+
+        def flush(bar: Any, embed_bar: Any) -> None:
+            """Embed, add and commit the buffered documents."""
+            embedded = (
+                self._embed_batch([d for _, d in buffered], cache, embed_bar)
+                if semantic
+                else [None] * len(buffered)
+            )
+            added = 0
+            for (pos, doc), emb in zip(buffered, embedded, strict=True):
+                try:
+                    doc_id, tdoc = self.mapping.to_document(doc, id_field=id_field, embedded=emb)
+                except (RejectedDocument, TypeError, ValueError) as exc:
+                    # One document that does not fit never stops the others.
+                    rid = doc.get(id_field) if isinstance(doc, Mapping) else None
+                    result.rejected.append(
+                        Rejected(pos, None if rid is None else str(rid), str(exc))
+                    )
+                    continue
+                writer.delete_documents_by_term(_ID, doc_id)
+                writer.add_document(tdoc)
+                added += 1
+            buffered.clear()
+            if added:
+                writer.commit()
+                result.indexed += added
+
         try:
             bar = tqdm(total=total, unit="doc", desc="indexing", disable=None if progress else True)
+            embed_bar = (
+                tqdm(total=0, unit="chunk", desc="embedding", disable=None if progress else True)
+                if semantic
+                else None
+            )
             with bar:
                 for pos, doc, parse_error in items:
                     bar.update(1)
                     if parse_error is not None:
                         result.rejected.append(Rejected(pos, None, parse_error))
                         continue
-                    try:
-                        doc_id, tdoc = self.mapping.to_document(doc, id_field=id_field)
-                    except (RejectedDocument, TypeError, ValueError) as exc:
-                        # One document that does not fit never stops the others.
-                        rid = doc.get(id_field) if isinstance(doc, Mapping) else None
-                        result.rejected.append(
-                            Rejected(pos, None if rid is None else str(rid), str(exc))
-                        )
-                        continue
-                    writer.delete_documents_by_term(_ID, doc_id)
-                    writer.add_document(tdoc)
-                    pending += 1
-                    if pending >= batch_size:
-                        writer.commit()
-                        result.indexed += pending
-                        pending = 0
-                if pending:
-                    writer.commit()
-                    result.indexed += pending
-                    pending = 0
+                    buffered.append((pos, doc))
+                    if len(buffered) >= batch_size:
+                        flush(bar, embed_bar)
+                if buffered:
+                    flush(bar, embed_bar)
+            if embed_bar is not None:
+                embed_bar.close()
             writer.wait_merging_threads()
         except BaseException:
             writer.rollback()
             raise
+        finally:
+            if cache is not None:
+                cache.close()
+        for name in self._vectors:
+            self._vector_state(name)  # the graph of what was committed, saved beside it
         return result
 
     def add_jsonl(self, path: str | Path, **kwargs: Any) -> AddResult:

@@ -15,11 +15,13 @@ import tantivy
 
 from es_rerank.backends.coercion import to_float, to_integer
 from es_rerank.backends.local_dates import DEFAULT_DATE_FORMAT, DateFormat, parse_date
+from es_rerank.backends.semantic_text import SemanticTextSpec, chunks_field
+from es_rerank.backends.vectors import DenseVectorSpec
 from es_rerank.documents import document_error
 
 __all__ = ["MAX_TERM_LENGTH", "FieldSpec", "LocalMapping", "RejectedDocument", "stored_source"]
 
-FieldKind = Literal["text", "keyword", "integer", "float", "date"]
+FieldKind = Literal["text", "keyword", "integer", "float", "date", "dense_vector", "semantic_text"]
 
 #: Lucene's IndexWriter.MAX_TERM_LENGTH: the most UTF-8 bytes one indexed term may have.
 MAX_TERM_LENGTH = 32766
@@ -102,11 +104,18 @@ class FieldSpec:
     #: the ``_source`` paths whose values it indexes: its own, a multi-field's parent,
     #: and the fields that ``copy_to`` it
     sources: tuple[str, ...] = ()
+    vector: DenseVectorSpec | None = None  # dense_vector fields (and semantic_text chunks)
+    semantic: SemanticTextSpec | None = None
 
     @property
     def numeric(self) -> bool:
         """Stored in a tantivy numeric column (dates as epoch millis)."""
         return self.kind in ("integer", "float", "date")
+
+
+def vector_field(name: str) -> str:
+    """The stored bytes field holding field ``name``'s vectors (float32, row after row)."""
+    return f"_vec_{name}"
 
 
 class LocalMapping:
@@ -182,15 +191,27 @@ class LocalMapping:
                 sb.add_text_field(f.name, tokenizer_name=f.tokenizer, index_option="position")
             elif f.kind == "keyword":
                 sb.add_text_field(f.name, tokenizer_name="raw", index_option="freq")
+            elif f.kind in ("dense_vector", "semantic_text"):
+                sb.add_bytes_field(vector_field(f.name), stored=True, indexed=False)
+                if f.kind == "semantic_text":
+                    sb.add_bytes_field(chunks_field(f.name), stored=True, indexed=False)
             elif f.kind in ("integer", "date"):
                 sb.add_integer_field(f.name, indexed=True, fast=True)
             else:
                 sb.add_float_field(f.name, indexed=True, fast=True)
         return sb.build()
 
-    def to_document(self, doc: Any, *, id_field: str) -> tuple[str, tantivy.Document]:
+    def semantic_inputs(self, doc: Mapping[str, Any], name: str) -> list[Any]:
+        """The values a semantic_text field ``name`` embeds: its own, then those copied to it
+        (``copy_to``), as ES gathers them."""
+        return self.values(self.fields[name], doc)
+
+    def to_document(
+        self, doc: Any, *, id_field: str, embedded: Mapping[str, Any] | None = None
+    ) -> tuple[str, tantivy.Document]:
         """Validate ``doc`` against the mapping, coercing numbers as ES does; raise
-        ``RejectedDocument`` with the reason (ES's words where ES would refuse it too)."""
+        ``RejectedDocument`` with the reason (ES's words where ES would refuse it too).
+        ``embedded`` holds each semantic_text field's ``(values, chunks, vectors)``."""
         problem = document_error(doc, id_field=id_field)
         if problem is not None:
             raise RejectedDocument(problem)
@@ -199,7 +220,29 @@ class LocalMapping:
         out = tantivy.Document()
         out.add_text(_ID, doc_id)
         self._check_shape(source, doc_id)
+        for name, entry in (embedded or {}).items():
+            if isinstance(entry, Exception):
+                value = source.get(name)
+                raise RejectedDocument(_parse_failure(self.fields[name], doc_id, value, entry))
+            texts, chunks, vectors = entry
+            if chunks:
+                out.add_bytes(vector_field(name), vectors.astype("float32").tobytes())
+                stored = {"texts": texts, "chunks": chunks}
+                out.add_bytes(chunks_field(name), json.dumps(stored).encode())
+                out.add_text(_FIELDS, name)
         for spec in self.fields.values():
+            if spec.semantic is not None:
+                continue  # embedded above
+            if spec.vector is not None:
+                raw = _unflattened(source, spec.name)
+                if raw is None:
+                    continue
+                try:
+                    out.add_bytes(vector_field(spec.name), spec.vector.check(raw).tobytes())
+                except ValueError as exc:
+                    raise RejectedDocument(_parse_failure(spec, doc_id, "[...]", exc)) from None
+                out.add_text(_FIELDS, spec.name)
+                continue
             present = False
             for v in self.values(spec, source):
                 try:
@@ -256,6 +299,16 @@ def source_values(source: Any, path: str) -> list[Any]:
 
     walk(source, path.split("."))
     return out
+
+
+def _unflattened(source: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` as sent (a dense_vector's array is one value)."""
+    node: Any = source
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return source.get(path)
+        node = node[part]
+    return node
 
 
 def _leaf_paths(source: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -330,11 +383,19 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if not isinstance(spec, Mapping):
         raise ValueError(f"mapping field {name!r}: expected an object")
     es_type = spec.get("type", "object" if "properties" in spec else None)
+    if es_type == "dense_vector":
+        vector = DenseVectorSpec.from_mapping(name, spec)
+        return FieldSpec(name, "dense_vector", es_type="dense_vector", vector=vector)
+    if es_type == "semantic_text":
+        semantic = SemanticTextSpec.from_mapping(name, spec)
+        return FieldSpec(
+            name, "semantic_text", es_type=es_type, vector=semantic.vector, semantic=semantic
+        )
     kind = _TYPES.get(str(es_type))
     if kind is None:
         raise ValueError(
             f"mapping field {name!r}: type {es_type!r} is not supported by the local index "
-            f"(supported: {sorted(_TYPES)})"
+            f"(supported: {sorted([*_TYPES, 'dense_vector', 'semantic_text'])})"
         )
     unsupported = sorted(k for k, v in spec.items() if not _harmless(k, v, kind))
     if unsupported:
@@ -376,7 +437,7 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     )
 
 
-def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: ValueError) -> str:
+def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: Exception) -> str:
     """ES's item error for a value that does not fit, as the bulk indexer reports it."""
     preview = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
     if isinstance(value, bool):

@@ -61,6 +61,10 @@ class QueryTranslator(TextQueries):
             "exists": self._exists,
         }
 
+    def register(self, name: str, handler: Callable[[Any], tantivy.Query]) -> None:
+        """Serve query ``name`` with ``handler`` (the index adds ``knn`` and ``semantic``)."""
+        self._handlers[name] = handler
+
     def translate(self, query: Mapping[str, Any] | None) -> tantivy.Query:
         state = self._state
         state.depth += 1

@@ -299,6 +299,10 @@ class TextQueries:
     def _match(self, body: Any) -> tantivy.Query:
         field, value = self._one_field(body, "match")
         spec = self._field(field, "match")
+        if spec.kind == "semantic_text":  # ES runs a semantic query on such a field
+            text = value.get("query") if isinstance(value, Mapping) else value
+            boost = value.get("boost", 1.0) if isinstance(value, Mapping) else 1.0
+            return self.translate({"semantic": {"field": field, "query": text, "boost": boost}})
         if not isinstance(value, Mapping):
             return self.field_match(spec, value, "or") or tantivy.Query.empty_query()
         self._check_keys(

@@ -15,15 +15,24 @@ def register(sub: Any) -> None:
         "demo",
         help="rerank a few searches over a local index of Python's docs (no server, no network)",
         description=(
-            "Builds (once) a local index of passages from pydoc_data.topics, then prints BM25 "
-            "and reranked order side by side. Model: --model, else $ES_RERANK_MODEL, else the "
-            "cached/hub cross-encoder/ms-marco-MiniLM-L6-v2, else the packaged offline "
-            "bi-encoder (with a notice)."
+            "Builds (once) a local index of passages from pydoc_data.topics (with embeddings "
+            "of the packaged all-MiniLM-L6-v2), then runs a hybrid search: BM25 and kNN fused by "
+            "RRF, reranked by the cross-encoder; each hit shows its rank in BM25, kNN and RRF "
+            "(--first-stage bm25: BM25 only, side by side with the reranked order). Model: "
+            "--model, else $ES_RERANK_MODEL, else the cached/hub "
+            "cross-encoder/ms-marco-MiniLM-L6-v2, else the packaged offline bi-encoder (with a "
+            "notice)."
         ),
     )
     p.add_argument("--model", metavar="PATH_OR_ID", help="reranking model (see above)")
     p.add_argument("--query", action="append", metavar="TEXT", help="query (repeatable)")
-    p.add_argument("--window", type=int, default=30, help="BM25 hits reranked (default: 30)")
+    p.add_argument(
+        "--first-stage",
+        choices=["hybrid", "bm25"],
+        default="hybrid",
+        help="what the reranker reranks (default: hybrid, BM25 + kNN fused by RRF)",
+    )
+    p.add_argument("--window", type=int, default=30, help="first-stage hits reranked (default: 30)")
     p.add_argument("--show", type=int, default=5, help="rows printed per query (default: 5)")
     p.add_argument(
         "--cache", type=Path, help="cache dir (default: $ES_RERANK_CACHE or ~/.cache/es-rerank)"
@@ -41,5 +50,6 @@ def run(args: argparse.Namespace) -> int:
         window=args.window,
         show=args.show,
         cache=args.cache,
+        first_stage=args.first_stage,
         **runtime_kwargs(args),
     )

@@ -75,6 +75,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite results already in --out")
     p.add_argument(
+        "--first-stages",
+        metavar="LIST",
+        help="compare first stages instead, each with and without the reranker: a comma list "
+        "of bm25, dense, hybrid-rrf, hybrid-linear, or 'all' (local index only; the corpus is "
+        "embedded once by the packaged all-MiniLM-L6-v2); writes first_stages.json and "
+        "first_stages.png",
+    )
+    p.add_argument(
         "--json",
         action="store_true",
         help="print the whole report as JSON on stdout (progress and notes on stderr)",
@@ -189,6 +197,8 @@ def prepare_run(args: argparse.Namespace, feature: str) -> Run:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.first_stages:
+        return _run_first_stages(args)
     out: Path | None = args.out if args.out is not None else None if args.json else DEFAULT_OUT
     if out is not None:
         check_out(out, RESULT_FILES, force=args.force)
@@ -272,6 +282,60 @@ def _evaluate(args: argparse.Namespace, out: Path | None) -> dict[str, Any]:
     return result
 
 
+def _run_first_stages(args: argparse.Namespace) -> int:
+    from es_rerank.cli.eval_first_stages import (
+        FIRST_STAGES,
+        compare_first_stages,
+        print_first_stages,
+        write_first_stages_png,
+    )
+
+    wanted = args.first_stages.split(",") if args.first_stages != "all" else list(FIRST_STAGES)
+    unknown = [s for s in wanted if s not in FIRST_STAGES]
+    if unknown:
+        raise ConfigurationError(
+            f"--first-stages: unknown {unknown}; choose from {', '.join(FIRST_STAGES)} or all"
+        )
+    if args.index:
+        raise ConfigurationError("--first-stages runs on the local index; drop --index")
+    out: Path = args.out if args.out is not None else DEFAULT_OUT
+    files = ("first_stages.json", "first_stages.png")
+    check_out(out, files, force=args.force)
+    prep = prepare_run(args, "es-rerank eval --first-stages")
+    stages = compare_first_stages(
+        prep.backend,
+        prep.queries,
+        prep.qrels,
+        _Counting(prep.reranker),
+        stages=wanted,
+        window=args.rank_window_size,
+        field=args.field,
+        metrics=METRICS,
+    )
+    name = prep.data.path.name
+    result = {
+        "dataset": str(prep.data.path),
+        "queries": len(prep.queries),
+        "rank_window_size": args.rank_window_size,
+        "model": model_info(prep),
+        "embedding_model": "all-MiniLM-L6-v2 (packaged)",
+        "first_stages": stages,
+        "seconds": {"index": prep.index_s, "model_load": prep.load_s},
+        "load_average": _load_average(),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / files[0]).write_text(json.dumps(result, indent=2))
+    write_first_stages_png({name: stages}, out / files[1])
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"\n{result['dataset']}: {result['queries']} queries, window {args.rank_window_size}")
+        print(model_line(result["model"]))
+        print_first_stages(stages, METRICS)
+        print(f"wrote {out / files[0]} and {out / files[1]}")
+    return 0
+
+
 class _Counting:
     """A reranker that counts the (query, text) pairs it scores."""
 
@@ -335,9 +399,10 @@ def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
             print_rejected(result)
             print(f"indexed {result.indexed}, rejected {len(result.rejected)}", file=sys.stderr)
         return ElasticsearchBackend(client, args.index)
+    mapping = "passages-semantic" if getattr(args, "first_stages", None) else "passages"
     if args.local is None:
-        return cached_corpus_index(data.corpus, name=data.path.name)
-    index = LocalIndex(args.local, mapping="passages")
+        return cached_corpus_index(data.corpus, name=data.path.name, mapping=mapping)
+    index = LocalIndex(args.local, mapping=mapping)
     with data.corpus.open("rb") as fh:
         n_docs = sum(1 for line in fh if line.strip())
     if index.count() < n_docs:  # new, or an earlier run stopped early: adding is idempotent
@@ -345,23 +410,25 @@ def _backend(args: argparse.Namespace, data: BeirDataset) -> Backend:
     return index
 
 
-def cached_corpus_index(corpus: Path, *, name: str, cache: Path | None = None) -> LocalIndex:
-    """The local index of ``corpus`` (``passages`` mapping) from the cache, built there on
-    first use. The entry is keyed by the corpus file (resolved path, size, modification
-    time), so every evaluation of one collection shares it whatever its ``--out``; it is
-    built in a temporary directory and renamed into place, so an interrupted or concurrent
-    build never leaves a half-filled index behind."""
+def cached_corpus_index(
+    corpus: Path, *, name: str, cache: Path | None = None, mapping: str = "passages"
+) -> LocalIndex:
+    """The local index of ``corpus`` (``mapping``, default ``passages``) from the cache,
+    built there on first use. The entry is keyed by the corpus file (resolved path, size,
+    modification time), so every evaluation of one collection shares it whatever its
+    ``--out``; it is built in a temporary directory and renamed into place, so an interrupted
+    or concurrent build never leaves a half-filled index behind."""
     stat = corpus.stat()
     blob = json.dumps(
         {"corpus": str(corpus.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-         "mapping": resolve_mapping("passages"), "format": 1},
+         "mapping": resolve_mapping(mapping), "format": 1},
         sort_keys=True,
     )  # fmt: skip
     key = f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
     root = cache or cache_root().parent / "indexes"  # beside the runtime cache
 
     def build(tmp: Path) -> None:
-        print_rejected(LocalIndex(tmp, mapping="passages").add(corpus))
+        print_rejected(LocalIndex(tmp, mapping=mapping).add(corpus))
 
     entry, _ = cached_build(root, key, build, describe={"corpus": str(corpus.resolve())})
     return LocalIndex.open(entry)

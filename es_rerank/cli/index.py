@@ -37,7 +37,10 @@ def register(sub: Any) -> None:
         "--mapping if absent). A line that is not UTF-8 or not JSON, or a document that does "
         "not fit the mapping, is rejected alone, with its line and reason on stderr; the rest "
         "is indexed. Numbers are coerced as Elasticsearch does ('1999' or 1999.0 into an "
-        'integer field; 1.5 becomes 1) unless the mapping sets "coerce": false.',
+        'integer field; 1.5 becomes 1) unless the mapping sets "coerce": false. Locally, '
+        "dense_vector values are checked and committed with their document, and semantic_text "
+        "fields are chunked and embedded by their local model (a second progress bar), in "
+        "token-budget batches, each chunk embedded once: a re-index embeds only what changed.",
         epilog=f"exit status: 0 all indexed; {EXIT_REJECTED} finished with some lines rejected "
         "(the rest indexed); 1 indexing failed; 2 wrong argument",
     )

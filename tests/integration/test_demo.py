@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from es_rerank.demo import build_demo_index, pydoc_passages, run_demo
+from es_rerank.demo import (
+    build_demo_index,
+    first_stage_query,
+    pydoc_passages,
+    run_demo,
+    semantic_query,
+)
 from es_rerank.rerank_window import resolve_model
 
 
@@ -16,7 +22,14 @@ def test_demo_prints_first_stage_and_reranked_side_by_side(
     out = io.StringIO()
     q = "catch an exception"
     assert (
-        run_demo(model=str(tiny_cross_encoder), queries=[q], window=10, cache=tmp_path, out=out)
+        run_demo(
+            model=str(tiny_cross_encoder),
+            queries=[q],
+            window=10,
+            cache=tmp_path,
+            out=out,
+            first_stage="bm25",
+        )
         == 0
     )
     text = out.getvalue()
@@ -37,6 +50,30 @@ def test_demo_prints_first_stage_and_reranked_side_by_side(
     before = stamp.stat().st_mtime_ns
     assert build_demo_index(tmp_path, progress=False).count() == len(list(pydoc_passages()))
     assert stamp.stat().st_mtime_ns == before
+
+
+def test_hybrid_demo_shows_each_stage_rank(tmp_path: Path, tiny_cross_encoder: Path) -> None:
+    out = io.StringIO()
+    q = "loop over a sequence and stop early"
+    assert (
+        run_demo(model=str(tiny_cross_encoder), queries=[q], window=20, cache=tmp_path, out=out)
+        == 0
+    )
+    text = out.getvalue()
+    assert "RRF(BM25, kNN" in text and "bm25   knn   rrf" in text
+    index = build_demo_index(tmp_path, progress=False, semantic=True)
+    bm25 = [h.id for h in index.search_query(first_stage_query(q), size=20)]
+    knn = [h.id for h in index.search_query(semantic_query(q), size=20)]
+    rows = [
+        line.split() for line in text.splitlines() if re.match(r"^\s+\d+\s+-?\d+\.\d{3}\s", line)
+    ]
+    assert len(rows) == 5
+    for row in rows:
+        hit_id, ranks = row[2], row[3:6]
+        for rank, ranking in zip(ranks, (bm25, knn), strict=False):
+            assert rank == (f"#{ranking.index(hit_id) + 1}" if hit_id in ranking else "-")
+        assert ranks[2].startswith("#")  # every reranked hit came through the fusion
+    assert set(knn) - set(bm25), "kNN brings passages BM25 did not find"
 
 
 def test_demo_index_rebuilds_when_stale(tmp_path: Path) -> None:

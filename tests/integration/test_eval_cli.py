@@ -220,3 +220,32 @@ def test_eval_refuses_bad_chunk_rescorer_before_any_work(
     assert main([*argv, "--chunk-rescorer", "[1"]) == 2
     assert "--chunk-rescorer is not valid JSON" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_eval_compares_first_stages_with_and_without_reranker(
+    tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds, out = write_tiny_beir(tmp_path / "ds"), tmp_path / "out"
+    argv = ["eval", "--dataset", str(ds), "--out", str(out), "--model", str(tiny_cross_encoder)]
+    assert main([*argv, "--rank-window-size", "3", "--first-stages", "all"]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((out / "first_stages.json").read_text())
+    stages = result["first_stages"]
+    assert list(stages) == ["bm25", "dense", "hybrid-rrf", "hybrid-linear"]
+    for name in ("bm25", "dense", "hybrid-rrf"):
+        assert name in printed
+        row = stages[name]
+        for kind in ("first", "reranked"):
+            assert 0.0 <= row[kind]["metrics"]["ndcg@10"] <= 1.0
+    # BM25 and the embeddings both put the judged documents first on this corpus
+    assert stages["bm25"]["first"]["metrics"]["mrr@10"] == 1.0
+    assert stages["dense"]["first"]["metrics"]["mrr@10"] == 1.0
+    assert stages["hybrid-rrf"]["first"]["metrics"]["mrr@10"] == 1.0
+    from PIL import Image
+
+    with Image.open(out / "first_stages.png") as png:
+        assert "NDCG@10 by first stage" in png.info["Title"]
+    linear = stages["hybrid-linear"]
+    assert "first" in linear or "linear" in linear["error"]  # ran, or says why not
+    assert main([*argv, "--first-stages", "bm25,sparse", "--force"]) == 2
+    assert "unknown ['sparse']" in capsys.readouterr().err
