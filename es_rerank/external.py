@@ -52,7 +52,12 @@ from es_rerank.explain import (
 )
 from es_rerank.fusion import linear_combine, pin_scores, rescore_combine, tied_ids
 from es_rerank.multi_field import multi_field_call
-from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
+from es_rerank.rerankers.base import (
+    Reranker,
+    RerankerSpec,
+    check_scores,
+    given_reranker,
+)
 from es_rerank.results import SearchHit, SearchResult
 from es_rerank.retriever_tree import expand_multi_field, has_reranker, own_window, walk
 from es_rerank.retrievers import (
@@ -89,8 +94,6 @@ from es_rerank.semantic_rerank import semantic_rerank_call
 
 __all__ = ["RerankerSpec", "resolve_rerankers", "run_external"]
 
-#: One reranker for every node, or one per ``inference_id``.
-RerankerSpec = Reranker | RerankFunction | Mapping[str, Reranker | RerankFunction]
 
 #: Standard retriever options ES refuses under a compound retriever
 #: (``StandardRetrieverBuilder.extractToSearchSourceBuilder`` with ``compoundUsed``).
@@ -144,14 +147,9 @@ def resolve_rerankers(
 
 
 def _node_reranker(inference_id: str, reranker: RerankerSpec | None, backend: Backend) -> Reranker:
-    if isinstance(reranker, Mapping):
-        if inference_id not in reranker:
-            raise InferenceEndpointNotFoundError(
-                f"Inference endpoint not found [{inference_id}]", status=404
-            )
-        return as_reranker(reranker[inference_id])
-    if reranker is not None:
-        return as_reranker(reranker)
+    given = given_reranker(inference_id, reranker)
+    if given is not None:
+        return given
     if isinstance(backend, InferenceRerankBackend):
         return backend.inference_reranker(inference_id)
     raise RerankerNotConfiguredError(

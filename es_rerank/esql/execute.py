@@ -32,7 +32,6 @@ from typing import Any, Protocol, cast, runtime_checkable
 from es_rerank.elastic.esql import ElasticsearchEsql
 from es_rerank.errors import (
     EsRerankError,
-    InferenceEndpointNotFoundError,
     RerankerNotConfiguredError,
     RerankError,
 )
@@ -65,7 +64,12 @@ from es_rerank.esql.table import (
     sort_rows,
 )
 from es_rerank.esql.text import quote_identifier
-from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker, check_scores
+from es_rerank.rerankers.base import (
+    Reranker,
+    RerankerSpec,
+    check_scores,
+    given_reranker,
+)
 
 __all__ = [
     "DEFAULT_RERANK_ROW_LIMIT",
@@ -117,19 +121,11 @@ def run_native(query: EsqlQuery | str, *, source: Any) -> EsqlResult:
     return _ask(_as_source(source), str(_as_query(query)))
 
 
-RerankerSpec = Reranker | RerankFunction | Mapping[str, Reranker | RerankFunction]
-
-
 def _reranker_for(command: Rerank, reranker: RerankerSpec | None, source: EsqlSource) -> Reranker:
     inference_id = command.effective_inference_id
-    if isinstance(reranker, Mapping):
-        if inference_id not in reranker:
-            raise InferenceEndpointNotFoundError(
-                f"Inference endpoint not found [{inference_id}]", status=404
-            )
-        return as_reranker(reranker[inference_id])
-    if reranker is not None:
-        return as_reranker(reranker)
+    given = given_reranker(inference_id, reranker)
+    if given is not None:
+        return given
     serve = getattr(source, "inference_reranker", None)
     if callable(serve):
         found: Reranker = serve(inference_id)

@@ -13,10 +13,10 @@ Reranker input document count and returned score count mismatch: [2] vs [1]
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from es_rerank.errors import RerankError
+from es_rerank.errors import InferenceEndpointNotFoundError, RerankError
 from es_rerank.rerankers.formats import FORMATS
 from es_rerank.wire import WireError
 
@@ -24,6 +24,7 @@ __all__ = [
     "FunctionReranker",
     "RerankFunction",
     "Reranker",
+    "RerankerSpec",
     "as_reranker",
     "check_scores",
     "scores_from_rerank_response",
@@ -118,3 +119,19 @@ def scores_from_rerank_response(body: Any, n_inputs: int) -> list[float]:
     except WireError as exc:
         raise RerankError(f"malformed rerank response: {exc.message}") from None
     return scores_in_input_order(ranking, n_inputs)
+
+
+#: One reranker for every rerank node or command, or one per ``inference_id``.
+RerankerSpec = Reranker | RerankFunction | Mapping[str, Reranker | RerankFunction]
+
+
+def given_reranker(inference_id: str, reranker: RerankerSpec | None) -> Reranker | None:
+    """The reranker ``reranker`` gives for ``inference_id`` (``None`` when none was given);
+    a mapping without that id fails as ES does for an unknown endpoint."""
+    if isinstance(reranker, Mapping):
+        if inference_id not in reranker:
+            raise InferenceEndpointNotFoundError(
+                f"Inference endpoint not found [{inference_id}]", status=404
+            )
+        return as_reranker(reranker[inference_id])
+    return None if reranker is None else as_reranker(reranker)
