@@ -4,12 +4,14 @@ it into Elasticsearch, start it and create its rerank endpoint (or only trace, o
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from typing import Any
 
 from es_rerank.elastic.connection import add_connection_arguments, connection_from_args
 from es_rerank.elastic.upload import (
     CONFIG_FILE,
+    check_es_model_id,
     check_trace_dir,
     require_eland,
     trace_model,
@@ -34,6 +36,19 @@ def register(sub: Any) -> None:
         required=True,
         metavar="PATH_OR_HUB_ID",
         help="local model directory (used first) or a Hugging Face hub id",
+    )
+    p.add_argument(
+        "--task-type",
+        default="text_similarity",
+        metavar="TASK",
+        help="eland's flag: text_similarity, the task rerank endpoints use (the only one accepted)",
+    )
+    p.add_argument(
+        "--hub-access-token",
+        metavar="TOKEN",
+        default=os.environ.get("HUB_ACCESS_TOKEN"),
+        help="Hugging Face token for a private or gated hub model (eland's flag; default: "
+        "$HUB_ACCESS_TOKEN, as eland reads it)",
     )
     p.add_argument(
         "--es-model-id",
@@ -69,7 +84,17 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.task_type != "text_similarity":
+        raise ConfigurationError(
+            f"--task-type {args.task_type}: upload-model uploads rerankers, whose task is "
+            "text_similarity; for other tasks use eland_import_hub_model"
+        )
+    if args.es_model_id is not None:
+        check_es_model_id(args.es_model_id)
     require_eland()
+    if args.hub_access_token:
+        # huggingface_hub reads it where the model is fetched, whichever path fetches it
+        os.environ["HF_TOKEN"] = args.hub_access_token
     for flag in ("num_allocations", "num_threads"):
         if getattr(args, flag) < 1:
             raise ConfigurationError(f"--{flag.replace('_', '-')} must be at least 1")

@@ -27,7 +27,7 @@ from es_rerank.elastic.cluster import cluster_version
 from es_rerank.elastic.endpoints import endpoint_body
 from es_rerank.elastic.errors import translated
 from es_rerank.elastic.inference import create_endpoint
-from es_rerank.errors import UploadError
+from es_rerank.errors import ConfigurationError, UploadError
 from es_rerank.extras import require_extra
 from es_rerank.models import ModelLoadError, load_model
 from es_rerank.runtime.families import is_llm_config
@@ -36,6 +36,7 @@ __all__ = [
     "CONFIG_FILE",
     "TracedModel",
     "UploadError",
+    "check_es_model_id",
     "check_trace_dir",
     "check_traceable",
     "eland_torch_pin",
@@ -72,13 +73,41 @@ def _say(stream: TextIO | None) -> Progress:
     return say
 
 
+_VALID_MODEL_ID = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")
+
+
+def check_es_model_id(model_id: str) -> str:
+    """``model_id`` if ES takes it as a trained model id (``MlStrings.isValidId``, at most 64
+    characters), else a :class:`~es_rerank.errors.ConfigurationError` saying why."""
+    if len(model_id) > 64 or not _VALID_MODEL_ID.fullmatch(model_id):
+        raise ConfigurationError(
+            f"--es-model-id {model_id!r} is not a valid Elasticsearch model id: lower-case "
+            "letters, digits, '_', '-' and '.', starting and ending with a letter or digit, "
+            "at most 64 characters"
+        )
+    return model_id
+
+
 def es_model_id_for(model: str) -> str:
-    """eland's rule: ``/``, ``\\`` and spaces become ``__``, lower-cased, last 64 characters,
-    no leading ``__``."""
+    """eland's rule (``/``, ``\\`` and spaces become ``__``, lower-cased, last 64 characters,
+    no leading ``__``), then made a valid ES model id: ES's ``MlStrings`` takes lower-case
+    letters, digits, ``_``, ``-`` and ``.``, starting and ending with a letter or digit, so a
+    relative path's ``..`` and other characters go.
+
+    >>> es_model_id_for("../shared/models/MiniLM-CE")
+    'shared__models__minilm-ce'
+    """
     # Same regex as eland.ml.pytorch.transformers.elasticsearch_model_id, without importing
     # torch just to name a model.
-    model_id = re.sub(r"[\s\\/]", "__", model).lower()[-64:]
-    return model_id.removeprefix("__")
+    model_id = re.sub(r"[\s\\/]", "__", model).lower()[-64:].removeprefix("__")
+    # elastic/elasticsearch x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/ml/
+    # utils/MlStrings.java @3f60fb6c: VALID_ID_CHAR_PATTERN
+    model_id = re.sub(r"[^a-z0-9_.-]", "_", model_id)
+    model_id = re.sub(r"^[^a-z0-9]+|[^a-z0-9]+$", "", model_id)
+    if not model_id:
+        raise UploadError(f"no valid Elasticsearch model id can be made from {model!r}: give "
+                          "--es-model-id")  # fmt: skip
+    return model_id
 
 
 def eland_torch_pin() -> str | None:

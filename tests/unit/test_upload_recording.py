@@ -120,3 +120,53 @@ def test_derived_model_id_follows_eland() -> None:
     ]:
         assert es_model_id_for(name) == elasticsearch_model_id(name)
     assert json.dumps(es_model_id_for("A/B")) == '"a__b"'
+
+
+def test_eland_spellings_are_accepted(
+    es: RecordingES,
+    tiny_cross_encoder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # eland_import_hub_model's reranker command line, as its docs write it
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    argv = ["upload-model", "--hub-model-id", str(tiny_cross_encoder), "--task-type",
+            "text_similarity", "--hub-access-token", "hf_secret",
+            "--es-model-id", MODEL_ID]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.strip() == MODEL_ID
+    import os
+
+    assert os.environ.get("HF_TOKEN") == "hf_secret"  # what huggingface_hub reads
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--task-type", "text_embedding"], "--task-type text_embedding: upload-model uploads"),
+        (["--es-model-id", "..bad"], "--es-model-id '..bad' is not a valid Elasticsearch model"),
+        (["--es-model-id", "UPPER"], "is not a valid Elasticsearch model id"),
+    ],
+)
+def test_other_tasks_and_invalid_ids_are_refused_before_any_work(
+    tiny_cross_encoder: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    argv = ["upload-model", "--model", str(tiny_cross_encoder), "--es-url", "http://127.0.0.1:9"]
+    assert main([*argv, *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_relative_model_path_gives_a_valid_es_model_id() -> None:
+    import re
+
+    valid = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")  # ES's MlStrings
+    for name in ["../shared/models/minilm-l6-distilled-ce", "./My Model/", "~/m/ce.v2/", "x"]:
+        model_id = es_model_id_for(name)
+        assert valid.fullmatch(model_id), (name, model_id)
+    assert es_model_id_for("../shared/models/minilm-l6-distilled-ce") == (
+        "shared__models__minilm-l6-distilled-ce"
+    )
