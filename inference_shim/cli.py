@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from es_rerank import console
 from es_rerank.cli import ArgumentParser, error_line, exit_code
 from es_rerank.errors import ConfigurationError
 from es_rerank.extras import require_extra
@@ -64,6 +65,8 @@ def _require_extras(settings: Settings) -> None:
 def _run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _require_extras(settings)
+    # first-run steps (exports, auto's measurement) announced on stderr, libraries held back
+    console.configure(console.NORMAL)
     from inference_shim.server import serve
 
     try:

@@ -11,6 +11,7 @@ OpenVINO; bi-encoders by cosine), or a ``--scorer`` function.
 
 from __future__ import annotations
 
+from es_rerank.console import third_party_output
 from es_rerank.runtime import FunctionRuntime, MaxLengthError, ModelRuntime, load_runtime
 from inference_shim.config import Settings
 from inference_shim.metrics import Metrics
@@ -32,15 +33,16 @@ def build_runtime(settings: Settings) -> ModelRuntime:
     if settings.model is None:
         raise ValueError("give exactly one of --model and --scorer")
     try:
-        return load_runtime(
-            settings.model,
-            runtime=settings.runtime,
-            dtype=settings.dtype,
-            device=settings.device,
-            max_length=settings.max_input_length,
-            threads=settings.torch_threads,
-            instruction=settings.instruction,
-        )
+        with third_party_output():
+            return load_runtime(
+                settings.model,
+                runtime=settings.runtime,
+                dtype=settings.dtype,
+                device=settings.device,
+                max_length=settings.max_input_length,
+                threads=settings.torch_threads,
+                instruction=settings.instruction,
+            )
     except MaxLengthError as exc:
         raise ValueError(
             f"--max-input-length {exc.requested} is above the model's limit of {exc.limit}"
