@@ -101,6 +101,31 @@ def say(message: str) -> None:
     log.info(message)
 
 
+class _Diverted(io.TextIOBase):
+    """What ``sys.stdout`` is inside :func:`third_party_output`. A library may keep it (a
+    logging handler made while it was imported there), so it stays usable for good: text
+    goes to stderr at :data:`VERBOSE`, else to the innermost step still running (shown if
+    that step fails), else nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[list[str]] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if verbosity() >= VERBOSE:
+            if sys.__stderr__ is not None:
+                sys.__stderr__.write(text)
+        elif self.held:
+            self.held[-1].append(text)
+        return len(text)
+
+
+_DIVERTED = _Diverted()
+
+
 @contextlib.contextmanager
 def third_party_output() -> Iterator[None]:
     """Inside: whatever the libraries write to stdout (Python's ``print`` and native code's
@@ -111,34 +136,42 @@ def third_party_output() -> Iterator[None]:
     if not _state["configured"]:
         yield
         return
-    with tempfile.TemporaryFile(mode="w+b") as held, warnings.catch_warnings():
-        if verbosity() < VERBOSE:
-            warnings.simplefilter("ignore")
-        try:
-            with _stdout_to(sys.stderr if verbosity() >= VERBOSE else held):
-                yield
-        except BaseException:
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
+    held: list[str] = []
+    _DIVERTED.held.append(held)
+    try:
+        with tempfile.TemporaryFile() as native, warnings.catch_warnings():
+            if verbosity() < VERBOSE:
+                warnings.simplefilter("ignore")
+            try:
+                fd1 = sys.__stderr__ if verbosity() >= VERBOSE else native
+                with _fd1_to(fd1), contextlib.redirect_stdout(_DIVERTED):
+                    yield
+            except BaseException:
+                native.seek(0)
+                sys.stderr.write("".join(held) + native.read().decode(errors="replace"))
+                raise
+    finally:
+        _DIVERTED.held.remove(held)
 
 
 @contextlib.contextmanager
-def _stdout_to(target: IO[Any]) -> Iterator[None]:
+def _fd1_to(target: IO[Any] | None) -> Iterator[None]:
+    """File descriptor 1, where native code writes whatever ``sys.stdout`` is, to
+    ``target``; left alone where there is no such descriptor or target file."""
     try:
-        stdout_fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
+        fd = target.fileno() if target is not None else -1
+        sys.stdout.flush()
+        saved = os.dup(1) if fd >= 0 else -1
+    except (OSError, ValueError):
+        saved = -1
+    if saved < 0:
+        yield
         return
-    sys.stdout.flush()
-    saved = os.dup(stdout_fd)
-    os.dup2(target.fileno(), stdout_fd)
+    os.dup2(fd, 1)
     try:
         yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, stdout_fd)
+        os.dup2(saved, 1)
         os.close(saved)
 
 
