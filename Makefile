@@ -49,7 +49,8 @@ clean:
 
 # Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput),
 # each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality),
-# head-of-line blocking and engine throughput against oldest-first scheduling
+# each model family at its real size with random weights against sentence-transformers
+# (BENCH=families), head-of-line blocking and engine throughput against oldest-first scheduling
 # (BENCH=fairness), a 150-second soak of the real shim at concurrency 32 with the distilled
 # model (BENCH=soak), connection floods and SIGTERM under load (BENCH=reliability), and a
 # shim SIGKILLed while a client waits (BENCH=kill). All
