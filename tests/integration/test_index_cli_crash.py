@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +11,7 @@ import pytest
 from es_rerank import LocalIndex
 from es_rerank.cli import main
 from es_rerank.cli.index import EXIT_REJECTED
+from tests.helpers.kill_indexing import kill_after_first_commit
 
 N_DOCS = 20_000
 
@@ -42,37 +39,7 @@ def _write_corpus(path: Path) -> None:
 def test_killed_index_run_resumes_exactly_once(tmp_path: Path) -> None:
     corpus, path = tmp_path / "big.jsonl", tmp_path / "idx"
     _write_corpus(corpus)
-    cmd = [
-        sys.executable,
-        "-m",
-        "es_rerank",
-        "index",
-        str(corpus),
-        "--local",
-        str(path),
-        "--batch-size",
-        "20",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        seen = 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            if (path / "es_rerank_mapping.json").exists():
-                try:
-                    seen = LocalIndex(path).count()
-                except ValueError:  # caught while the index is being created
-                    seen = 0
-                if seen > 0:
-                    break
-            time.sleep(0.02)
-        assert proc.poll() is None, "indexing finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    seen = kill_after_first_commit(path, str(corpus), "--batch-size", "20")
     partial = LocalIndex(path).count()
     assert seen <= partial < N_DOCS  # committed batches survived, the rest is absent
 

@@ -5,11 +5,7 @@ re-run completes the index with each document once."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +13,7 @@ import pytest
 
 from es_rerank import LocalIndex
 from es_rerank.cli import main
+from tests.helpers.kill_indexing import kill_after_first_commit
 
 N_DOCS, DIMS = 20_000, 8
 MAPPING = {
@@ -45,38 +42,9 @@ def test_killed_run_keeps_committed_vectors(tmp_path: Path) -> None:
     with corpus.open("w") as fh:
         for i in range(N_DOCS):
             fh.write(json.dumps({"_id": f"d{i}", "text": f"doc {i}", "vec": _vector(i)}) + "\n")
-    cmd = [
-        sys.executable,
-        "-m",
-        "es_rerank",
-        "index",
-        str(corpus),
-        "--local",
-        str(path),
-        "--mapping",
-        str(mapping),
-        "--batch-size",
-        "20",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        seen = 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            if (path / "es_rerank_mapping.json").exists():
-                try:
-                    seen = LocalIndex(path).count()
-                except ValueError:  # caught while the index is being created
-                    seen = 0
-                if seen > 0:
-                    break
-            time.sleep(0.02)
-        assert proc.poll() is None, "indexing finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    seen = kill_after_first_commit(
+        path, str(corpus), "--mapping", str(mapping), "--batch-size", "20"
+    )
     index = LocalIndex(path)
     partial = index.count()
     assert seen <= partial < N_DOCS
