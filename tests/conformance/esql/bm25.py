@@ -5,10 +5,11 @@ analyzer (UAX#29 word breaks, lower-cased). Enough to run the ``WHERE MATCH`` pa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from es_rerank.backends.local_bm25 import bm25, idf, norm_length
 
 _MID_LETTER = frozenset(":.'\u2019\u00b7")
 _MID_NUM = frozenset(",;.'\u2019")
@@ -38,28 +39,6 @@ def tokenize(text: str) -> list[str]:
     return [t.lower() for t in out]
 
 
-def _long_to_int4(i: int) -> int:
-    bits = i.bit_length()
-    if bits < 4:
-        return i
-    shift = bits - 4
-    return ((i >> shift) & 0x07) | ((shift + 1) << 3)
-
-
-def _int4_to_long(i: int) -> int:
-    bits, shift = i & 0x07, (i >> 3) - 1
-    return bits if shift == -1 else (bits | 0x08) << shift
-
-
-_FREE = 255 - _long_to_int4(2**31 - 1)
-
-
-def norm_length(length: int) -> int:
-    """A field length after Lucene's one-byte norm encoding and decoding."""
-    encoded = length if length < _FREE else _FREE + _long_to_int4(length - _FREE)
-    return encoded if encoded < _FREE else _FREE + _int4_to_long(encoded - _FREE)
-
-
 class Bm25Field:
     """One field's postings over all documents (a document's values are one field)."""
 
@@ -78,15 +57,13 @@ class Bm25Field:
             df = sum(1 for t in self.tokens if term in t)
             if df == 0:
                 continue
-            idf = F(math.log(1 + (self.count - df + 0.5) / (df + 0.5)))
+            weight = idf(df, self.count)
             for i, tokens in enumerate(self.tokens):
                 tf = tokens.count(term)
                 if tf == 0:
                     continue
-                inverse = F(1) / (
-                    F(1.2) * (F(0.25) + F(0.75) * F(norm_length(len(tokens))) / self.avgdl)
-                )
-                part = float(idf - idf / (F(1) + F(tf) * inverse))
+                dl = norm_length(len(tokens))
+                part = bm25(weight, freq=tf, dl=dl, avgdl=float(self.avgdl))
                 scores[i] = (scores[i] or 0.0) + part
                 matched[i] += 1
         if all_terms:
