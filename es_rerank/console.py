@@ -65,7 +65,8 @@ _THIRD_PARTY: Final = (
     "torch",
 )
 
-_state = {"verbosity": QUIET, "configured": False}
+# "steps": announced steps running now (a heavy call outside one runs unannounced).
+_state = {"verbosity": QUIET, "configured": False, "steps": 0}
 _HANDLER_NAME = "es-rerank-console"
 
 
@@ -96,9 +97,10 @@ def configure(level: int, *, stream: TextIO | None = None) -> None:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def say(message: str) -> None:
-    """One line of the command's own on stderr (shown from :data:`NORMAL` up)."""
-    log.info(message)
+def say(message: str, *, detail: bool = False) -> None:
+    """One line of the command's own on stderr (shown from :data:`NORMAL` up); a ``detail``
+    of the step just run is indented under it."""
+    log.info(f"{'  ' * (_state['steps'] + 1)}{message}" if detail else message)
 
 
 class _Diverted(io.TextIOBase):
@@ -180,11 +182,16 @@ def long_step(what: str, *, why: str = "", estimate: str = "") -> Iterator[None]
     """Announce a step that may take more than a few seconds, run it with third-party
     output contained, and say how long it took."""
     details = "; ".join(part for part in (why, estimate) if part)
-    say(f"{what} ({details}) ..." if details else f"{what} ...")
+    indent = "  " * _state["steps"]  # a step inside another is shown under it
+    say(f"{indent}{what} ({details}) ..." if details else f"{indent}{what} ...")
     start = time.perf_counter()
-    with third_party_output():
-        yield
-    say(f"  done in {time.perf_counter() - start:.1f} s")
+    _state["steps"] += 1
+    try:
+        with third_party_output():
+            yield
+    finally:
+        _state["steps"] -= 1
+    say(f"{indent}  done in {time.perf_counter() - start:.1f} s")
 
 
 def megabytes(path: Path) -> int:

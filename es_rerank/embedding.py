@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from es_rerank.console import long_step
 from es_rerank.runtime.batching import DEFAULT_MAX_BATCH_TOKENS, plan_batches
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "Embedder", "EmbeddingCache", "embedder_for"]
@@ -99,7 +100,8 @@ class Embedder:
         from es_rerank.runtime.function_runtime import BiEncoderRuntime
 
         path = model_directory(model)
-        runtime = load_runtime(str(path))
+        with long_step(f"loading the embedding model {path}"):
+            runtime = load_runtime(str(path))
         if not isinstance(runtime, BiEncoderRuntime):
             raise ValueError(f"embedding model {model!r} is not a bi-encoder")
         self.name = str(path)

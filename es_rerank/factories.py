@@ -18,11 +18,12 @@ HttpReranker('http://tei:8080/rerank', format='tei')
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from es_rerank.backends.base import Backend
-from es_rerank.console import third_party_output
+from es_rerank.console import long_step, third_party_output
 from es_rerank.elastic.backend import ElasticsearchBackend
 from es_rerank.elastic.connection import ConnectionOptions
 from es_rerank.errors import ConfigurationError
@@ -167,7 +168,12 @@ def cross_encoder_reranker(
     require_models()
     from es_rerank.rerankers.cross_encoder import CrossEncoderReranker
 
-    with third_party_output():
+    if isinstance(model, str | Path):
+        shown = runtime if dtype is None else f"{runtime} {dtype}"
+        step: AbstractContextManager[None] = long_step(f"loading {model} (runtime {shown})")
+    else:  # a model already in memory: nothing long to announce
+        step = third_party_output()
+    with step:
         return CrossEncoderReranker(
             model,
             batch_size=batch_size,

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from es_rerank.backends.base import Backend
-from es_rerank.console import third_party_output
+from es_rerank.console import long_step
 from es_rerank.extras import require_extra
 from es_rerank.models import (
     DEFAULT_HUB_MODEL,
@@ -67,7 +67,7 @@ def resolve_model(
 
 
 def _quietly_load(name: str | os.PathLike[str], max_length: int | None) -> LoadedModel:
-    with third_party_output():
+    with long_step(f"loading {name}"):
         return load_model(name, max_length=max_length)
 
 

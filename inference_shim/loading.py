@@ -11,7 +11,7 @@ OpenVINO; bi-encoders by cosine), or a ``--scorer`` function.
 
 from __future__ import annotations
 
-from es_rerank.console import third_party_output
+from es_rerank.console import long_step
 from es_rerank.runtime import FunctionRuntime, MaxLengthError, ModelRuntime, load_runtime
 from inference_shim.config import Settings
 from inference_shim.metrics import Metrics
@@ -33,7 +33,7 @@ def build_runtime(settings: Settings) -> ModelRuntime:
     if settings.model is None:
         raise ValueError("give exactly one of --model and --scorer")
     try:
-        with third_party_output():
+        with long_step(f"loading {settings.model} (runtime {settings.runtime})"):
             return load_runtime(
                 settings.model,
                 runtime=settings.runtime,

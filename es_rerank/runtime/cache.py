@@ -136,7 +136,7 @@ def cached_build(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    say(f"  cached in {entry} ({megabytes(entry)} MB)")
+    say(f"cached in {entry} ({megabytes(entry)} MB)", detail=True)
     return entry, False
 
 

@@ -1,7 +1,9 @@
 """A new user's first hour, scripted: a fresh HOME and cache, real processes, the README's
 journeys in order (index, search, eval, calibrate, the score conversions, completion).
-Every ``--json`` prints JSON alone on stdout, and no third-party warning or progress bar
-reaches the terminal."""
+Every ``--json`` prints JSON alone on stdout, no third-party warning or progress bar
+reaches the terminal, and every heavy step (importing torch, loading weights, exporting,
+compiling or quantizing a model) runs under a line of the command's own: an announced step
+or a progress bar (``tests/helpers/step_audit.py`` records each one)."""
 
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ def _run(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ES_", "TRANSFORMERS"))}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), PYTHONPATH=str(ROOT))
     env.pop("ES_RERANK_CACHE", None)
+    report = home / "steps.json"
     done = subprocess.run(
-        [sys.executable, "-m", "es_rerank", *argv],
+        [sys.executable, "-m", "tests.helpers.step_audit", str(report), *argv],
         cwd=home,
         env=env,
         capture_output=True,
@@ -37,6 +40,8 @@ def _run(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     assert done.returncode == 0, (argv, done.stderr)
     for noise in NOISE:
         assert noise not in done.stderr, (argv, noise, done.stderr)
+    silent = [c for c in json.loads(report.read_text()) if not c["announced"]]
+    assert not silent, (argv, silent, done.stderr)
     return done
 
 
@@ -48,6 +53,10 @@ def test_the_first_hour(tmp_path: Path, tiny_cross_encoder: Path) -> None:
 
     indexed = _run(home, "index", "--local", "idx", str(data / "corpus.jsonl"))
     assert indexed.stdout.startswith("indexed 4, rejected 0")
+    # embedding a semantic_text field loads the bi-encoder (what the hybrid demo does first)
+    corpus = str(data / "corpus.jsonl")
+    semantic = _run(home, "index", "--local", "sem", "--mapping", "passages-semantic", corpus)
+    assert "loading the embedding model" in semantic.stderr
 
     search = ["search", "--local", "idx", "--query", "wing lift", "--model", model]
     first = _run(home, *search, "--runtime", "openvino", "--dtype", "int8", "--json")

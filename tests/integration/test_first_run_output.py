@@ -52,7 +52,7 @@ def test_first_run_stdout_is_json_and_the_export_is_announced(
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["hits"]["total"]["value"] >= 1
     lines = first.stderr.splitlines()
-    announce = [n for n, line in enumerate(lines) if line.startswith("exporting ")]
+    announce = [n for n, line in enumerate(lines) if line.lstrip().startswith("exporting ")]
     assert announce, first.stderr
     assert "int8" in lines[announce[-1]] and "first run" in lines[announce[-1]]
     assert any("cached in " + str(tmp_path / "home" / ".cache") in line for line in lines)
