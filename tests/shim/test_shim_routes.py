@@ -90,11 +90,9 @@ def test_truncation(model_shim: ShimProcess, spread_cross_encoder: Path) -> None
     tails = [long_text + "paris museum river", long_text + "cat dog fast slow"]
     with model_shim.client() as c:
         right = c.post("/rerank", json={"query": QUERY, "texts": texts, "raw_scores": True})
-        kept_start = c.post("/rerank", json={"query": QUERY, "texts": tails}).json()
-        kept_end = c.post(
-            "/rerank",
-            json={"query": QUERY, "texts": tails, "truncation_direction": "Left"},
-        ).json()
+        raw = {"query": QUERY, "texts": tails, "raw_scores": True}
+        kept_start = c.post("/rerank", json=raw).json()
+        kept_end = c.post("/rerank", json={**raw, "truncation_direction": "Left"}).json()
         refused = c.post("/rerank", json={"query": QUERY, "texts": texts, "truncate": False})
         fits = c.post(
             "/rerank", json={"query": QUERY, "texts": ["short berlin"], "truncate": False}
