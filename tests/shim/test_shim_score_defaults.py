@@ -53,6 +53,12 @@ def _client(engine: Engine, **settings: Any) -> FlaskClient:
     return create_app(Settings(scorer="len", **settings), engine=engine).test_client()
 
 
+def _body(response: Any) -> Any:
+    body = response.get_json()
+    assert body is not None, response.text
+    return body
+
+
 def _by_index(items: list[dict[str, Any]], score: str) -> list[float]:
     found = {item["index"]: item[score] for item in items}
     return [found[i] for i in range(len(TEXTS))]
@@ -61,19 +67,19 @@ def _by_index(items: list[dict[str, Any]], score: str) -> list[float]:
 def _tei(client: FlaskClient, **extra: Any) -> list[float]:
     r = client.post("/rerank", json={"query": "q", "texts": TEXTS, **extra})
     assert r.status_code == 200, r.text
-    return _by_index(r.json, "score")
+    return _by_index(_body(r), "score")
 
 
 def _cohere(client: FlaskClient, route: str, **extra: Any) -> list[float]:
     r = client.post(route, json={"query": "q", "documents": TEXTS, **extra})
     assert r.status_code == 200, r.text
-    return _by_index(r.json["results"], "relevance_score")
+    return _by_index(_body(r)["results"], "relevance_score")
 
 
 def _es(client: FlaskClient, **extra: Any) -> list[float]:
     r = client.post("/inference/rerank", json={"query": "q", "input": TEXTS, **extra})
     assert r.status_code == 200, r.text
-    return _by_index(r.json["rerank"], "relevance_score")
+    return _by_index(_body(r)["rerank"], "relevance_score")
 
 
 def test_tei_route_answers_sigmoid_unless_asked_for_raw(engine: Engine) -> None:
@@ -106,17 +112,17 @@ def test_score_mode_flag_sets_every_route(engine: Engine) -> None:
     assert _tei(client) == pytest.approx(RAW)
     assert _cohere(client, "/v2/rerank") == pytest.approx(RAW)
     assert _tei(client, raw_scores=False) == pytest.approx(SIGMOID)  # the request still wins
-    info = client.get("/info").json
+    info = _body(client.get("/info"))
     assert info["score_mode"] == "raw"
     assert set(info["score_modes"].values()) == {"raw"}
-    served = client.get("/openapi.json").json
+    served = _body(client.get("/openapi.json"))
     for path in ("/rerank", "/v1/rerank", "/v2/rerank", "/inference/rerank"):
         assert served["paths"][path]["post"]["x-default-score-mode"] == "raw"
         assert "--score-mode" in served["paths"][path]["post"]["description"]
 
 
 def test_info_states_each_routes_default(engine: Engine) -> None:
-    info = _client(engine).get("/info").json
+    info = _body(_client(engine).get("/info"))
     assert info["score_mode"] is None
     assert info["score_modes"] == {
         "/rerank": "sigmoid",
@@ -129,7 +135,7 @@ def test_info_states_each_routes_default(engine: Engine) -> None:
 def test_openapi_states_each_routes_default_and_how_to_get_raw(engine: Engine) -> None:
     committed = json.loads(committed_openapi())
     assert committed == json.loads(json.dumps(openapi_document()))
-    assert _client(engine).get("/openapi.json").json == committed
+    assert _body(_client(engine).get("/openapi.json")) == committed
     paths = committed["paths"]
     expected = {"/rerank": "sigmoid", "/v1/rerank": "sigmoid", "/v2/rerank": "sigmoid"}
     for path, mode in {**expected, "/inference/rerank": "raw"}.items():
@@ -148,17 +154,18 @@ def test_serve_help_states_each_routes_default(capsys: pytest.CaptureFixture[str
         main(["serve", "--help"])
     assert exit.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "/rerank sigmoid (raw: \"raw_scores\": true)" in text
+    assert '/rerank sigmoid (raw: "raw_scores": true)' in text
     assert "/v2/rerank, /v1/rerank sigmoid" in text
     assert "/inference/rerank raw" in text
 
 
-@pytest.mark.parametrize(
-    ("fmt", "scale"), [("tei", "raw"), ("es", "raw"), ("cohere", "sigmoid")]
-)
+@pytest.mark.parametrize(("fmt", "scale"), [("tei", "raw"), ("es", "raw"), ("cohere", "sigmoid")])
 def test_http_clients_get_raw_scores_from_the_shim(fmt: str, scale: str) -> None:
     """The client asks for raw where the format can (TEI raw_scores, ES score_mode) and turns
     Cohere's [0, 1] scores back into logits when told they are sigmoid."""
     with serve_shim(scorer=f"{__name__}:_scorer") as url:
-        with HttpReranker(url, format=fmt, score_scale=scale) as reranker:
+        reranker = HttpReranker(url, format=fmt, score_scale=scale)
+        try:
             assert reranker.rerank("q", TEXTS) == pytest.approx(RAW, abs=1e-9)
+        finally:
+            reranker.close()

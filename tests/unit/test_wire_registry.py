@@ -72,7 +72,7 @@ def test_shim_routes_and_openapi_are_built_from_the_registry() -> None:
     engine = Engine(FunctionRuntime(lambda q, ts: [0.0] * len(ts), name="zero"))
     app = create_app(Settings(scorer="zero"), engine=engine)
     posted = {r.rule for r in app.url_map.iter_rules() if "POST" in (r.methods or ())}
-    assert ROUTES <= posted
+    assert posted >= ROUTES
     assert posted - ROUTES == {"/scores/normalize", "/scores/denormalize"}
     doc = openapi_document()
     for wire, route in shim_routes():
@@ -167,7 +167,7 @@ def test_the_shim_writes_error_bodies_in_one_place() -> None:
     they all call errors.error_json, which fills an ErrorBody."""
 
     def spells_a_body(c: object) -> bool:
-        text = c if isinstance(c, str) else bytes(c).decode("latin-1")  # type: ignore[arg-type]
+        text = c.decode("latin-1") if isinstance(c, bytes) else str(c)
         return text == "error_type" or '"error_type"' in text
 
     writers = [
