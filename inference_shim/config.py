@@ -222,7 +222,8 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
         + " | ".join(SCORE_MODES)
         + ". Default: each route's own, as its format's clients expect: "
         + "; ".join(
-            f"{', '.join(r.path for r in f.routes)} {f.score_mode} (raw: {f.raw_field})"
+            f"{', '.join(r.path for r in f.routes)} {f.score_mode}"
+            + ("" if f.score_mode == "raw" else f" (raw: {f.raw_field})")
             for f in WIRE_FORMATS.values()
         )
         + ". Elasticsearch normalizes raw scores itself; per request: score_mode",
