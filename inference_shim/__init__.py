@@ -4,8 +4,8 @@ The HTTP stack (flask, waitress) is the ``shim`` extra; it is imported on first 
 name below, so ``inference-shim`` can say which extra is missing instead of failing on import.
 
 >>> from inference_shim import Settings
->>> Settings(scorer="pkg.mod:fn").score_mode
-'raw'
+>>> Settings(scorer="pkg.mod:fn").max_client_batch_size
+1000
 """
 
 from __future__ import annotations

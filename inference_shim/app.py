@@ -6,8 +6,11 @@ formats, score conversion, health, info, metrics and the OpenAPI document.
 >>> engine = Engine(FunctionRuntime(lambda q, ts: [float(len(t)) for t in ts], name="len"))
 >>> engine.start()
 >>> client = create_app(Settings(scorer="len"), engine=engine).test_client()
->>> client.post("/rerank", json={"query": "q", "texts": ["ab", "abc"]}).get_json()
+>>> body = {"query": "q", "texts": ["ab", "abc"]}
+>>> client.post("/rerank", json={**body, "raw_scores": True}).get_json()
 [{'index': 1, 'score': 3.0}, {'index': 0, 'score': 2.0}]
+>>> [round(r["score"], 4) for r in client.post("/rerank", json=body).json]  # TEI: sigmoid
+[0.9526, 0.8808]
 >>> engine.close()
 """
 
@@ -29,16 +32,18 @@ from werkzeug.exceptions import HTTPException
 from es_rerank.runtime.loader import family_info
 from es_rerank.scores import denormalize, normalize
 from es_rerank.wire import (
-    CohereRerankRequest,
-    InferenceRerankRequest,
     Limits,
     NormalizedScoreList,
     Ranking,
     RerankRequest,
+    Route,
     ScoreList,
-    TeiRerankRequest,
+    ScoreMode,
     WireError,
+    WireFormat,
     parse,
+    route_score_modes,
+    shim_routes,
 )
 from inference_shim import __version__
 from inference_shim.config import Settings
@@ -54,11 +59,12 @@ from inference_shim.errors import (
     UnhealthyError,
     UnsupportedMediaTypeError,
     ValidationError,
+    error_json,
 )
 from inference_shim.metrics import Metrics
 from inference_shim.modes import apply_mode
 from inference_shim.runner import Engine
-from inference_shim.schemas import committed_openapi
+from inference_shim.schemas import committed_openapi, render_openapi
 
 __all__ = [
     "DRAINING",
@@ -86,22 +92,12 @@ TIMING_HEADERS = ("x-total-time", "x-tokenization-time", "x-queue-time", "x-infe
 # Open without the API key unless --protect-info, as in TEI (whose /info needs the key).
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/openapi.json"})
 
-_HTTP_TYPES = {
-    400: "BadRequest",
-    404: "NotFound",
-    405: "MethodNotAllowed",
-    413: "PayloadTooLarge",
-    415: "UnsupportedMediaType",
-}
-
 Message = TypeVar("Message", bound=BaseModel)
 
 
-def _json_response(payload: Any, status: int = 200) -> Response:
+def _json_response(payload: Any) -> Response:
     return Response(
-        json.dumps(payload, ensure_ascii=False, allow_nan=False),
-        status=status,
-        mimetype="application/json",
+        json.dumps(payload, ensure_ascii=False, allow_nan=False), mimetype="application/json"
     )
 
 
@@ -109,8 +105,12 @@ def _model_response(message: BaseModel) -> Response:
     return Response(message.model_dump_json(exclude_none=True), mimetype="application/json")
 
 
-def _error_response(exc: ShimError) -> Response:
-    resp = _json_response(exc.body(), exc.status)
+def _error_response(status: int, message: str, error_type: str | None = None) -> Response:
+    return Response(error_json(status, message, error_type), status, mimetype="application/json")
+
+
+def _shim_error_response(exc: ShimError) -> Response:
+    resp = _error_response(exc.status, exc.message, exc.error_type)
     if isinstance(exc, OverloadedError):
         resp.headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, UnauthorizedError):
@@ -161,8 +161,9 @@ class _Ranker:
         except WireError as exc:
             raise _shim_error(exc) from None
 
-    def rank(self, req: RerankRequest) -> Ranking:
-        """(index, score) pairs, best first, cut to ``top_n``."""
+    def rank(self, req: RerankRequest, default_mode: ScoreMode) -> Ranking:
+        """(index, score) pairs, best first, cut to ``top_n``; scored in the mode the request
+        asks for, else ``default_mode``."""
         g.pairs = len(req.texts_to_rank)
         started = g.get("started", time.perf_counter())
         submission = self.engine.submit(
@@ -182,7 +183,7 @@ class _Ranker:
         finally:
             request.environ.pop(SUBMISSION, None)
         request.environ[TIMING] = submission.timing
-        scores = apply_mode(raw.tolist(), req.mode(self.settings.score_mode))
+        scores = apply_mode(raw.tolist(), req.mode(default_mode))
         bad = next((i for i, s in enumerate(scores) if not math.isfinite(s)), None)
         if bad is not None:
             raise BackendError(f"the model returned a non-finite score for text {bad}")
@@ -190,6 +191,18 @@ class _Ranker:
         if req.top_n is not None:
             order = order[: req.top_n]
         return [(i, scores[i]) for i in order]
+
+
+def _rerank_view(ranker: _Ranker, wire: WireFormat, route: Route, mode: ScoreMode) -> Any:
+    """The view of one rerank route: its format's request in, its format's answer out,
+    scored in ``mode`` unless the request asks for another."""
+
+    def rerank() -> Response:
+        req = ranker.read_rerank(wire.request)
+        ranking = ranker.rank(req, mode)
+        return _model_response(req.answer(ranking, api_version=route.api_version))
+
+    return rerank
 
 
 def public_model_id(name: str) -> str:
@@ -246,7 +259,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
 
     @app.errorhandler(ShimError)
     def _shim_error(exc: ShimError) -> Response:
-        return _error_response(exc)
+        return _shim_error_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -254,10 +267,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
         detail = exc.description or exc.name
         if code == 413:
             detail = f"the request body is larger than {settings.max_payload_bytes} bytes"
-        resp = _json_response(
-            {"error": detail, "error_type": _HTTP_TYPES.get(code, exc.name.replace(" ", ""))},
-            code,
-        )
+        resp = _error_response(code, detail)
         for key, value in exc.get_headers():
             if key.lower() == "allow":
                 resp.headers[key] = value
@@ -267,30 +277,17 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
     def _fault(exc: Exception) -> Response:
         # Only genuine server faults land here: every client mistake is a ShimError above.
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return _json_response(
-            {"error": f"internal error: {type(exc).__name__}", "error_type": "Internal"}, 500
+        return _error_response(500, f"internal error: {type(exc).__name__}")
+
+    # -- rerank routes: every route of the registry (es_rerank.wire.WIRE_FORMATS) ----------
+    score_modes = route_score_modes(settings.score_mode)
+    for wire, route in shim_routes():
+        app.add_url_rule(
+            route.path,
+            endpoint=f"rerank {route.path}",
+            view_func=_rerank_view(ranker, wire, route, score_modes[route.path]),
+            methods=["POST"],
         )
-
-    # -- rerank routes: one wire model per format (es_rerank.wire) ------------------------
-    @app.post("/rerank")
-    def tei_rerank() -> Response:
-        req = ranker.read_rerank(TeiRerankRequest)
-        return _model_response(req.answer(ranker.rank(req)))
-
-    @app.post("/v1/rerank")
-    def cohere_v1() -> Response:
-        req = ranker.read_rerank(CohereRerankRequest)
-        return _model_response(req.answer(ranker.rank(req), api_version="1"))
-
-    @app.post("/v2/rerank")
-    def cohere_v2() -> Response:
-        req = ranker.read_rerank(CohereRerankRequest)
-        return _model_response(req.answer(ranker.rank(req), api_version="2"))
-
-    @app.post("/inference/rerank")
-    def inference_rerank() -> Response:
-        req = ranker.read_rerank(InferenceRerankRequest)
-        return _model_response(req.answer(ranker.rank(req)))
 
     # -- score conversion ----------------------------------------------------------------
     @app.post("/scores/normalize")
@@ -329,6 +326,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
                 "device": i.device,
                 "max_input_length": i.max_input_length,
                 "score_mode": settings.score_mode,
+                "score_modes": score_modes,
                 "version": __version__,
                 "limits": {
                     **settings.public_limits(),
@@ -344,7 +342,10 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
     def prometheus() -> Response:
         return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
 
-    openapi_text = committed_openapi()
+    # The committed document states each route's own default; --score-mode changes them.
+    openapi_text = (
+        committed_openapi() if settings.score_mode is None else render_openapi(settings.score_mode)
+    )
 
     @app.get("/openapi.json")
     def openapi() -> Response:

@@ -4,7 +4,7 @@
 >>> argv = ["--model", "/models/ce", "--port", "9000"]
 >>> s = settings_from_argv(argv, environ={"SHIM_API_KEY": "k"})
 >>> s.model, s.port, s.api_key, s.score_mode
-('/models/ce', 9000, 'k', 'raw')
+('/models/ce', 9000, 'k', None)
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from es_rerank.env import parse_bool
 from es_rerank.runtime.base import DTYPES, RUNTIMES
 from es_rerank.runtime.batching import CUDA_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS
+from es_rerank.wire import WIRE_FORMATS
 from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
 __all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
@@ -47,7 +48,7 @@ class Settings:
     runtime: str = "torch"
     dtype: str | None = None
     instruction: str | None = None
-    score_mode: ScoreMode = "raw"
+    score_mode: ScoreMode | None = None  # None: each route's own (es_rerank.wire registry)
     threads: int | None = None
     torch_threads: int | None = None
     drain_timeout: float = 30.0
@@ -217,9 +218,15 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
     (
         "--score-mode",
         _mode,
-        "default score for every route: "
+        "the score of every route when a request asks for none: "
         + " | ".join(SCORE_MODES)
-        + " (per request: score_mode; /rerank also honours TEI's raw_scores)",
+        + ". Default: each route's own, as its format's clients expect: "
+        + "; ".join(
+            f"{', '.join(r.path for r in f.routes)} {f.score_mode}"
+            + ("" if f.score_mode == "raw" else f" (raw: {f.raw_field})")
+            for f in WIRE_FORMATS.values()
+        )
+        + ". Elasticsearch normalizes raw scores itself; per request: score_mode",
     ),
     (
         "--threads",

@@ -1,13 +1,23 @@
-"""Errors a client can cause or meet, each with its HTTP status and TEI error type.
+"""Errors a client can cause or meet, each with its HTTP status and TEI error type, and the
+one function that writes every error reply's body (:func:`error_json`, an
+:class:`es_rerank.wire.ErrorBody`), whoever answers: a route, the HTTP layer, or the server
+while the model loads.
 
 >>> e = ValidationError("query must be a string")
->>> e.status, e.error_type, e.body()
-(422, 'Validation', {'error': 'query must be a string', 'error_type': 'Validation'})
+>>> e.status, e.error_type, e.json()
+(422, 'Validation', b'{"error":"query must be a string","error_type":"Validation"}')
+>>> error_json(404, "no route /nope")
+b'{"error":"no route /nope","error_type":"NotFound"}'
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
+from es_rerank.wire import ErrorBody
+
 __all__ = [
+    "ERROR_TYPES",
     "BackendError",
     "CancelledError",
     "DeadlineError",
@@ -19,7 +29,25 @@ __all__ = [
     "UnhealthyError",
     "UnsupportedMediaTypeError",
     "ValidationError",
+    "error_json",
 ]
+
+#: The error type of a status answered without a :class:`ShimError` (routing, framing, a
+#: fault), where it is not the status' reason phrase without spaces (``NotFound``).
+ERROR_TYPES = {413: "PayloadTooLarge", 500: "Internal", 503: "Unhealthy"}
+
+
+def error_json(status: int, message: str, error_type: str | None = None) -> bytes:
+    """The body of an error reply with ``status``: ``{"error", "error_type"}``."""
+    if error_type is None:
+        known = ERROR_TYPES.get(status)
+        try:
+            error_type = known or HTTPStatus(status).phrase.replace(" ", "").replace("-", "")
+        except ValueError:
+            error_type = "Error"
+    # A message may quote client text: never fail to encode it.
+    text = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return ErrorBody(error=text, error_type=error_type).model_dump_json().encode()
 
 
 class ShimError(Exception):
@@ -32,8 +60,9 @@ class ShimError(Exception):
         super().__init__(message)
         self.message = message
 
-    def body(self) -> dict[str, str]:
-        return {"error": self.message, "error_type": self.error_type}
+    def json(self) -> bytes:
+        """The reply's body."""
+        return error_json(self.status, self.message, self.error_type)
 
 
 class ValidationError(ShimError, ValueError):

@@ -42,7 +42,6 @@ question again.
 
 from __future__ import annotations
 
-import json
 import logging
 import resource
 import socket
@@ -60,22 +59,14 @@ from waitress.utilities import (  # type: ignore[import-untyped]
 )
 from waitress.wasyncore import dispatcher  # type: ignore[import-untyped]
 
+from inference_shim.errors import error_json
+
 if TYPE_CHECKING:
     from inference_shim.config import Settings
 
-__all__ = ["ShimServer", "create_shim_server", "protocol_error_body"]
+__all__ = ["ShimServer", "create_shim_server"]
 
 log = logging.getLogger("inference_shim")
-
-# TEI-style error types of the statuses waitress itself answers.
-_ERROR_TYPES = {
-    400: "BadRequest",
-    413: "PayloadTooLarge",
-    431: "RequestHeaderFieldsTooLarge",
-    500: "Internal",
-    501: "NotImplemented",
-    505: "HTTPVersionNotSupported",
-}
 
 _VERSIONS = ("1.0", "1.1")
 
@@ -84,16 +75,6 @@ _CLEANUP_INTERVAL_S = 1
 # A connection accepted this recently is not closed to make room at the cap: its request
 # has not been read yet (the loop reads it on its next turn).
 _NEWCOMER_GRACE_S = 1.0
-
-
-def protocol_error_body(code: int, message: str) -> bytes:
-    """The JSON error body of a request waitress refused before the app saw it.
-
-    >>> json.loads(protocol_error_body(431, "headers above 8192 bytes"))
-    {'error': 'headers above 8192 bytes', 'error_type': 'RequestHeaderFieldsTooLarge'}
-    """
-    error_type = _ERROR_TYPES.get(code, "BadRequest")
-    return json.dumps({"error": message, "error_type": error_type}).encode()
 
 
 class _VersionNotSupported(Error):  # type: ignore[misc]
@@ -155,7 +136,7 @@ class _JsonErrorTask(ErrorTask):  # type: ignore[misc]
     def execute(self) -> None:
         error = self.request.error
         message = _message(error.code, str(error.body), self.channel.server)
-        body = protocol_error_body(error.code, message)
+        body = error_json(error.code, message)
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()

@@ -24,17 +24,15 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from es_rerank.version import package_version
 from es_rerank.wire import (
-    CohereRerankRequest,
-    CohereRerankResponse,
+    WIRE_FORMATS,
     ErrorBody,
-    InferenceRerankRequest,
-    InferenceRerankResponse,
     NormalizedScoreList,
     ScoreList,
     ScoreMode,
-    TeiRerankRequest,
-    TeiRerankResponse,
+    WireFormat,
     WireModel,
+    route_score_modes,
+    shim_routes,
 )
 
 __all__ = [
@@ -65,7 +63,13 @@ class Info(BaseModel):
     dtype: Literal["fp32", "bf16", "fp16", "int8", "n/a"] | None = None
     device: str
     max_input_length: int | None
-    score_mode: ScoreMode
+    score_mode: ScoreMode | None = Field(
+        description="--score-mode: the score of every route when a request asks for none; "
+        "null: each route's own (score_modes)"
+    )
+    score_modes: dict[str, ScoreMode] = Field(
+        description="each rerank route's score when a request asks for none"
+    )
     version: str
     limits: dict[str, int | None]
     family: str | None = Field(
@@ -90,13 +94,12 @@ class Info(BaseModel):
     )
 
 
+_VALIDATION: JsonSchemaMode = "validation"
+_SERIALIZATION: JsonSchemaMode = "serialization"
+
 _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-    (TeiRerankRequest, "validation"),
-    (TeiRerankResponse, "serialization"),
-    (CohereRerankRequest, "validation"),
-    (CohereRerankResponse, "serialization"),
-    (InferenceRerankRequest, "validation"),
-    (InferenceRerankResponse, "serialization"),
+    *((f.request, _VALIDATION) for f in WIRE_FORMATS.values()),
+    *((f.response, _SERIALIZATION) for f in WIRE_FORMATS.values()),
     (ScoreList, "validation"),
     (ScoreList, "serialization"),
     (NormalizedScoreList, "validation"),
@@ -149,10 +152,11 @@ _ERRORS: dict[str, Schema] = {
 }
 
 
-def _post(summary: str, request: type[BaseModel], response: str) -> Schema:
+def _post(summary: str, request: type[BaseModel], response: str, **extra: Any) -> Schema:
     return {
         "post": {
             "summary": summary,
+            **extra,
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _ref(request.__name__)}},
@@ -167,9 +171,34 @@ def _get(summary: str, response: Schema) -> Schema:
     return {"get": {"summary": summary, "responses": {"200": response}}}
 
 
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route."""
-    cohere = "Cohere-compatible rerank (Elasticsearch cohere or custom service)"
+def _scores(wire: WireFormat, mode: ScoreMode, override: bool) -> str:
+    why = "the server's --score-mode" if override else "this format's convention"
+    if mode == "raw" and not override:
+        why += "; Elasticsearch normalizes raw scores itself"
+    ask = "" if mode == "raw" else f" Raw logits: send {wire.raw_field}."
+    return (
+        f"Scores when the request asks for none: {mode} ({why}).{ask} score_mode picks raw, "
+        "sigmoid or normalized per request."
+    )
+
+
+def _rerank_paths(score_mode: ScoreMode | None) -> dict[str, Schema]:
+    modes = route_score_modes(score_mode)
+    return {
+        route.path: _post(
+            route.summary,
+            wire.request,
+            wire.response.__name__,
+            description=_scores(wire, modes[route.path], score_mode is not None),
+            **{"x-default-score-mode": modes[route.path]},
+        )
+        for wire, route in shim_routes()
+    }
+
+
+def openapi_document(score_mode: ScoreMode | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every route; ``score_mode`` is the server's
+    ``--score-mode`` (``None``: each route's own default)."""
     unhealthy = _json("ErrorBody", "the engine is loading, has stopped, or the server drains")
     return {
         "openapi": "3.1.0",
@@ -179,18 +208,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "Rerank inference endpoint for Elasticsearch.",
         },
         "paths": {
-            "/rerank": _post(
-                "TEI-compatible rerank (Elasticsearch hugging_face service)",
-                TeiRerankRequest,
-                "TeiRerankResponse",
-            ),
-            "/v1/rerank": _post(cohere, CohereRerankRequest, "CohereRerankResponse"),
-            "/v2/rerank": _post(cohere, CohereRerankRequest, "CohereRerankResponse"),
-            "/inference/rerank": _post(
-                "Elasticsearch inference API rerank format (custom service, ShimReranker)",
-                InferenceRerankRequest,
-                "InferenceRerankResponse",
-            ),
+            **_rerank_paths(score_mode),
             "/scores/normalize": _post(
                 "Elasticsearch's max(s,0)+min(exp(s),1) on a list", ScoreList, "ScoreList"
             ),
@@ -237,9 +255,9 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def render_openapi() -> str:
-    """The document as the committed file holds it."""
-    return json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+def render_openapi(score_mode: ScoreMode | None = None) -> str:
+    """The document as the committed file holds it (that is, with ``score_mode`` None)."""
+    return json.dumps(openapi_document(score_mode), indent=2, sort_keys=True) + "\n"
 
 
 def committed_openapi() -> str:

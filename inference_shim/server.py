@@ -21,6 +21,7 @@ from typing import Any
 from inference_shim.access_log import configure_logging, install_access_log, log_protocol_error
 from inference_shim.app import DRAINING, create_app
 from inference_shim.config import Settings
+from inference_shim.errors import error_json
 from inference_shim.http_server import ShimServer, create_shim_server
 from inference_shim.loading import build_engine
 from inference_shim.metrics import Metrics
@@ -35,7 +36,7 @@ _DRAIN_TICK_S = 0.05
 
 def _loading_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """Answers while the model loads (the real app replaces it before serving starts)."""
-    body = b'{"error": "the model is loading", "error_type": "Unhealthy"}'
+    body = error_json(503, "the model is loading")
     start_response("503 Service Unavailable", [("Content-Type", "application/json")])
     return [body]
 

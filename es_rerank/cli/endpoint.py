@@ -26,6 +26,7 @@ from es_rerank.elastic.endpoints import (
 )
 from es_rerank.elastic.inference import create_endpoint, delete_endpoint, list_endpoints, rerank
 from es_rerank.errors import ConfigurationError
+from es_rerank.wire import WIRE_FORMATS
 
 SAMPLE_QUERY = "how many people live in berlin"
 SAMPLE_TEXTS = [
@@ -77,8 +78,12 @@ def register(sub: Any) -> None:
     c.add_argument(
         "--url",
         help="hugging_face, custom, cohere: the shim as the ES nodes reach it; a URL without a "
-        "path gets the service's route (/rerank for hugging_face, /inference/rerank for custom, "
-        "/v2/rerank for cohere), a path is kept as given; watsonxai: the watsonx URL",
+        "path gets the service's route ("
+        + ", ".join(f"{f.route} for {f.service}" for f in WIRE_FORMATS.values())
+        + "), a path is kept as given; watsonxai: the watsonx URL. The shim answers each "
+        "service its format's default score ("
+        + ", ".join(f"{f.service} {f.score_mode}" for f in WIRE_FORMATS.values())
+        + "); start it with --score-mode raw for raw scores on every route",
     )
     c.add_argument(
         "--api-key",

@@ -51,7 +51,8 @@ from typing import Any, Final, Literal, cast, get_args
 
 from es_rerank.errors import ConfigurationError
 from es_rerank.resources import load_json_resource
-from es_rerank.urls import check_http_url, url_path
+from es_rerank.urls import check_http_url
+from es_rerank.wire import WIRE_FORMATS, WireFormat, format_of_service, resolve_route
 
 __all__ = [
     "DEFAULT_MAX_WINDOW",
@@ -93,12 +94,9 @@ SERVICE_ALIASES: Final[Mapping[str, str]] = {
     "eis": "elastic",
 }
 
-#: The shim route each service speaks to (a base URL given without a path gets it).
-SHIM_ROUTES: Final[Mapping[str, str]] = {
-    "hugging_face": "/rerank",
-    "custom": "/inference/rerank",
-    "cohere": "/v2/rerank",
-}
+#: The shim route each service speaks to (a base URL given without a path gets it), from
+#: the registry of wire formats.
+SHIM_ROUTES: Final[Mapping[str, str]] = {f.service: f.route for f in WIRE_FORMATS.values()}
 # The shim's default --max-client-batch-size. As the endpoint's task_settings.top_n it makes
 # ES refuse a larger rank_window_size up front, with its own clear message, instead of
 # calling the shim with more texts than the shim accepts.
@@ -119,13 +117,6 @@ ELASTIC_RERANKER: Final = ".rerank-v1"
 #: Parameters whose values are secrets: read from the environment or a prompt.
 SECRET_PARAMETERS: Final = ("api_key", "service_account_json")
 
-# Every rerank route the shim serves, with the format it speaks.
-_KNOWN_ROUTES: Final[Mapping[str, str]] = {
-    "/rerank": "TEI (--service hugging_face)",
-    "/inference/rerank": "Elasticsearch inference (--service custom)",
-    "/v1/rerank": "Cohere v1",
-    "/v2/rerank": "Cohere v2 (--service cohere)",
-}
 # Keys whose values are secrets wherever they appear in a body.
 _SECRET_KEYS: Final[frozenset[str]] = frozenset(
     {"api_key", "secret_parameters", "service_account_json"}
@@ -225,6 +216,10 @@ def required_parameters(service: str) -> tuple[str, ...]:
     return _NEEDS[service_name(service)]
 
 
+def _service_flag(wire: WireFormat) -> str:
+    return f"--service {wire.service}"
+
+
 def shim_route(service: str, url: str, *, name: str = "--url") -> str:
     """The URL ES should call for ``service``: a base URL (no path) gets the shim's route
     for the service; a URL ending in another of the shim's routes is refused (it would
@@ -236,20 +231,10 @@ def shim_route(service: str, url: str, *, name: str = "--url") -> str:
     'http://gateway/shim/inference/rerank'
     """
     check_http_url(url, name=name)
-    route = SHIM_ROUTES.get(service)
-    if route is None:
+    if service not in SHIM_ROUTES:
         return url
-    path = url_path(url)
-    if not path:
-        return url.rstrip("/") + route
-    ends_in = max((r for r in _KNOWN_ROUTES if path.endswith(r)), key=len, default=None)
-    if ends_in is not None and ends_in != route:
-        raise ConfigurationError(
-            f"{name} {url!r} ends in the shim's {ends_in} route, which speaks "
-            f"{_KNOWN_ROUTES[ends_in]}; --service {service} calls {route}: give the base URL "
-            f"(then {route} is appended) or a URL ending in it"
-        )
-    return url
+    wire = format_of_service(service)
+    return resolve_route(wire.name, url, name=name, target="shim", call=_service_flag)
 
 
 def _fill(node: Any, values: Mapping[str, Any]) -> Any:

@@ -7,7 +7,11 @@ becomes ``(input index, score)`` pairs.
 - ``tei``: Text Embeddings Inference ``/rerank`` with ``raw_scores: true`` (logits rather
   than TEI's default sigmoid) and ``truncate: true`` (TEI refuses over-long pairs otherwise);
 - ``cohere``: Cohere's rerank body with only the fields Cohere's API accepts (it refuses
-  unknown ones), for Cohere v1/v2, Infinity's ``/rerank`` and the shim's ``/v1|/v2/rerank``.
+  unknown ones), for Cohere v1/v2, Infinity's ``/rerank`` and the shim's ``/v1|/v2/rerank``;
+  their scores are in [0, 1] (the shim's too, by default, as Cohere's), so a caller that
+  needs logits says ``score_scale="sigmoid"`` and gets them back (``ln(p/(1-p))``).
+
+Routes, models and batch limits come from :data:`es_rerank.wire.WIRE_FORMATS`.
 
 >>> rerank_endpoint("tei", "http://tei:8080")
 'http://tei:8080/rerank'
@@ -21,12 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 import pydantic
 
-from es_rerank.errors import ConfigurationError
-from es_rerank.urls import check_http_url, url_path
+from es_rerank import wire
 from es_rerank.wire import (
     CohereRerankRequest,
     CohereResult,
@@ -39,21 +42,14 @@ from es_rerank.wire import (
     validate,
 )
 
-__all__ = ["FORMATS", "FORMAT_NAMES", "Format", "Ranked", "WireFormat", "rerank_endpoint"]
+__all__ = ["FORMATS", "FORMAT_NAMES", "ClientFormat", "Format", "Ranked", "rerank_endpoint"]
 
 Format = Literal["es", "tei", "cohere"]
-FORMAT_NAMES: Final[tuple[str, ...]] = get_args(Format)
+#: Every format's name (``es``, ``tei``, ``cohere``), from the registry.
+FORMAT_NAMES: Final[tuple[str, ...]] = wire.FORMAT_NAMES
 
 #: (input index, score) pairs as a server returned them, in its order.
 Ranked = list[tuple[int, float]]
-
-# Every rerank route we know, with the formats served there.
-_ROUTES: Final[Mapping[str, tuple[str, ...]]] = {
-    "/inference/rerank": ("es",),  # the shim's Elasticsearch-inference route
-    "/rerank": ("tei", "cohere"),  # TEI; Infinity's Cohere-format route
-    "/v1/rerank": ("cohere",),  # Cohere v1; Infinity or vLLM under /v1; the shim
-    "/v2/rerank": ("cohere",),  # Cohere v2; the shim
-}
 
 _COHERE_RESULTS = pydantic.TypeAdapter(list[CohereResult])
 
@@ -116,55 +112,53 @@ def _dump(model: type[pydantic.BaseModel], body: dict[str, Any]) -> dict[str, An
 
 
 @dataclass(frozen=True)
-class WireFormat:
-    """One format: its default route, what it is, the most texts one request carries by
-    default (``None``: no limit), the request body, and the reading of an answer."""
+class ClientFormat:
+    """A format of the registry (:data:`es_rerank.wire.WIRE_FORMATS`) as a client speaks it:
+    the request body it sends and its reading of an answer."""
 
-    name: str
-    route: str
-    title: str
-    max_batch: int | None
+    spec: wire.WireFormat
     payload: Callable[[str, Sequence[str], str | None], dict[str, Any]]
     ranking: Callable[[Any], Ranked]
 
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
-FORMATS: Final[Mapping[str, WireFormat]] = {
-    "es": WireFormat(
-        "es",
-        "/inference/rerank",
-        "Elasticsearch inference (the shim)",
-        None,
-        _es_payload,
-        _es_ranking,
-    ),
-    # TEI refuses more than its --max-client-batch-size texts per request (32 by default).
-    "tei": WireFormat(
-        "tei", "/rerank", "Text Embeddings Inference", 32, _tei_payload, _tei_ranking
-    ),
-    "cohere": WireFormat(
-        "cohere",
-        "/v2/rerank",
-        "Cohere v1/v2 (also Infinity)",
-        None,
-        _cohere_payload,
-        _cohere_ranking,
-    ),
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def route(self) -> str:
+        return self.spec.route
+
+    @property
+    def max_batch(self) -> int | None:
+        return self.spec.max_batch
+
+
+_CODECS: Final[Mapping[str, tuple[Callable[..., dict[str, Any]], Callable[[Any], Ranked]]]] = {
+    "es": (_es_payload, _es_ranking),
+    "tei": (_tei_payload, _tei_ranking),
+    "cohere": (_cohere_payload, _cohere_ranking),
+}
+
+FORMATS: Final[Mapping[str, ClientFormat]] = {
+    name: ClientFormat(spec, *_CODECS[name]) for name, spec in wire.WIRE_FORMATS.items()
 }
 
 
-def check_format(format: str, *, name: str = "format") -> WireFormat:
-    """The :class:`WireFormat` called ``format``, else a :class:`ConfigurationError`."""
-    found = FORMATS.get(format) if isinstance(format, str) else None
-    if found is None:
-        raise ConfigurationError(f"{name} must be one of {', '.join(FORMAT_NAMES)}, got {format!r}")
-    return found
+def check_format(format: str, *, name: str = "format") -> ClientFormat:
+    """The :class:`ClientFormat` called ``format``, else a :class:`ConfigurationError`."""
+    return FORMATS[wire.wire_format(format, name=name).name]
 
 
 def rerank_endpoint(format: str, url: str, *, name: str = "url") -> str:
     """The URL a reranker of ``format`` posts to. A base URL gets the format's route
     (``es``: ``/inference/rerank``, ``tei``: ``/rerank``, ``cohere``: ``/v2/rerank``); a URL
     ending in a route that speaks the format is used as is; any other path is refused
-    rather than extended, and a route of another format is named as such.
+    rather than extended, and a route of another format is named as such
+    (:func:`es_rerank.wire.resolve_route`).
 
     >>> rerank_endpoint("cohere", "http://infinity:7997/rerank")
     'http://infinity:7997/rerank'
@@ -172,29 +166,6 @@ def rerank_endpoint(format: str, url: str, *, name: str = "url") -> str:
     Traceback (most recent call last):
     ...
     es_rerank.errors.ConfigurationError: url 'http://vllm:8000/v1/rerank' ends in /v1/rerank, \
-a route of the cohere format, not tei: ...
+a route of the cohere format, not tei; ...
     """
-    wire = check_format(format)
-    check_http_url(url, name=name)
-    path = url_path(url)
-    base = url.rstrip("/")
-    if not path:
-        return base + wire.route
-    ends_in = max((r for r in _ROUTES if path.endswith(r)), key=len, default=None)
-    if ends_in is not None and format in _ROUTES[ends_in]:
-        return base
-    accepted = ", ".join(r for r, formats in _ROUTES.items() if format in formats)
-    origin = base[: len(base) - len(path)]
-    fix = (
-        f"give the server's base URL (e.g. {origin}; {wire.route} is appended) or a URL "
-        f"ending in {accepted}"
-    )
-    if ends_in is not None:
-        served = " or ".join(_ROUTES[ends_in])
-        raise ConfigurationError(
-            f"{name} {url!r} ends in {ends_in}, a route of the {served} format, not {format}: "
-            f"{fix}; or call it with the {served} format"
-        )
-    raise ConfigurationError(
-        f"{name} {url!r} has the path {path!r}, which is no {wire.title} rerank route: {fix}"
-    )
+    return wire.resolve_route(format, url, name=name)

@@ -193,8 +193,9 @@ class HttpReranker(HttpRerankerBase):
     API needs one). ``api_key`` goes as ``Authorization: Bearer KEY`` in every format.
 
     Scores: the ``es`` and ``tei`` formats ask the server for raw logits, as
-    Elasticsearch's own ``elasticsearch`` service returns them. Cohere's API returns
-    relevance scores in [0, 1] and Infinity returns sigmoid probabilities: they are used as
+    Elasticsearch's own ``elasticsearch`` service returns them. Cohere's API (and the shim's
+    Cohere routes, by default) returns relevance scores in [0, 1] and Infinity returns
+    sigmoid probabilities: they are used as
     returned (as Elasticsearch's ``cohere`` service does), unless ``score_scale="sigmoid"``
     says they are probabilities, which are then turned back into logits (``ln(p/(1-p))``),
     so ``min_score`` and Elasticsearch's normalization see the scale they see with a

@@ -7,13 +7,14 @@ from collections.abc import Collection
 
 import httpx
 
-from es_rerank.rerankers.formats import rerank_endpoint
+from es_rerank.rerankers.formats import FORMATS, rerank_endpoint
 from es_rerank.rerankers.http import HttpReranker
 from es_rerank.rerankers.retry import DEFAULT_RETRY_ON_STATUS
 
 __all__ = ["ROUTE", "ShimReranker", "shim_endpoint"]
 
-ROUTE = "/inference/rerank"
+#: The shim route this client posts to (the ``es`` format's, from the registry).
+ROUTE = FORMATS["es"].route
 
 
 def shim_endpoint(url: str, *, name: str = "url") -> str:

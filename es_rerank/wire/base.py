@@ -45,7 +45,8 @@ class RerankRequest(WireModel):
     score_mode: ScoreMode | None = Field(
         default=None,
         description="raw logit, sigmoid, or Elasticsearch-normalized max(s,0)+min(exp(s),1); "
-        "default: the server's --score-mode",
+        "default: the route's own (its description and GET /info's score_modes say which), "
+        "or the server's --score-mode when set",
     )
 
     @property
@@ -67,8 +68,9 @@ class RerankRequest(WireModel):
         return self.score_mode or default
 
     @abstractmethod
-    def answer(self, ranking: Ranking) -> BaseModel:
-        """The response for ``ranking`` (best first, already cut to ``top_n``)."""
+    def answer(self, ranking: Ranking, *, api_version: str | None = None) -> BaseModel:
+        """The response for ``ranking`` (best first, already cut to ``top_n``);
+        ``api_version`` is the version the answer states, in a format that states one."""
 
 
 class ErrorBody(WireModel):

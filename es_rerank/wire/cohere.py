@@ -75,7 +75,7 @@ class CohereRerankRequest(RerankRequest):
     def instruction(self) -> str | None:
         return self.instruct
 
-    def answer(self, ranking: Ranking, *, api_version: str = "2") -> CohereRerankResponse:
+    def answer(self, ranking: Ranking, *, api_version: str | None = None) -> CohereRerankResponse:
         docs = self.documents if self.return_documents else None
         return CohereRerankResponse(
             id=str(uuid.uuid4()),
@@ -88,7 +88,7 @@ class CohereRerankRequest(RerankRequest):
                 for i, score in ranking
             ],
             meta=CohereMeta(
-                api_version=CohereApiVersion(version=api_version),
+                api_version=CohereApiVersion(version=api_version or "2"),
                 billed_units=CohereBilledUnits(search_units=1),
             ),
         )

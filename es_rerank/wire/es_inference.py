@@ -39,7 +39,9 @@ class InferenceRerankRequest(RerankRequest):
     def texts_to_rank(self) -> list[str]:
         return self.input
 
-    def answer(self, ranking: Ranking) -> InferenceRerankResponse:
+    def answer(
+        self, ranking: Ranking, *, api_version: str | None = None
+    ) -> InferenceRerankResponse:
         texts = self.input if self.return_documents else None
         return InferenceRerankResponse(
             rerank=[

@@ -31,7 +31,8 @@ class TeiRerankRequest(RerankRequest):
     texts: TextList = Field(validation_alias=AliasChoices("texts", "documents"))
     raw_scores: StrictBool | None = Field(
         default=None,
-        description="true: raw logits; false: sigmoid (as TEI); absent: the server's default",
+        description="true: raw logits; false or absent: sigmoid, as TEI (absent: the server's "
+        "--score-mode when set)",
     )
     return_text: StrictBool | None = Field(
         default=None, validation_alias=AliasChoices("return_text", "return_documents")
@@ -63,7 +64,7 @@ class TeiRerankRequest(RerankRequest):
             return "raw" if self.raw_scores else "sigmoid"
         return default
 
-    def answer(self, ranking: Ranking) -> TeiRerankResponse:
+    def answer(self, ranking: Ranking, *, api_version: str | None = None) -> TeiRerankResponse:
         texts = self.texts if self.return_text else None
         return TeiRerankResponse(
             [

@@ -26,6 +26,10 @@ class ShimOnAllInterfaces:
     def __init__(self, args: Sequence[str], *, api_key: str | None = None) -> None:
         self.port = int(os.environ.get("ES_RERANK_SHIM_PORT") or free_port())
         extra = ["--api-key", api_key] if api_key else []
+        # ES's hugging_face and cohere services ask for no score mode, and those routes answer
+        # sigmoid by default (TEI's and Cohere's convention): the scorers' raw scores reach
+        # the cluster as they are only with --score-mode raw.
+        extra += ["--score-mode", "raw"]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inference_shim", "serve", "--host", "0.0.0.0",
              "--port", str(self.port), *extra, *args],

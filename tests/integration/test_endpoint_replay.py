@@ -20,6 +20,7 @@ ES's side, from its source (x-pack/plugin/inference):
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -53,8 +54,11 @@ def shim() -> Iterator[Any]:
     assert proc.terminate() == 0
 
 
-def expected_ranking() -> list[tuple[int, float]]:
+def expected_ranking(sigmoid: bool = False) -> list[tuple[int, float]]:
+    """Best first; ``sigmoid``: as the TEI and Cohere routes answer by default."""
     scores = word_overlap(QUERY, TEXTS)
+    if sigmoid:
+        scores = [1 / (1 + math.exp(-s)) for s in scores]
     return sorted(enumerate(scores), key=lambda p: -p[1])
 
 
@@ -89,7 +93,7 @@ def test_hugging_face_body_replayed(shim: Any, top_n: int | None, return_text: b
     resp = httpx.post(url, headers=headers, content=data, timeout=30)
     assert resp.status_code == 200, resp.text
     got = parse_hugging_face(resp.json())
-    want = expected_ranking()[: top_n or len(TEXTS)]
+    want = expected_ranking(sigmoid=True)[: top_n or len(TEXTS)]
     assert [i for i, _, _ in got] == [i for i, _ in want]
     assert [s for _, s, _ in got] == pytest.approx([s for _, s in want], abs=1e-6)
     if return_text:
@@ -216,7 +220,7 @@ def test_cohere_body_replayed(shim: Any) -> None:
     )
     assert resp.status_code == 200, resp.text
     got = [(r["index"], r["relevance_score"]) for r in resp.json()["results"]]
-    want = expected_ranking()[:3]
+    want = expected_ranking(sigmoid=True)[:3]
     assert [i for i, _ in got] == [i for i, _ in want]
     assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-6)
 
@@ -227,7 +231,9 @@ def test_cohere_body_replayed(shim: Any) -> None:
 def test_conformance_rule_passes_es_creation_probe_and_scores_raw() -> None:
     """tests/elasticsearch serves tests/conformance/scorers.py through this wrapper: ES's
     creation probe must succeed, and real calls must reach the rule unchanged."""
-    rule_shim = ShimProcess(["--scorer", "tests.elasticsearch.conformance_rules:score_is_text"])
+    rule_shim = ShimProcess(  # with --score-mode raw, as tests/elasticsearch/shim_process.py
+        ["--scorer", "tests.elasticsearch.conformance_rules:score_is_text", "--score-mode", "raw"]
+    )
     try:
         body = endpoint_body("hugging_face", url=rule_shim.url, api_key=KEY)
         for query, texts, want in [

@@ -42,7 +42,8 @@ def test_the_shim_serves_an_llm_reranker_with_its_instructions(
             info = c.get("/info").json()
             tei = c.post("/rerank", json={"query": QUERY, "texts": texts, "raw_scores": True})
             cohere = c.post(
-                "/v1/rerank", json={"query": QUERY, "documents": texts, "instruct": asked}
+                "/v1/rerank",
+                json={"query": QUERY, "documents": texts, "instruct": asked, "score_mode": "raw"},
             )
             blank = c.post("/v2/rerank", json={"query": QUERY, "documents": texts, "instruct": ""})
     finally:

@@ -194,7 +194,7 @@ def test_bi_encoder_is_scored_by_cosine() -> None:
     shim = ShimProcess(["--model", path])
     try:
         with shim.client() as c:
-            r = c.post("/rerank", json={"query": query, "texts": texts})
+            r = c.post("/rerank", json={"query": query, "texts": texts, "raw_scores": True})
             info = c.get("/info").json()
             long = c.post(
                 "/rerank", json={"query": query, "texts": ["word " * 600], "truncate": False}

@@ -27,6 +27,10 @@ TEXTS = [
 ]
 
 
+def _sigmoid(score: float) -> float:
+    return 1 / (1 + math.exp(-score))
+
+
 def _validate(payload: object, schema: str) -> None:
     jsonschema.validate(payload, {**SCHEMAS[schema], "components": {"schemas": SCHEMAS}})
 
@@ -52,8 +56,8 @@ def test_hugging_face_service_request(model_shim: ShimProcess, expected_raw: lis
     _validate(items, "TeiRerankResponse")
     order = sorted(range(len(TEXTS)), key=lambda i: -expected_raw[i])[:3]
     assert [it["index"] for it in items] == order
-    for it in items:
-        assert it["score"] == pytest.approx(expected_raw[it["index"]], abs=1e-4)
+    for it in items:  # ES sends no raw_scores: sigmoid, as TEI answers it
+        assert it["score"] == pytest.approx(_sigmoid(expected_raw[it["index"]]), rel=1e-3)
         assert it["text"] == TEXTS[it["index"]]
 
 
@@ -69,12 +73,12 @@ def test_tei_defaults_and_score_modes(model_shim: ShimProcess, expected_raw: lis
         ).json()
     assert len(plain) == len(TEXTS) and all("text" not in it for it in plain)
     assert [it["score"] for it in plain] == sorted((it["score"] for it in plain), reverse=True)
-    by_index = {it["index"]: it["score"] for it in plain}  # server default: raw
+    by_index = {it["index"]: it["score"] for it in tei_raw.json()}
     for i, s in by_index.items():
         assert s == pytest.approx(expected_raw[i], abs=1e-4)
-    for it in tei_sigmoid:
-        assert it["score"] == pytest.approx(1 / (1 + math.exp(-by_index[it["index"]])), abs=1e-6)
-    assert tei_raw.json() == plain
+    for it in plain:  # TEI's default: sigmoid
+        assert it["score"] == pytest.approx(_sigmoid(by_index[it["index"]]), rel=1e-6)
+    assert tei_sigmoid == plain
     for it in normalized:
         assert it["score"] == pytest.approx(normalize(by_index[it["index"]]), abs=1e-6)
 
@@ -85,12 +89,10 @@ def test_truncation(model_shim: ShimProcess, spread_cross_encoder: Path) -> None
     # Only the end differs, so only left truncation (which keeps the end) can tell apart.
     tails = [long_text + "paris museum river", long_text + "cat dog fast slow"]
     with model_shim.client() as c:
-        right = c.post("/rerank", json={"query": QUERY, "texts": texts})
-        kept_start = c.post("/rerank", json={"query": QUERY, "texts": tails}).json()
-        kept_end = c.post(
-            "/rerank",
-            json={"query": QUERY, "texts": tails, "truncation_direction": "Left"},
-        ).json()
+        right = c.post("/rerank", json={"query": QUERY, "texts": texts, "raw_scores": True})
+        raw = {"query": QUERY, "texts": tails, "raw_scores": True}
+        kept_start = c.post("/rerank", json=raw).json()
+        kept_end = c.post("/rerank", json={**raw, "truncation_direction": "Left"}).json()
         refused = c.post("/rerank", json={"query": QUERY, "texts": texts, "truncate": False})
         fits = c.post(
             "/rerank", json={"query": QUERY, "texts": ["short berlin"], "truncate": False}
@@ -163,7 +165,7 @@ def test_custom_service_template(scorer_shim: ShimProcess) -> None:
     assert texts == [TEXTS[i] for i in order]
     assert es_side.json_path(rc.json(), "$.results[*].index") == order
     assert es_side.json_path(rc.json(), "$.results[*].relevance_score") == pytest.approx(
-        [raw[i] for i in order]
+        [_sigmoid(raw[i]) for i in order]  # Cohere's convention: scores in [0, 1]
     )
 
 

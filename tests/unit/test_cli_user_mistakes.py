@@ -286,7 +286,7 @@ def test_endpoint_create_with_another_services_route_sends_nothing(
              "http://shim:8080/rerank", "--es-url", es.url],
             capsys,
         )  # fmt: skip
-        one_line_failure(code, err, "/rerank route", "--service custom", exit_code=2)
+        one_line_failure(code, err, "ends in /rerank", "--service custom", exit_code=2)
         assert es.requests == []
 
 

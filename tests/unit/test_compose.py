@@ -92,6 +92,7 @@ def test_setup_talks_to_services_by_name(compose: dict[str, Any]) -> None:
             assert host and host.group(1) in services, "ES must reach the shim by service name"
     shim_env = services["shim"]["environment"]
     assert shim_env["SHIM_HOST"] == "0.0.0.0"
+    assert shim_env["SHIM_SCORE_MODE"] == "${SHIM_SCORE_MODE:-raw}"  # hugging_face gets raw
     assert services["shim"]["ports"][0].endswith(":" + shim_env["SHIM_PORT"])
 
 
