@@ -109,7 +109,7 @@ class TextQueries:
         self, q: tantivy.Query, spec: FieldSpec, terms: list[str], df_as: int | None = None
     ) -> tantivy.Query:
         """``q``, a BM25 query of ``terms`` on ``spec``'s field, scored as Lucene scores it."""
-        if spec.kind == "keyword":
+        if spec.kind in ("keyword", "boolean"):  # no norms, no frequencies
             return tantivy.Query.const_score_query(q, self._keyword_score(spec, terms, df_as))
         return tantivy.Query.boost_query(q, self._lucene_factor(spec, terms, df_as))
 
