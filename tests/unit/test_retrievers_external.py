@@ -94,17 +94,19 @@ def test_linear_minmax_with_weights() -> None:
         ]
     )
     result = run(linear)
-    # A minmax: d4 1, d1 .5, d3 .5, d2 0, d5 0; B's equal scores (1.0) stay as they are
+    # A minmax: d4 1, d1 .5, d3 .5, d2 0, d5 0; B's equal scores: 1.0 each
     assert pairs(result) == [("d4", 3.0), ("d2", 2.0), ("d1", 0.5), ("d3", 0.5), ("d5", 0.0)]
     assert (result.total, result.total_relation) == (5, "eq")  # A matches every doc
 
 
-def test_minmax_keeps_equal_scores_as_they_are() -> None:
-    # ES's REST test "linear retriever with custom sort and score for nested retrievers":
-    # two docs at 10 (min == max) are normalized to 10
+def test_minmax_gives_equal_scores_one() -> None:
+    # elastic/elasticsearch PR #128689 (9.0+, 8.18, 8.19): min == max (one hit, or equal
+    # scores) normalizes to 1.0 (MinMaxScoreNormalizer at a7776012; REST test "minmax
+    # normalization properly handles a single doc result set", x-pack/plugin/rank-rrf/src/
+    # yamlRestTest/.../linear/10_linear_retriever.yml at 9965f447); it kept the score before
     boosted = StandardRetriever(query={"match_all": {"boost": 4}})
     linear = LinearRetriever(retrievers=[WeightedRetriever(retriever=boosted, normalizer="minmax")])
-    assert {h.score for h in run(linear).hits} == {4.0}
+    assert {h.score for h in run(linear).hits} == {1.0}
 
 
 def test_top_level_normalizer_normalizes_the_weighted_sums() -> None:
