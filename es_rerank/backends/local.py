@@ -352,6 +352,11 @@ class LocalIndex:
         spec = self.mapping.fields.get(field)
         return spec.semantic.chunking if spec is not None and spec.semantic is not None else None
 
+    def semantic_fields(self) -> list[str]:
+        """The names of the index's ``semantic_text`` fields (the multi-field format of
+        ``rrf``/``linear`` queries them semantically, as ES does)."""
+        return [n for n, f in self.mapping.fields.items() if f.semantic is not None]
+
     def semantic_text(self, doc_id: str, field: str) -> list[str]:
         """The values a ``semantic_text`` field of ``doc_id`` holds (its own and those copied
         to it): what ES returns for the field, and what a reranker reads."""
