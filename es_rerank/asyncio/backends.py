@@ -149,7 +149,8 @@ class _SyncSemanticBackend(_SyncBackend):
     (a reranker on a semantic_text field reads the field's values and chunks)."""
 
     def semantic_field(self, field: str) -> object | None:
-        return resolve(self.inner.semantic_field(field))
+        settings: object | None = resolve(self.inner.semantic_field(field))
+        return settings
 
     def semantic_text(self, doc_id: str, field: str) -> list[str]:
         return [str(t) for t in resolve(self.inner.semantic_text(doc_id, field))]
