@@ -21,6 +21,7 @@ from es_rerank.elastic.esql import ElasticsearchEsql
 from es_rerank.errors import (
     AuthenticationError,
     AuthorizationError,
+    ChildRetrieversFailedError,
     ConfigurationError,
     ElasticsearchConflictError,
     ElasticsearchConnectionError,
@@ -68,6 +69,7 @@ __all__ = [
     "AuthorizationError",
     "Backend",
     "Calibration",
+    "ChildRetrieversFailedError",
     "Chunk",
     "ChunkRescorer",
     "ConfigurationError",

@@ -8,6 +8,7 @@ Every error the package raises derives from :class:`EsRerankError`::
     ├── ConfigurationError (ValueError)          a bad argument, flag or environment value
     │   ├── RetrieverValidationError             breaks one of Elasticsearch's rules (.param)
     │   ├── RerankerNotConfiguredError           external execution has nothing to score with
+    │   ├── ChildRetrieversFailedError           children of an rrf/linear refused (.failures)
     │   └── EsqlError                            an ES|QL query that cannot run as asked
     ├── LocalIndexError (ValueError)             a path that is not (or cannot be) a local index
     ├── MissingExtraError (ImportError)          an optional extra is not installed
@@ -43,6 +44,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "AuthorizationError",
+    "ChildRetrieversFailedError",
     "ConfigurationError",
     "ElasticsearchConflictError",
     "ElasticsearchConnectionError",
@@ -79,6 +81,28 @@ class RetrieverValidationError(ConfigurationError):
     def __init__(self, param: str, message: str) -> None:
         super().__init__(message)
         self.param = param
+
+
+class ChildRetrieversFailedError(ConfigurationError):
+    """Children of an ``rrf`` or ``linear`` retriever refused their requests (4xx), as ES's
+    ``CompoundRetrieverBuilder`` reports it: ``[rrf] search failed - retrievers '[standard]'
+    returned errors. All failures are attached as suppressed exceptions.``, with the
+    children's errors in ``failures`` (``__cause__`` is the first) and ``status`` the
+    highest of theirs (400 for a refused query).
+
+    >>> err = ChildRetrieversFailedError("rrf", ["standard"], [ValueError("bad field")])
+    >>> str(err).split(" - ")[1][:40], err.status, [str(f) for f in err.failures]
+    ("retrievers '[standard]' returned errors.", 400, ['bad field'])
+    """
+
+    def __init__(self, node: str, children: list[str], failures: list[BaseException]) -> None:
+        super().__init__(
+            f"[{node}] search failed - retrievers '[{', '.join(children)}]' returned errors. "
+            "All failures are attached as suppressed exceptions."
+        )
+        self.failures = list(failures)
+        self.status = max(int(getattr(f, "status", None) or 400) for f in failures)
+        self.__cause__ = failures[0] if failures else None
 
 
 class RerankerNotConfiguredError(ConfigurationError):

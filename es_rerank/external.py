@@ -23,7 +23,7 @@ import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from es_rerank.backends.base import (
     Backend,
@@ -36,7 +36,9 @@ from es_rerank.backends.base import (
     TotalRelation,
 )
 from es_rerank.errors import (
+    ChildRetrieversFailedError,
     ConfigurationError,
+    ElasticsearchRequestError,
     EsRerankError,
     InferenceEndpointNotFoundError,
     RerankerNotConfiguredError,
@@ -91,6 +93,8 @@ from es_rerank.rules import (
     with_filters,
 )
 from es_rerank.semantic_rerank import semantic_rerank_call
+
+_Fused = TypeVar("_Fused", RRFRetriever, LinearRetriever)
 
 __all__ = ["RerankerSpec", "resolve_rerankers", "run_external"]
 
@@ -179,10 +183,29 @@ def _with_min_score_rule(node: Retriever, ranking: _Ranking) -> _Ranking:
     return ranking
 
 
+def _refused(exc: BaseException) -> bool:
+    """A child's search refused by the backend (ES: a shard's 400, reported by the parent):
+    the local index's ValueError, or a cluster's 400. es_rerank's own validation errors are
+    not: ES raises those before any child runs."""
+    if isinstance(exc, ElasticsearchRequestError):
+        return True
+    return isinstance(exc, ValueError) and not isinstance(exc, EsRerankError)
+
+
 class _Executor:
-    def __init__(self, backend: Backend, rerankers: dict[int, Reranker], *, explain: bool) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        rerankers: dict[int, Reranker],
+        *,
+        explain: bool,
+        request_size: int = 10,
+    ) -> None:
         self.backend = backend
         self.rerankers = rerankers
+        #: the search's ``size``: ES's default ``k`` of a knn or semantic query in the final
+        #: search, where a compound node's children's queries are counted for hits.total
+        self.request_size = request_size
         self._native: bool | None = None
         #: with explain: one per reranker node run, with its depth in the tree
         self.explanations: list[tuple[int, RerankExplanation]] | None = [] if explain else None
@@ -225,9 +248,9 @@ class _Executor:
         if isinstance(node, KnnRetriever):
             return self._knn(node, filters, window)
         if isinstance(node, RRFRetriever):
-            return self._rrf(expand_multi_field(node), filters, window, path)
+            return self._rrf(self._expanded(node), filters, window, path)
         if isinstance(node, LinearRetriever):
-            return self._linear(expand_multi_field(node), filters, window, path)
+            return self._linear(self._expanded(node), filters, window, path)
         if isinstance(node, TextSimilarityReranker):
             return self._rerank(node, filters, window, path)
         if isinstance(node, RescorerRetriever):
@@ -254,17 +277,23 @@ class _Executor:
         self, node: Retriever, filters: list[Query], window: int, path: str
     ) -> list[_Ranking]:
         child_filters = [*filters, *filters_of(node.filter)]  # type: ignore[attr-defined]
-        many = len(node.children()) > 1 or isinstance(node, RRFRetriever | LinearRetriever)
-        return [
-            self.run(
-                child,
-                child_filters,
-                window,
-                f"{path}.retrievers[{i}]" if many else f"{path}.retriever",
-                compound_child=True,
+        fused = isinstance(node, RRFRetriever | LinearRetriever)
+        many = len(node.children()) > 1 or fused
+        out: list[_Ranking] = []
+        failed: list[tuple[str, BaseException]] = []
+        for i, child in enumerate(node.children()):
+            where = f"{path}.retrievers[{i}]" if many else f"{path}.retriever"
+            try:
+                out.append(self.run(child, child_filters, window, where, compound_child=True))
+            except (ValueError, EsRerankError) as exc:
+                if not fused or not _refused(exc):
+                    raise
+                failed.append((child.kind, exc))  # ES runs every child, then reports them all
+        if failed:
+            raise ChildRetrieversFailedError(
+                node.kind, [kind for kind, _ in failed], [exc for _, exc in failed]
             )
-            for i, child in enumerate(node.children())
-        ]
+        return out
 
     def _native_subtree(self, node: Retriever, filters: list[Query], window: int) -> _Ranking:
         assert isinstance(self.backend, RetrieverBackend)
@@ -321,10 +350,18 @@ class _Executor:
 
     def _union_total(self, node: Retriever, filters: list[Query], floor: int) -> _Ranking:
         """The count of ``node``'s children's queries together (bool.should), as ES counts."""
-        counted = self.backend.search_query(top_docs_query(node, filters), size=0)
+        counted = self.backend.search_query(top_docs_query(node, filters), size=self.request_size)
         if isinstance(counted, Hits):
             return _Ranking([], counted.total, counted.relation)
         return _Ranking([], floor, "gte")
+
+    def _expanded(self, node: _Fused) -> _Fused:
+        """``node`` in the multi-field format rewritten as ES rewrites it, with the
+        backend's ``semantic_text`` fields (those it names) queried semantically."""
+        if node.query is None:
+            return node
+        probe = getattr(self.backend, "semantic_fields", None)
+        return expand_multi_field(node, probe() if callable(probe) else ())
 
     def _rrf(self, node: RRFRetriever, filters: list[Query], window: int, path: str) -> _Ranking:
         own = node.effective_rank_window_size
@@ -570,7 +607,7 @@ def run_external(
     if isinstance(backend, ChunkDefaultsBackend):
         retriever = with_cluster_chunking(retriever, backend.chunk_rescorer_for)
     rerankers = resolve_rerankers(retriever, reranker, backend)
-    executor = _Executor(backend, rerankers, explain=explain)
+    executor = _Executor(backend, rerankers, explain=explain, request_size=size)
     ranking = executor.run(retriever, [], leaf_window(retriever, size, from_))
     if collapse is not None:
         ranking.items = collapse_ranked(ranking.items, str(collapse["field"]))

@@ -4,7 +4,8 @@
 applies them; ``rrf`` lives in :mod:`es_rerank.rules`.
 
 Sources (elastic/elasticsearch): ``x-pack/plugin/rank-rrf/.../linear/MinMaxScoreNormalizer``
-(a7776012), ``L2ScoreNormalizer`` (2ddd3e9b), ``LinearRetrieverBuilder`` (773c33ae),
+(a7776012, after PR #128689, in 9.0+ and 8.18/8.19), ``L2ScoreNormalizer`` (2ddd3e9b),
+``LinearRetrieverBuilder`` (773c33ae),
 ``x-pack/plugin/search-business-rules/.../PinnedQueryBuilder``.
 
 >>> normalize_scores("minmax", [4.0, 2.0, 1.0])
@@ -53,13 +54,14 @@ def _valid(score: float) -> bool:
 
 def normalize_scores(normalizer: str, scores: Sequence[float]) -> list[float]:
     """One child's scores under ``normalizer`` (``none``, ``minmax``, ``l2_norm``), as ES
-    computes them: ``minmax`` leaves equal scores as they are (min == max: every doc keeps
-    it; ES's REST test "linear retriever with custom sort and score for nested retrievers")
-    and starts its max at ``Float.MIN_VALUE``; ``l2_norm`` leaves scores whose norm is below
-    1e-6 as they are; all-NaN scores are left as they are.
+    computes them: ``minmax`` gives every document 1.0 when min and max are within 1e-6 (one
+    hit, or equal scores: ES's fix of single-doc result sets, elastic/elasticsearch PR
+    #128689, which kept the score before) and starts its max at ``Float.MIN_VALUE``;
+    ``l2_norm`` leaves scores whose norm is below 1e-6 as they are; all-NaN scores are left
+    as they are.
 
     >>> normalize_scores("minmax", [2.0, 2.0]), normalize_scores("l2_norm", [0.0, 0.0])
-    ([2.0, 2.0], [0.0, 0.0])
+    ([1.0, 1.0], [0.0, 0.0])
     """
     values = list(scores)
     if normalizer == "none" or not values or not any(_valid(s) for s in values):
@@ -69,8 +71,8 @@ def normalize_scores(normalizer: str, scores: Sequence[float]) -> list[float]:
         for s in values:
             high = max(high, s) if _valid(s) else high
             low = min(low, s) if _valid(s) else low
-        if low == high:
-            return [low] * len(values)
+        if abs(low - high) < _EPSILON:
+            return [1.0] * len(values)
         return [(s - low) / (high - low) for s in values]
     if normalizer == "l2_norm":
         norm = math.sqrt(sum(s * s for s in values if _valid(s)))

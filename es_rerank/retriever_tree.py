@@ -12,7 +12,8 @@ a node with its children replaced, and ES's rewrite of the multi-field format.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from es_rerank.retrievers import (
@@ -80,21 +81,79 @@ def own_window(node: Retriever) -> int | None:
     return window
 
 
-def expand_multi_field(node: R) -> R:
+def expand_multi_field(node: R, semantic_fields: Collection[str] = ()) -> R:
     """ES's rewrite of an ``rrf``/``linear`` in the multi-field format (``query`` +
-    ``fields``) into retrievers, for an index without ``semantic_text`` fields: one
-    ``standard`` retriever with a ``most_fields`` ``multi_match`` over the fields (ES's
-    ``MultiFieldsInnerRetrieverUtils``; no fields means ``index.query.default_field``,
-    ``*``). A ``linear`` child gets the top-level ``normalizer`` and weight 1."""
+    ``fields``) into retrievers (``MultiFieldsInnerRetrieverUtils.generateInnerRetrievers``,
+    elastic/elasticsearch x-pack/plugin/rank-rrf at 2be548cc): one ``standard`` retriever
+    with a ``most_fields`` ``multi_match`` over the fields that are not ``semantic_text``
+    (no fields means ``index.query.default_field``, ``*``), and, when the fields name or
+    match (``*`` patterns) any of the index's ``semantic_fields``, an inner ``rrf`` /
+    ``linear`` (same window and constant) of one ``match`` per such field, the field's
+    weight as its weight. A ``linear`` child gets the top-level ``normalizer`` and weight 1.
+
+    >>> tree = RRFRetriever(query="moon", fields=["title", "body^3"])
+    >>> inner = expand_multi_field(tree, ["body"]).to_dict()["rrf"]["retrievers"][1]
+    >>> inner["rrf"]["retrievers"]
+    [{'retriever': {'standard': {'query': {'match': {'body': 'moon'}}}}, 'weight': 3.0}]
+    """
     if not isinstance(node, RRFRetriever | LinearRetriever) or node.query is None:
         return node
     fields = list(node.fields) if node.fields else ["*"]
-    lexical = StandardRetriever(
-        query={"multi_match": {"query": node.query, "type": "most_fields", "fields": fields}}
-    )
-    if isinstance(node, LinearRetriever):
-        entry = WeightedRetriever(retriever=lexical, normalizer=node.normalizer)
-        return dataclasses.replace(
-            node, retrievers=[entry], query=None, fields=None, normalizer=None
+    semantic: dict[str, float] = {}
+    for entry in fields:
+        name, _, boost = entry.partition("^")
+        weight = float(boost) if boost else 1.0
+        for field in semantic_fields:
+            if field == name or ("*" in name and _simple_match(name, field)):
+                semantic[field] = semantic.get(field, 1.0) * weight
+    lexical_fields = [f for f in fields if f.partition("^")[0] not in semantic]
+    children: list[Retriever] = []
+    if lexical_fields:
+        children.append(
+            StandardRetriever(
+                query={
+                    "multi_match": {
+                        "query": node.query,
+                        "type": "most_fields",
+                        "fields": lexical_fields,
+                    }
+                }
+            )
         )
-    return dataclasses.replace(node, retrievers=[lexical], query=None, fields=None)
+    if isinstance(node, LinearRetriever):
+        if semantic:
+            per_field = [
+                WeightedRetriever(
+                    retriever=_semantic_match(f, node.query), weight=w, normalizer=node.normalizer
+                )
+                for f, w in semantic.items()
+            ]
+            inner = LinearRetriever(retrievers=per_field, rank_window_size=node.rank_window_size)
+            children.append(inner)
+        entries = [WeightedRetriever(retriever=c, normalizer=node.normalizer) for c in children]
+        return dataclasses.replace(
+            node, retrievers=entries, query=None, fields=None, normalizer=None
+        )
+    out: list[Retriever | WeightedRetriever] = list(children)
+    if semantic:
+        inner_rrf = RRFRetriever(
+            retrievers=[
+                WeightedRetriever(retriever=_semantic_match(f, node.query), weight=w)
+                for f, w in semantic.items()
+            ],
+            rank_constant=node.rank_constant,
+            rank_window_size=node.rank_window_size,
+        )
+        out.append(inner_rrf)
+    return dataclasses.replace(node, retrievers=out, query=None, fields=None)
+
+
+def _semantic_match(field: str, query: str) -> StandardRetriever:
+    return StandardRetriever(query={"match": {field: query}})
+
+
+def _simple_match(pattern: str, name: str) -> bool:
+    """ES's ``Regex.simpleMatch``: ``*`` matches any run of characters, nothing else is
+    special."""
+    parts = pattern.split("*")
+    return re.fullmatch(".*".join(map(re.escape, parts)), name) is not None

@@ -93,6 +93,12 @@ class _SyncBackend:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
+    def semantic_fields(self) -> list[str]:
+        """The inner backend's ``semantic_text`` fields (the multi-field format of
+        ``rrf``/``linear`` queries them semantically); none when it has no such method."""
+        probe = getattr(self.inner, "semantic_fields", None)
+        return [str(f) for f in resolve(probe())] if callable(probe) else []
+
     def search_query(self, query: Mapping[str, Any] | None, *, size: int) -> Sequence[Hit]:
         hits: Sequence[Hit] = resolve(self.inner.search_query(query, size=size))
         return hits
@@ -138,6 +144,22 @@ class _SyncInferenceBackend(_SyncBackend):
         return sync_reranker(resolve(self.inner.inference_reranker(inference_id)))
 
 
+class _SyncSemanticBackend(_SyncBackend):
+    """The ``semantic_text`` reads of :class:`~es_rerank.semantic_rerank.SemanticFieldBackend`
+    (a reranker on a semantic_text field reads the field's values and chunks)."""
+
+    def semantic_field(self, field: str) -> object | None:
+        settings: object | None = resolve(self.inner.semantic_field(field))
+        return settings
+
+    def semantic_text(self, doc_id: str, field: str) -> list[str]:
+        return [str(t) for t in resolve(self.inner.semantic_text(doc_id, field))]
+
+    def best_chunks(self, doc_id: str, field: str, text: str, size: int) -> list[str] | None:
+        best = resolve(self.inner.best_chunks(doc_id, field, text, size))
+        return None if best is None else [str(t) for t in best]
+
+
 def sync_backend(backend: AsyncBackend | Backend) -> Backend:
     """``backend`` (async or synchronous) as a synchronous :class:`~es_rerank.Backend` for
     the bridge, with the same capabilities (native retrievers, inference endpoints)."""
@@ -153,12 +175,17 @@ def sync_backend(backend: AsyncBackend | Backend) -> Backend:
     inference = isinstance(backend, AsyncInferenceRerankBackend)
     # the standard retriever's options (search_request), async or synchronous
     options = callable(getattr(backend, "search_request", None))
+    semantic = all(
+        callable(getattr(backend, name, None))
+        for name in ("semantic_field", "semantic_text", "best_chunks")
+    )
     bases = [
         base
         for base, wanted in (
             (_SyncRetrieverBackend, native),
             (_SyncInferenceBackend, inference),
             (_SyncRequestBackend, options),
+            (_SyncSemanticBackend, semantic),
         )
         if wanted
     ]

@@ -31,6 +31,13 @@ from es_rerank.backends.local_mapping import (
     vector_field,
 )
 from es_rerank.backends.local_query import QueryTranslator
+from es_rerank.backends.local_rank_feature import (
+    RankFeatureFunction,
+    feature_values,
+    resolve_field,
+    score_query,
+    scored,
+)
 from es_rerank.backends.local_request import run_request
 from es_rerank.backends.semantic_text import chunks_field
 from es_rerank.backends.vectors import VectorField
@@ -138,6 +145,8 @@ class LocalIndex:
         )
         self._translator.register("knn", self._knn)
         self._translator.register("semantic", self._semantic)
+        self._translator.register("rank_feature", self._rank_feature)
+        self._features: dict[str, tuple[int, list[tuple[str, dict[str, int]]]]] = {}
         self._heap_size = heap_size
         self._vectors = {
             f.name: VectorField(f.vector, self.path / "vectors")
@@ -291,6 +300,39 @@ class LocalIndex:
         knn = {"field": spec.name, "query_vector": [float(x) for x in vector]}
         return self._knn({**knn, "boost": body.get("boost", 1.0)})
 
+    def _rank_feature(self, body: Any) -> tantivy.Query:
+        """ES's ``rank_feature`` query: every document with the feature, scored by the
+        query's function of the value as stored (see local_rank_feature)."""
+        query = RankFeatureFunction.parse(body)
+        kinds = {n: (f.es_type, f.positive_impact) for n, f in self.mapping.fields.items()}
+        target = resolve_field(query.field, kinds)
+        if target is None:
+            return tantivy.Query.empty_query()  # an unmapped field matches nothing in ES
+        field, feature, positive = target
+        freqs = [(i, feats[feature]) for i, feats in self._feature_table(field) if feature in feats]
+        return score_query(self._schema, _ID, scored(query, positive, freqs))
+
+    def _feature_table(self, field: str) -> list[tuple[str, dict[str, int]]]:
+        """Each ``(id, {feature: stored frequency})`` of the documents with rank_feature(s)
+        ``field``, in index order; read from ``_source`` once per commit."""
+        opstamp = self._opstamp()
+        cached = self._features.get(field)
+        if cached is not None and cached[0] == opstamp:
+            return cached[1]
+        spec = self.mapping.fields[field]
+        searcher = self._searcher()
+        q = tantivy.Query.term_query(self._schema, _FIELDS, field)
+        found = searcher.search(q, limit=max(int(searcher.num_docs), 1)).hits
+        found.sort(key=lambda h: (h[1].segment_ord, h[1].doc))
+        table = []
+        for _, addr in found:
+            doc = searcher.doc(addr)
+            values = self.mapping.values(spec, stored_source(doc))
+            feats = feature_values(spec.es_type, field, values, spec.positive_impact)
+            table.append((str(doc.get_first(_ID)), feats))
+        self._features[field] = (opstamp, table)
+        return table
+
     def _semantic_blob(self, doc_id: str, field: str) -> dict[str, Any]:
         searcher = self._searcher()
         q = tantivy.Query.term_query(self._schema, _ID, str(doc_id))
@@ -309,6 +351,11 @@ class LocalIndex:
         """The chunking settings of ``field`` when it is a semantic_text field, else None."""
         spec = self.mapping.fields.get(field)
         return spec.semantic.chunking if spec is not None and spec.semantic is not None else None
+
+    def semantic_fields(self) -> list[str]:
+        """The names of the index's ``semantic_text`` fields (the multi-field format of
+        ``rrf``/``linear`` queries them semantically, as ES does)."""
+        return [n for n, f in self.mapping.fields.items() if f.semantic is not None]
 
     def semantic_text(self, doc_id: str, field: str) -> list[str]:
         """The values a ``semantic_text`` field of ``doc_id`` holds (its own and those copied

@@ -15,13 +15,25 @@ import tantivy
 
 from es_rerank.backends.coercion import to_float, to_integer
 from es_rerank.backends.local_dates import DEFAULT_DATE_FORMAT, DateFormat, parse_date
+from es_rerank.backends.local_rank_feature import RANK_KINDS, feature_values
 from es_rerank.backends.semantic_text import SemanticTextSpec, chunks_field
 from es_rerank.backends.vectors import DenseVectorSpec
 from es_rerank.documents import document_error
 
 __all__ = ["MAX_TERM_LENGTH", "FieldSpec", "LocalMapping", "RejectedDocument", "stored_source"]
 
-FieldKind = Literal["text", "keyword", "integer", "float", "date", "dense_vector", "semantic_text"]
+FieldKind = Literal[
+    "text",
+    "keyword",
+    "boolean",
+    "integer",
+    "float",
+    "date",
+    "dense_vector",
+    "semantic_text",
+    "rank_feature",
+    "rank_features",
+]
 
 #: Lucene's IndexWriter.MAX_TERM_LENGTH: the most UTF-8 bytes one indexed term may have.
 MAX_TERM_LENGTH = 32766
@@ -36,6 +48,7 @@ _TYPES: dict[str, FieldKind] = {
     "match_only_text": "text",
     "keyword": "keyword",
     "constant_keyword": "keyword",
+    "boolean": "boolean",  # indexed as the terms "T" and "F", as ES indexes it
     "long": "integer",
     "integer": "integer",
     "short": "integer",
@@ -106,6 +119,7 @@ class FieldSpec:
     sources: tuple[str, ...] = ()
     vector: DenseVectorSpec | None = None  # dense_vector fields (and semantic_text chunks)
     semantic: SemanticTextSpec | None = None
+    positive_impact: bool = True  # a rank_feature(s) field's ``positive_score_impact``
 
     @property
     def numeric(self) -> bool:
@@ -189,8 +203,10 @@ class LocalMapping:
         for f in self.fields.values():
             if f.kind == "text":
                 sb.add_text_field(f.name, tokenizer_name=f.tokenizer, index_option="position")
-            elif f.kind == "keyword":
+            elif f.kind in ("keyword", "boolean"):
                 sb.add_text_field(f.name, tokenizer_name="raw", index_option="freq")
+            elif f.kind in RANK_KINDS:
+                continue  # read from _source by the rank_feature query (presence: _FIELDS)
             elif f.kind in ("dense_vector", "semantic_text"):
                 sb.add_bytes_field(vector_field(f.name), stored=True, indexed=False)
                 if f.kind == "semantic_text":
@@ -243,6 +259,16 @@ class LocalMapping:
                     raise RejectedDocument(_parse_failure(spec, doc_id, "[...]", exc)) from None
                 out.add_text(_FIELDS, spec.name)
                 continue
+            if spec.kind in RANK_KINDS:
+                values = self.values(spec, source)
+                try:
+                    feature_values(spec.es_type, spec.name, values, spec.positive_impact)
+                except ValueError as exc:
+                    preview = values[0] if len(values) == 1 else values
+                    raise RejectedDocument(_parse_failure(spec, doc_id, preview, exc)) from None
+                if values:
+                    out.add_text(_FIELDS, spec.name)
+                continue
             present = False
             for v in self.values(spec, source):
                 try:
@@ -270,8 +296,9 @@ class LocalMapping:
                     )
         if self.strict:
             known = set(self.fields) | self.objects
+            features = tuple(f"{n}." for n, f in self.fields.items() if f.kind == "rank_features")
             for key in _leaf_paths(source):
-                if key not in known:
+                if key not in known and not key.startswith(features):
                     raise RejectedDocument(
                         f"strict_dynamic_mapping_exception: mapping set to strict, "
                         f"dynamic introduction of [{key.rpartition('.')[2]}] within "
@@ -383,6 +410,8 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if not isinstance(spec, Mapping):
         raise ValueError(f"mapping field {name!r}: expected an object")
     es_type = spec.get("type", "object" if "properties" in spec else None)
+    if es_type in RANK_KINDS:
+        return _rank_feature_spec(name, str(es_type), spec)
     if es_type == "dense_vector":
         vector = DenseVectorSpec.from_mapping(name, spec)
         return FieldSpec(name, "dense_vector", es_type="dense_vector", vector=vector)
@@ -395,7 +424,7 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
     if kind is None:
         raise ValueError(
             f"mapping field {name!r}: type {es_type!r} is not supported by the local index "
-            f"(supported: {sorted([*_TYPES, 'dense_vector', 'semantic_text'])})"
+            f"(supported: {sorted([*_TYPES, *RANK_KINDS, 'dense_vector', 'semantic_text'])})"
         )
     unsupported = sorted(k for k, v in spec.items() if not _harmless(k, v, kind))
     if unsupported:
@@ -435,6 +464,44 @@ def _field_spec(name: str, spec: Any, *, coerce: bool = True) -> FieldSpec:
         date_format=date_format,
         ignore_above=ignore_above,
     )
+
+
+def _rank_feature_spec(name: str, es_type: str, spec: Mapping[str, Any]) -> FieldSpec:
+    """A ``rank_feature``/``rank_features`` field: ES takes ``positive_score_impact`` and
+    ``meta`` only (no multi-fields, no copy_to: the local index refuses those too)."""
+    unsupported = sorted(set(spec) - {"type", "positive_score_impact", "meta"})
+    if unsupported:
+        raise ValueError(
+            f"mapping field {name!r}: parameter(s) {unsupported} not supported on a "
+            f"[{es_type}] field"
+        )
+    positive = _as_bool(
+        spec.get("positive_score_impact"), f"field {name!r} positive_score_impact", default=True
+    )
+    kind: FieldKind = "rank_feature" if es_type == "rank_feature" else "rank_features"
+    return FieldSpec(name, kind, es_type=es_type, positive_impact=positive)
+
+
+def boolean_value(value: Any) -> bool:
+    """A boolean field's value as ES's parser reads a document: true/false, the strings
+    "true"/"false", and "" as false; anything else is refused."""
+    if isinstance(value, bool):
+        return value
+    if value == "":
+        return False
+    if value in ("true", "false"):
+        return bool(value == "true")
+    if isinstance(value, str):
+        raise ValueError(f"Failed to parse value [{value}] as only [true] or [false] are allowed.")
+    raise ValueError(f"Current token ({_json_token(value)}) not of boolean type")
+
+
+def _json_token(value: Any) -> str:
+    if isinstance(value, int):
+        return "VALUE_NUMBER_INT"
+    if isinstance(value, float):
+        return "VALUE_NUMBER_FLOAT"
+    return "START_OBJECT" if isinstance(value, Mapping) else "START_ARRAY"
 
 
 def _parse_failure(spec: FieldSpec, doc_id: str, value: Any, exc: Exception) -> str:
@@ -485,6 +552,8 @@ def _add_value(out: tantivy.Document, spec: FieldSpec, v: Any) -> bool:
                 return False  # kept in _source only, as ES does
             _check_term_length(spec.name, text)
         out.add_text(spec.name, text)
+    elif spec.kind == "boolean":
+        out.add_text(spec.name, "T" if boolean_value(v) else "F")
     elif spec.kind == "integer":
         out.add_integer(spec.name, to_integer(v, spec.es_type, coerce=spec.coerce))
     elif spec.kind == "date":

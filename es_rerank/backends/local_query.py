@@ -27,6 +27,25 @@ __all__ = ["QueryTranslator"]
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
+# Field kinds a term (or match) query cannot read, with ES's refusal.
+_NO_TERM_QUERIES = {
+    "rank_feature": "Queries on [rank_feature] fields are not supported",
+    "rank_features": (
+        "term queries on [rank_features] field [{name}] are not supported by the local index "
+        "(query a feature with rank_feature)"
+    ),
+    "dense_vector": "Field [{name}] of type [{type}] does not support term queries",
+}
+
+
+def boolean_term(value: Any) -> str:
+    """The term ES's BooleanFieldType searches for ``value`` ("T" or "F")."""
+    if value is None or value is False or value == "false":
+        return "F"
+    if value is True or value == "true":
+        return "T"
+    raise ValueError(f"Can't parse boolean value [{value}], expected [true] or [false]")
+
 
 class QueryTranslator(TextQueries):
     def __init__(
@@ -104,7 +123,13 @@ class QueryTranslator(TextQueries):
         """Exact term on one field, the value coerced to the field's type."""
         if isinstance(value, (dict, list)):
             raise ValueError(f"{construct}: value for field {spec.name!r} must be a scalar")
+        refusal = _NO_TERM_QUERIES.get(spec.kind)
+        if refusal is not None:
+            raise ValueError(refusal.format(name=spec.name, type=spec.es_type))
         v: Any
+        if spec.kind == "boolean":
+            v = boolean_term(value)
+            return self._bm25(tantivy.Query.term_query(self._schema, spec.name, v), spec, [v])
         if spec.kind == "integer":
             try:
                 v = int(value)
@@ -345,6 +370,8 @@ class QueryTranslator(TextQueries):
             return self._constant(q, params.get("boost"))
         if "format" in params or "time_zone" in params:
             raise ValueError(f"range: format and time_zone apply to date fields, not {field!r}")
+        if spec.kind == "boolean":
+            return self._constant(self._boolean_range(spec, params), params.get("boost"))
         if spec.kind not in ("integer", "float"):
             raise ValueError(f"range: field {field!r} is {spec.kind}; only numeric and date fields")
         ftype = tantivy.FieldType.Integer if spec.kind == "integer" else tantivy.FieldType.Float
@@ -387,6 +414,22 @@ class QueryTranslator(TextQueries):
         boost = params.get("boost")
         return tantivy.Query.const_score_query(q, float(boost) if boost is not None else 1.0)
 
+    def _boolean_range(self, spec: FieldSpec, params: Mapping[str, Any]) -> tantivy.Query:
+        """ES's TermRangeQuery over the terms "F" < "T"."""
+        terms = ["F", "T"]
+        for key in ("gt", "gte", "lt", "lte"):
+            if params.get(key) is None:
+                continue
+            bound = boolean_term(params[key])
+            terms = [
+                t
+                for t in terms
+                if {"gt": t > bound, "gte": t >= bound, "lt": t < bound, "lte": t <= bound}[key]
+            ]
+        if not terms:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.term_set_query(self._schema, spec.name, terms)
+
     def _date_range(
         self,
         spec: FieldSpec,
@@ -424,7 +467,8 @@ class QueryTranslator(TextQueries):
             raise ValueError("exists: needs a 'field'")
         self._check_keys(body, {"field", "boost"}, "exists")
         field = str(body["field"])
-        self._field(field, "exists")
+        if self._field(field, "exists").kind == "rank_features":
+            raise ValueError("[rank_features] fields do not support [exists] queries")
         q = tantivy.Query.term_query(self._schema, _FIELDS, field)
         boost = body.get("boost")
         return tantivy.Query.const_score_query(q, float(boost) if boost is not None else 1.0)

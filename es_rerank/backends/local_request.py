@@ -120,6 +120,8 @@ def _sort_key(name: str, params: Mapping[str, Any], mapping: LocalMapping) -> So
             raise ValueError(f"No mapping found for [{name}] in order to sort on")
         if spec is not None and spec.kind == "text":
             raise ValueError(_TEXT_SORT.format(name))
+        if spec is not None and spec.kind not in ("keyword", "integer", "float", "date"):
+            raise ValueError(_unsortable(spec, "sort on"))
         mode = params.get("mode")
         numeric_modes = {"min", "max", "sum", "avg", "median"}
         if mode is not None and mode not in (
@@ -272,7 +274,19 @@ def _collapse_field(options: Mapping[str, Any], mapping: LocalMapping) -> FieldS
             f"collapse: field [{spec.name}] of type [text] cannot be collapsed; "
             "use a keyword or numeric field"
         )
+    if spec.kind not in ("keyword", "integer", "float", "date"):
+        raise ValueError(_unsortable(spec, "collapse on"))
     return spec
+
+
+def _unsortable(spec: FieldSpec, what: str) -> str:
+    """Why ``spec``'s field cannot be sorted or collapsed on by the local index."""
+    if spec.kind in ("rank_feature", "rank_features"):
+        return f"[{spec.es_type}] fields do not support sorting, scripting or aggregating"
+    return (
+        f"{what} field [{spec.name}] of type [{spec.es_type}] is not supported by the local "
+        "index (keyword, numeric and date fields are)"
+    )
 
 
 def run_request(

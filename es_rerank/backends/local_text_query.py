@@ -43,6 +43,10 @@ _DEFAULT_TIE_BREAKER = {"best_fields": 0.0, "most_fields": 1.0, "cross_fields": 
 _OCCUR = {"must": tantivy.Occur.Must, "should": tantivy.Occur.Should}
 
 
+#: Field kinds without text search: a match query on one is refused (lenient: no match).
+_NO_MATCH_QUERIES = frozenset({"dense_vector", "rank_feature", "rank_features"})
+
+
 class TranslationState(threading.local):
     """One translation's state, per thread (sync backends run in threads side by side):
     the searcher its statistics come from, and whether scores count here (not in filters)."""
@@ -109,7 +113,7 @@ class TextQueries:
         self, q: tantivy.Query, spec: FieldSpec, terms: list[str], df_as: int | None = None
     ) -> tantivy.Query:
         """``q``, a BM25 query of ``terms`` on ``spec``'s field, scored as Lucene scores it."""
-        if spec.kind == "keyword":
+        if spec.kind in ("keyword", "boolean"):  # no norms, no frequencies
             return tantivy.Query.const_score_query(q, self._keyword_score(spec, terms, df_as))
         return tantivy.Query.boost_query(q, self._lucene_factor(spec, terms, df_as))
 
@@ -217,6 +221,13 @@ class TextQueries:
         self, spec: FieldSpec, text: Any, operator: str, *, msm: Any = None, lenient: bool = False
     ) -> tantivy.Query | None:
         """``match`` on one field; None when the text analyses to no term."""
+        if spec.kind in _NO_MATCH_QUERIES:
+            if lenient:
+                return tantivy.Query.empty_query()
+            # ES's MatchQueryParser for a field without text search (TextSearchInfo.NONE)
+            raise ValueError(
+                f"Field [{spec.name}] of type [{spec.es_type}] does not support match queries"
+            )
         if spec.kind != "text":
             try:
                 return self._value_query(spec, text, "match")

@@ -349,9 +349,10 @@ CASES: list[Case] = [
         ids=["d3", "d4", "d1", "d2", "d5"],
         notes="child order d1..d5 fused with g2=y's d3, d4",
     ),
-    # linear (LinearRetrieverBuilder @ 773c33ae; minmax keeps equal scores and a top-level
-    # normalizer normalizes the sums, as ES 9.2's REST tests show). LINEAR_A scores d4, d5
-    # 3 and the rest 1; LINEAR_B scores d3, d4 3 (equal scores: minmax leaves them at 3)
+    # linear (LinearRetrieverBuilder @ 773c33ae; a top-level normalizer normalizes the
+    # sums, as ES 9.2's REST tests show; minmax of equal scores is 1.0 since ES PR #128689,
+    # MinMaxScoreNormalizer @ a7776012). LINEAR_A scores d4, d5 3 and the rest 1; LINEAR_B
+    # scores d3, d4 3 (equal scores: minmax makes them 1.0)
     Case(
         "linear_per_retriever_minmax_with_weights",
         DOCS,
@@ -364,7 +365,7 @@ CASES: list[Case] = [
             }
         },
         ids=["d4", "d3", "d5", "d1", "d2"],
-        scores=[7.0, 6.0, 1.0, 0.0, 0.0],
+        scores=[3.0, 2.0, 1.0, 0.0, 0.0],
         total=5,
     ),
     Case(

@@ -19,6 +19,7 @@ PUBLIC_API = [
     "AuthorizationError",
     "Backend",
     "Calibration",
+    "ChildRetrieversFailedError",
     "Chunk",
     "ChunkRescorer",
     "ConfigurationError",

@@ -94,17 +94,19 @@ def test_linear_minmax_with_weights() -> None:
         ]
     )
     result = run(linear)
-    # A minmax: d4 1, d1 .5, d3 .5, d2 0, d5 0; B's equal scores (1.0) stay as they are
+    # A minmax: d4 1, d1 .5, d3 .5, d2 0, d5 0; B's equal scores: 1.0 each
     assert pairs(result) == [("d4", 3.0), ("d2", 2.0), ("d1", 0.5), ("d3", 0.5), ("d5", 0.0)]
     assert (result.total, result.total_relation) == (5, "eq")  # A matches every doc
 
 
-def test_minmax_keeps_equal_scores_as_they_are() -> None:
-    # ES's REST test "linear retriever with custom sort and score for nested retrievers":
-    # two docs at 10 (min == max) are normalized to 10
+def test_minmax_gives_equal_scores_one() -> None:
+    # elastic/elasticsearch PR #128689 (9.0+, 8.18, 8.19): min == max (one hit, or equal
+    # scores) normalizes to 1.0 (MinMaxScoreNormalizer at a7776012; REST test "minmax
+    # normalization properly handles a single doc result set", x-pack/plugin/rank-rrf/src/
+    # yamlRestTest/.../linear/10_linear_retriever.yml at 9965f447); it kept the score before
     boosted = StandardRetriever(query={"match_all": {"boost": 4}})
     linear = LinearRetriever(retrievers=[WeightedRetriever(retriever=boosted, normalizer="minmax")])
-    assert {h.score for h in run(linear).hits} == {4.0}
+    assert {h.score for h in run(linear).hits} == {1.0}
 
 
 def test_top_level_normalizer_normalizes_the_weighted_sums() -> None:
@@ -583,3 +585,52 @@ def test_top_level_collapse_keeps_the_best_hit_of_each_group() -> None:
         run(rrf, collapse={"field": "tag", "inner_hits": {"name": "x"}})
     with pytest.raises(RetrieverValidationError, match=r"\[collapse\] requires a \[field\]"):
         run(rrf, collapse={"inner_hits": {}})
+
+
+# ------------------------------------------------------------------ multi-field + semantic_text
+
+
+def test_multi_field_format_queries_semantic_text_fields_apart() -> None:
+    # MultiFieldsInnerRetrieverUtils (x-pack/plugin/rank-rrf, 2be548cc): the fields that
+    # are semantic_text leave the multi_match and each gets a match in an inner rrf /
+    # linear, weighted by its field weight (a field a pattern matches again multiplies)
+    from es_rerank.retriever_tree import expand_multi_field
+
+    rrf = RRFRetriever(query="moon", fields=["title", "body^2", "b*"], rank_constant=5)
+    body = expand_multi_field(rrf, ["body", "bio", "other"]).to_dict()["rrf"]
+    lexical, inner = body["retrievers"]
+    assert lexical["standard"]["query"]["multi_match"]["fields"] == ["title", "b*"]
+    assert inner["rrf"]["rank_constant"] == 5
+    assert {
+        next(iter(e["retriever"]["standard"]["query"]["match"])): e["weight"]
+        for e in inner["rrf"]["retrievers"]
+    } == {"body": 2.0, "bio": 1.0}
+    linear = LinearRetriever(query="moon", fields=["body"], normalizer="minmax")
+    (entry,) = expand_multi_field(linear, ["body"]).to_dict()["linear"]["retrievers"]
+    assert entry["normalizer"] == "minmax"
+    (per_field,) = entry["retriever"]["linear"]["retrievers"]
+    assert per_field["normalizer"] == "minmax" and per_field["weight"] == 1.0
+
+
+def test_children_refused_by_the_backend_fail_as_es_reports_them() -> None:
+    # CompoundRetrieverBuilder: every child runs; the failures come back together, the
+    # status the highest of theirs (400 for refused queries)
+    from es_rerank import ChildRetrieversFailedError
+
+    class Refusing(MemoryBackend):
+        def search_query(self, query: Any, *, size: int) -> Any:
+            if "refuse" in str(query):
+                raise ValueError("Field [v] of type [dense_vector] does not support match queries")
+            return super().search_query(query, size=size)
+
+    bad = StandardRetriever(query={"match": {"refuse": "x"}})
+    rrf = RRFRetriever(retrievers=[A, bad, bad])
+    with pytest.raises(ChildRetrieversFailedError) as caught:
+        run(rrf, backend=Refusing(DOCS))
+    err = caught.value
+    assert str(err).startswith("[rrf] search failed - retrievers '[standard, standard]' returned")
+    assert err.status == 400 and len(err.failures) == 2
+    assert isinstance(err, ValueError) and "dense_vector" in str(err.__cause__)
+    # es_rerank's own validation is ES's parse-time refusal: not wrapped
+    with pytest.raises(RetrieverValidationError):
+        run(RRFRetriever(retrievers=[A, StandardRetriever(query={}, sort=["num"])]))

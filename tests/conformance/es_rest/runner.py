@@ -109,7 +109,17 @@ def error_body(exc: BaseException) -> dict[str, Any]:
         )
     reason = getattr(exc, "reason", None) or str(exc)
     kind = getattr(exc, "error_type", "") or None
-    cause = {"type": kind, "reason": reason}
+    cause: dict[str, Any] = {"type": kind, "reason": reason}
+    failures = getattr(exc, "failures", None)
+    if failures:  # a compound node's children's failures: each a search whose shard failed
+        cause["suppressed"] = [
+            {
+                "type": None,
+                "reason": "all shards failed",
+                "failed_shards": [{"shard": 0, "reason": error_body(f)["error"]}],
+            }
+            for f in failures
+        ]
     return {"status": status, "error": {**cause, "root_cause": [cause], "caused_by": cause}}
 
 

@@ -119,7 +119,8 @@ def test_catch_maps_errors_to_statuses() -> None:
 
 SETUP: tuple[dict[str, Any], ...] = (
     {"do": {"indices.create": {"index": "t", "body": {"mappings": {"properties": {
-        "text": {"type": "text"}, "v": {"type": "dense_vector", "dims": 1}}}}}}},
+        "text": {"type": "text"}, "v": {"type": "dense_vector", "dims": 1},
+        "sv": {"type": "sparse_vector"}}}}}}},
     {"do": {"bulk": {"index": "t", "refresh": True, "body": [
         {"index": {"_id": "1"}}, {"text": "moon", "score": "2", "v": [1.0]},
         {"index": {"_id": "2"}}, {"text": "moon moon", "score": "5", "v": [2.0]},
@@ -193,9 +194,13 @@ def test_fields_of_missing_types_are_refused_only_when_read(tmp_path: Path) -> N
     assert dropped == {"s": "semantic_text"} and body["mappings"]["properties"] == {
         "a": {"type": "text"}
     }
+    # dense_vector is mapped (knn runs); sparse_vector is dropped, refused where it is read
     knn = {"knn": {"field": "v", "query_vector": [1.0], "k": 1, "num_candidates": 1}}
-    outcome = run(tmp_path, search(knn))
-    assert not outcome.passed and "dense_vector" in (outcome.failure or "")
+    found = run(tmp_path / "a", search(knn), {"match": {"hits.hits.0._id": "1"}})
+    assert found.passed, found.failure
+    sparse = {"standard": {"query": {"exists": {"field": "sv"}}}}
+    outcome = run(tmp_path / "b", search(sparse))
+    assert not outcome.passed and "sparse_vector" in (outcome.failure or "")
 
 
 def test_es_targets_rename_only_the_named_keys() -> None:
