@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from es_rerank.backends.base import Hit
 from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
 from es_rerank.fusion import rank_order
+from es_rerank.hits import Hit
 from es_rerank.retriever_tree import map_children, own_window, walk
 from es_rerank.retrievers import (
     KnnRetriever,

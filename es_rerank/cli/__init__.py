@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from es_rerank import console
-from es_rerank.cli.env_mirrors import apply_env_mirrors
+from es_rerank import console, env
+from es_rerank.env_mirrors import apply_env_mirrors
 from es_rerank.errors import (
     ConfigurationError,
     ElasticsearchError,
@@ -51,7 +50,7 @@ USAGE_ERRORS = (
     ValueError,
     FileNotFoundError,
 )
-DEBUG_ENV = "ES_RERANK_DEBUG"
+DEBUG_ENV = env.DEBUG.name
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -100,7 +99,7 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 def _verbosity(args: argparse.Namespace) -> int:
     if getattr(args, "verbosity", None) is not None:
         return int(args.verbosity)
-    text = os.environ.get(console.VERBOSITY_ENV, "").strip()
+    text = env.VERBOSITY.text()
     if text in ("0", "1", "2"):
         return int(text)
     if text:
@@ -141,7 +140,7 @@ def exit_code(exc: BaseException) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    debug = bool(getattr(args, "debug", False)) or env.DEBUG.enabled()
     prefix = f"es-rerank {args.command}"
     try:
         console.configure(_verbosity(args))
