@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from common import DATASETS, DISTILLED, machine
 
 from es_rerank import LocalIndex
-from es_rerank.cli.eval import first_stage_query
+from es_rerank.evaluation.first_stages import first_stage_query
 from es_rerank.datasets import load_beir
 from es_rerank.factories import cross_encoder_reranker
 from es_rerank.rerank_window import rerank_window

@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("ES_RERANK_CACHE", str(BENCH_CACHE / "es-rerank"))
 
     from es_rerank.backends.local import LocalIndex
-    from es_rerank.cli.eval import first_stage_query
+    from es_rerank.evaluation.first_stages import first_stage_query
     from es_rerank.datasets import load_beir
     from es_rerank.evaluation import evaluate
     from es_rerank.rerank_window import rerank_window

@@ -43,6 +43,7 @@ __all__ = [
     "TotalRelation",
 ]
 
+
 @runtime_checkable
 class Backend(Protocol):
     """Runs an ES query DSL object and returns the top ``size`` hits, best first.
