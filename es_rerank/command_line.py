@@ -2,7 +2,7 @@
 one-line errors, a failure as one line, and the exit status it gets (2 for a wrong
 argument, 1 for a failure while working).
 
->>> error_line(ValueError("batch_size must be >= 1,\n  got 0")), exit_code(ValueError())
+>>> error_line(ValueError("batch_size must be >= 1,\\n  got 0")), exit_code(ValueError())
 ('batch_size must be >= 1, got 0', 2)
 >>> error_line(KeyError("x")), exit_code(KeyError("x"))
 ("KeyError: 'x' (run with --debug for the traceback)", 1)
