@@ -72,9 +72,13 @@ class RetrieverBackend(Backend, Protocol):
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
         """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``;
-        with ``explain``, ``result.raw`` holds each hit's ``_explanation``."""
+        with ``explain``, ``result.raw`` holds each hit's ``_explanation``; ``collapse`` is
+        the request's top-level ``collapse``. :func:`es_rerank.search` passes ``explain`` and
+        ``collapse`` only when they are asked for, so a backend without them still runs
+        every other search."""
         ...
 
 
