@@ -11,7 +11,9 @@ argument, 1 for a failure while working).
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from es_rerank.errors import (
     ConfigurationError,
@@ -22,7 +24,13 @@ from es_rerank.errors import (
 from es_rerank.extras import MissingExtraError
 from es_rerank.models import ModelLoadError
 
-__all__ = ["USAGE_ERRORS", "ArgumentParser", "error_line", "exit_code"]
+__all__ = [
+    "USAGE_ERRORS",
+    "ArgumentParser",
+    "add_deprecated_spelling",
+    "error_line",
+    "exit_code",
+]
 
 #: Errors in what the user asked for (exit 2, like argparse's own); the rest exit 1. A plain
 #: ValueError is how the core refuses a bad argument value (it names the parameter); a model
@@ -59,3 +67,49 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, USAGE_ERRORS) and not isinstance(exc, ElasticsearchError):
         return 2
     return 1
+
+
+class _DeprecatedSpelling(argparse.Action):
+    """An old spelling of a flag: its value goes where the flag's does, with a note on
+    stderr naming the spelling to use."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, use: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, **kw)
+        self.use = use
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"{parser.prog}: note: {option_string} is deprecated and will be removed; "
+            f"use {self.use}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def add_deprecated_spelling(
+    parser: argparse.ArgumentParser, old: str, flag: argparse.Action
+) -> None:
+    """Accept ``old`` as a hidden spelling of ``flag`` (an action ``parser`` already has):
+    the same value, type and destination, with a deprecation note on stderr.
+
+    >>> p = argparse.ArgumentParser(prog="demo")
+    >>> add_deprecated_spelling(p, "--window", p.add_argument("--rank-window-size", type=int))
+    >>> p.parse_args(["--window", "7"]).rank_window_size  # with a note on stderr
+    7
+    """
+    parser.add_argument(
+        old,
+        dest=flag.dest,
+        type=flag.type,
+        metavar=flag.metavar,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+        action=_DeprecatedSpelling,
+        use=flag.option_strings[-1],
+    )
