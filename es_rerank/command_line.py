@@ -103,11 +103,12 @@ def add_deprecated_spelling(
     >>> p.parse_args(["--window", "7"]).rank_window_size  # with a note on stderr
     7
     """
+    kwargs: dict[str, Any] = {} if flag.type is None else {"type": flag.type}
     parser.add_argument(
         old,
         dest=flag.dest,
-        type=flag.type,
         metavar=flag.metavar,
+        **kwargs,
         default=argparse.SUPPRESS,
         help=argparse.SUPPRESS,
         action=_DeprecatedSpelling,
