@@ -1,7 +1,7 @@
 """First stages on the three shared datasets, each with and without the reranker, in one table
 and one plot: ``es-rerank eval --first-stages all`` per dataset, then combined.
 
-    python bench/hybrid_eval.py [--rank-window-size 30] [--model DIR] [--out eval-out/first-stages]
+    python bench/hybrid_eval.py [--window 30] [--model DIR] [--out eval-out/first-stages]
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATASETS, DISTILLED, machine
 
 from es_rerank.cli import main as cli
-from es_rerank.command_line import add_deprecated_spelling
 from es_rerank.evaluation.first_stages import print_first_stages, write_first_stages_png
 
 NAMES = ("cranfield", "msmarco-dl19-subset", "dbpedia-entity-subset")
@@ -24,9 +23,7 @@ NAMES = ("cranfield", "msmarco-dl19-subset", "dbpedia-entity-subset")
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    add_deprecated_spelling(
-        p, "--window", p.add_argument("--rank-window-size", type=int, default=30)
-    )
+    p.add_argument("--window", type=int, default=30)
     p.add_argument("--model", default=str(DISTILLED))
     p.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder")
     p.add_argument("--limit-queries", type=int, default=50)
@@ -44,7 +41,7 @@ def main() -> None:
             "all",
             "--force",
             "--rank-window-size",
-            str(a.rank_window_size),
+            str(a.window),
             "--model",
             a.model,
             "--out",
@@ -55,7 +52,7 @@ def main() -> None:
         if cli(argv) != 0:
             raise SystemExit(f"eval failed on {name}")
         combined[name] = json.loads((out / "first_stages.json").read_text())
-    print(f"\nall datasets, window {a.rank_window_size}, load average {os.getloadavg()}")
+    print(f"\nall datasets, window {a.window}, load average {os.getloadavg()}")
     for name, result in combined.items():
         print(f"{name} ({result['queries']} queries):")
         print_first_stages(result["first_stages"], ("ndcg@10", "mrr@10", "map"))
