@@ -316,10 +316,10 @@ def rerank_call(
 
 def candidate_scores(call: RerankCall, input_scores: Sequence[float]) -> list[float]:
     """Each candidate's raw score from the scores of the texts sent: its own score, or with
-    chunks the max over its chunks (ES's ``extractScoresFromRankedChunks``)."""
+    chunks the max over its chunks (ES's ``extractScoresFromRankedChunks``). The scores were
+    checked where they left the reranker (:func:`es_rerank.rerankers.check_scores`: one
+    finite float per text), once."""
     if call.chunks is None:
-        if len(input_scores) != len(call.texts):
-            raise ValueError(f"{len(input_scores)} scores for {len(call.texts)} texts")
         return list(input_scores)
     return document_scores(call.owners, input_scores, len(call.chunks))
 
@@ -333,8 +333,6 @@ def apply_rerank(
 ) -> list[Ranked]:
     """Keep candidates whose raw score is ``>= min_score``, score them ``normalize(raw)``,
     sort descending with ties in the child's order, and keep the first ``limit``."""
-    if len(raw_scores) != len(candidates):
-        raise ValueError(f"{len(raw_scores)} scores for {len(candidates)} candidates")
     kept = [
         (normalize(score), c.position, c.hit)
         for c, score in zip(candidates, raw_scores, strict=True)
