@@ -4,8 +4,8 @@ A variable is a :class:`Variable`: its name, what it sets, and how its text is r
 (:meth:`Variable.text`, :meth:`Variable.enabled`, :meth:`Variable.truthy`). The flags' mirrors
 (``ES_RERANK_RANK_WINDOW_SIZE`` for ``--rank-window-size``...) are applied to the command line
 by :mod:`es_rerank.env_mirrors`; the connection variables (``ES_URL``...) are read by
-:class:`es_rerank.ConnectionOptions` and the runtime ones (``ES_RERANK_RUNTIME``...) by
-:mod:`es_rerank.runtime.cli`, each from its own table of flags.
+:class:`es_rerank.ConnectionOptions` from its own table of flags, and the shim's
+(``SHIM_*``) by ``inference_shim.config``.
 
 >>> parse_bool("Yes"), parse_bool(""), parse_bool("0")
 (True, False, False)
@@ -24,11 +24,14 @@ from dataclasses import dataclass
 __all__ = [
     "CACHE",
     "DEBUG",
+    "DTYPE",
     "HF_HUB_OFFLINE",
     "HUB_ACCESS_TOKEN",
+    "INSTRUCTION",
     "MODEL",
     "REMEASURE",
     "RERANK_API_KEY",
+    "RUNTIME",
     "SHIM_API_KEY",
     "VARIABLES",
     "VERBOSITY",
@@ -84,6 +87,9 @@ CACHE = Variable(
 XDG_CACHE_HOME = Variable("XDG_CACHE_HOME", "where the cache goes without ES_RERANK_CACHE")
 MODEL = Variable("ES_RERANK_MODEL", "the reranking model (--model)")
 HF_HUB_OFFLINE = Variable("HF_HUB_OFFLINE", "never ask the Hugging Face hub for a model")
+RUNTIME = Variable("ES_RERANK_RUNTIME", "inference runtime of a local model (--runtime)")
+DTYPE = Variable("ES_RERANK_DTYPE", "its dtype (--dtype)")
+INSTRUCTION = Variable("ES_RERANK_INSTRUCTION", "an LLM reranker's instruction (--instruction)")
 REMEASURE = Variable("ES_RERANK_REMEASURE", "runtime auto measures again (--remeasure)")
 VERBOSITY = Variable("ES_RERANK_VERBOSITY", "0 quiet, 1 normal, 2 verbose (-q, -v)")
 DEBUG = Variable("ES_RERANK_DEBUG", "show the traceback when a command fails (--debug)")
@@ -99,6 +105,9 @@ VARIABLES: tuple[Variable, ...] = (
     XDG_CACHE_HOME,
     MODEL,
     HF_HUB_OFFLINE,
+    RUNTIME,
+    DTYPE,
+    INSTRUCTION,
     REMEASURE,
     VERBOSITY,
     DEBUG,
