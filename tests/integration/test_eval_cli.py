@@ -9,9 +9,9 @@ import pytest
 
 from es_rerank import LocalIndex, evaluate
 from es_rerank.cli import main
+from es_rerank.datasets import load_beir
 from es_rerank.evaluation.first_stages import first_stage_query
 from es_rerank.index_cache import cached_corpus_index
-from es_rerank.datasets import load_beir
 from tests.helpers.tiny_beir import write_tiny_beir
 
 
