@@ -62,9 +62,9 @@ def test_the_dispatcher_names_every_subcommand_module() -> None:
     import es_rerank.cli
 
     modules = {name for name in graph() if _in(name, CLI) and name != CLI}
-    assert set(es_rerank.cli._COMMANDS) == modules
-    for name in es_rerank.cli._COMMANDS:
-        assert callable(importlib.import_module(name).register)
+    commands = {m for m in modules if hasattr(importlib.import_module(m), "register")}
+    assert set(es_rerank.cli._COMMANDS) == commands
+    assert modules - commands == {"es_rerank.cli.env_mirrors"}  # an old name, kept
 
 
 def test_the_core_has_no_import_circle_even_for_type_checkers() -> None:
