@@ -2,8 +2,9 @@
 line wins, then its environment variable, then the built-in default. Every command that has
 the flag reads the same variable, and its ``--help`` names it.
 
-The connection flags (``ES_URL``...) and the runtime flags (``ES_RERANK_RUNTIME``,
-``ES_RERANK_DTYPE``) have their mirrors where they are defined.
+The connection flags (``ES_URL``...) have their mirrors where they are defined; the runtime
+flags (``ES_RERANK_RUNTIME``, ``ES_RERANK_DTYPE``...) read theirs from :mod:`es_rerank.env`,
+the table of every variable the package reads.
 
 >>> import argparse
 >>> p = argparse.ArgumentParser()
