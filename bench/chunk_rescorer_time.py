@@ -4,7 +4,7 @@ alternating query by query (which one goes first alternates too), so shared-CPU 
 on both alike. Prints the machine, the settings, seconds, pairs and texts' mean length for
 each, and the ratio.
 
-    .venv/bin/python bench/chunk_rescorer_time.py [--queries 10] [--window 50]
+    .venv/bin/python bench/chunk_rescorer_time.py [--queries 10] [--rank-window-size 50]
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from common import DATASETS, DISTILLED, machine
 
 from es_rerank import LocalIndex
-from es_rerank.cli.eval import first_stage_query
+from es_rerank.command_line import add_deprecated_spelling
 from es_rerank.datasets import load_beir
+from es_rerank.evaluation.first_stages import first_stage_query
 from es_rerank.factories import cross_encoder_reranker
 from es_rerank.rerank_window import rerank_window
 
@@ -48,7 +49,9 @@ class Timed:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--queries", type=int, default=10)
-    ap.add_argument("--window", type=int, default=50)
+    add_deprecated_spelling(
+        ap, "--window", ap.add_argument("--rank-window-size", type=int, default=50)
+    )
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--chunk-rescorer", default=json.dumps(CHUNK))
     args = ap.parse_args()
@@ -70,11 +73,11 @@ def main() -> None:
                     text,
                     backend=index,
                     first_stage=first_stage_query(text),
-                    window=args.window,
+                    window=args.rank_window_size,
                     chunk_rescorer=settings[name],
                 )
     print(
-        f"cranfield, first {args.queries} queries, window {args.window}, max length "
+        f"cranfield, first {args.queries} queries, window {args.rank_window_size}, max length "
         f"{args.max_length} tokens, {DISTILLED.name} (torch fp32), chunk_rescorer {chunk}"
     )
     for name, r in runs.items():

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATASETS, DISTILLED, machine
 
 from es_rerank.cli import main as cli
-from es_rerank.cli.eval_first_stages import print_first_stages, write_first_stages_png
+from es_rerank.evaluation.first_stages import print_first_stages, write_first_stages_png
 
 NAMES = ("cranfield", "msmarco-dl19-subset", "dbpedia-entity-subset")
 

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH_CACHE, DATASETS, DISTILLED, machine
 
+from es_rerank.command_line import add_deprecated_spelling
+
 COLLECTIONS = ("msmarco-dl19-subset", "dbpedia-entity-subset")
 RUNTIMES = [
     ("torch", "fp32"),
@@ -54,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--window", type=int, default=50, help="BM25 hits reranked (50)")
+    window = parser.add_argument(
+        "--rank-window-size", type=int, default=50, help="BM25 hits reranked (50)"
+    )
+    add_deprecated_spelling(parser, "--window", window)
     parser.add_argument("--max-length", type=int, default=256, help="tokens per pair (256)")
     parser.add_argument(
         "--runtimes", nargs="+", help="runtime:dtype items (default: all seven)", default=None
@@ -67,9 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("ES_RERANK_CACHE", str(BENCH_CACHE / "es-rerank"))
 
     from es_rerank.backends.local import LocalIndex
-    from es_rerank.cli.eval import first_stage_query
     from es_rerank.datasets import load_beir
     from es_rerank.evaluation import evaluate
+    from es_rerank.evaluation.first_stages import first_stage_query
     from es_rerank.rerank_window import rerank_window
     from es_rerank.rerankers import CrossEncoderReranker
     from es_rerank.runtime.agreement import Agreement
@@ -79,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {k}: {v}")
     runtimes = [tuple(x.split(":")) for x in args.runtimes] if args.runtimes else RUNTIMES
     print(
-        f"model: {DISTILLED}; BM25 top {args.window}; pairs truncated to {args.max_length} tokens"
+        f"model: {DISTILLED}; BM25 top {args.rank_window_size}; pairs truncated to "
+        f"{args.max_length} tokens"
     )
 
     data = {}
@@ -114,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     text,
                     backend=index,
                     first_stage=first_stage_query(text),
-                    window=args.window,
+                    window=args.rank_window_size,
                 )
                 run[qid] = [h.id for h in hits]
             seconds = time.perf_counter() - t0
@@ -136,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(
         f"| runtime | dtype | Spearman vs fp32 ({ms}, {len(ref[ms][0])} pairs) | max abs diff "
-        f"| max rank move in top {args.window} | Spearman ({db}) | NDCG@10 {ms} | change "
+        f"| max rank move in top {args.rank_window_size} | Spearman ({db}) | NDCG@10 {ms} | change "
         f"| NDCG@10 {db} | change | pairs/s |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

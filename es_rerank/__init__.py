@@ -62,7 +62,7 @@ from es_rerank.retrievers import (
 from es_rerank.runtime import ModelRuntime, RuntimeUnavailableError, load_runtime
 from es_rerank.scores import denormalize, min_score_to_raw, normalize
 from es_rerank.search import search
-from es_rerank.version import package_version
+from es_rerank.version import package_version as _package_version
 
 __all__ = [
     "AuthenticationError",
@@ -138,4 +138,4 @@ __all__ = [
     "retriever_from_dict",
     "search",
 ]
-__version__ = package_version()
+__version__ = _package_version()

@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Final, TextIO
 
+from es_rerank import env
+
 __all__ = [
     "NORMAL",
     "QUIET",
@@ -49,7 +51,7 @@ __all__ = [
 QUIET: Final = 0
 NORMAL: Final = 1
 VERBOSE: Final = 2
-VERBOSITY_ENV: Final = "ES_RERANK_VERBOSITY"
+VERBOSITY_ENV: Final = env.VERBOSITY.name
 
 log = logging.getLogger("es_rerank")
 

@@ -1,16 +1,15 @@
 """The demo: rerank searches over Python's own documentation, offline, with no server.
 
 The corpus is cut from ``pydoc_data.topics`` (the help texts every CPython ships), so it
-exists on any machine. The local index is built once under the cache directory and
-rebuilt when the corpus (i.e. the Python version) changes.
+exists on any machine. The local index is built once in the cache
+(:mod:`es_rerank.index_cache`), keyed by the passages: another corpus (i.e. another Python
+version) gets its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -18,16 +17,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from es_rerank.backends.local import LocalIndex
-from es_rerank.factories import cross_encoder_reranker, require_models
-from es_rerank.rerank_window import rerank_window, resolve_model
+from es_rerank.documents import AddResult
+from es_rerank.evaluation.first_stages import first_stage_query, semantic_query
+from es_rerank.factories import require_models
+from es_rerank.index_cache import cached_index
+from es_rerank.rerank_window import model_reranker, rerank_window
 from es_rerank.results import SearchHit
-from es_rerank.runtime.cache import writable_cache_dir
 from es_rerank.snippets import snippet
 
 __all__ = [
     "DEMO_QUERIES",
     "build_demo_index",
-    "demo_cache_dir",
     "hybrid_retriever",
     "pydoc_passages",
     "run_demo",
@@ -42,15 +42,6 @@ DEMO_QUERIES = (
 
 _WORDS_PER_PASSAGE = 120
 _SNIPPET_WIDTH = 94  # with its 6-column indent, a 100-column line
-
-
-def demo_cache_dir() -> Path:
-    """``$ES_RERANK_CACHE`` or ``$XDG_CACHE_HOME/es-rerank`` (default ``~/.cache/es-rerank``)."""
-    base = os.environ.get("ES_RERANK_CACHE")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "es-rerank"
 
 
 def pydoc_passages(words_per_passage: int = _WORDS_PER_PASSAGE) -> Iterator[dict[str, Any]]:
@@ -97,35 +88,26 @@ def _passage(key: str, title: str, part: int, chunk: list[str]) -> dict[str, Any
 def build_demo_index(
     cache: Path | None = None, *, progress: bool = True, semantic: bool = False
 ) -> LocalIndex:
-    """The demo index, built once; rebuilt if missing, incomplete or from another corpus.
-    With ``semantic``, the ``passages-semantic`` mapping: ``text`` is also embedded (by the
+    """The demo index, from the cache (``indexes/`` in ``cache``, default the package's
+    cache directory), built there on first use and for every other corpus. With
+    ``semantic``, the ``passages-semantic`` mapping: ``text`` is also embedded (by the
     packaged all-MiniLM-L6-v2) into the semantic_text field ``text_semantic``."""
     passages = list(pydoc_passages())
-    digest = hashlib.sha256(json.dumps(passages, sort_keys=True).encode()).hexdigest()[:16]
-    name = "demo-index-semantic" if semantic else "demo-index"
-    path = writable_cache_dir(cache or demo_cache_dir()) / name
-    stamp = path / "corpus.sha256"
-    if path.is_dir():
-        try:
-            if stamp.read_text() == digest and LocalIndex(path).count() == len(passages):
-                return LocalIndex(path)
-        except (OSError, ValueError):
-            pass  # unreadable or stale: rebuild below
-        shutil.rmtree(path)
-    index = LocalIndex(path, mapping="passages-semantic" if semantic else "passages")
-    result = index.add(passages, progress=progress)
-    if result.rejected:  # the corpus is ours: a reject is a bug, not bad input
-        raise RuntimeError(f"demo corpus rejected: {result.rejected[:3]}")
-    stamp.write_text(digest)
-    return index
+    digest = hashlib.sha256(json.dumps(passages, sort_keys=True).encode()).hexdigest()
 
+    def fill(index: LocalIndex) -> AddResult:
+        result = index.add(passages, progress=progress)
+        if result.rejected:  # the corpus is ours: a reject is a bug, not bad input
+            raise RuntimeError(f"demo corpus rejected: {result.rejected[:3]}")
+        return result
 
-def first_stage_query(text: str) -> dict[str, Any]:
-    return {"multi_match": {"query": text, "fields": ["title", "text"]}}
-
-
-def semantic_query(text: str) -> dict[str, Any]:
-    return {"semantic": {"field": "text_semantic", "query": text}}
+    return cached_index(
+        "demo-semantic" if semantic else "demo",
+        identity={"corpus": "pydoc_data.topics", "sha256": digest},
+        fill=fill,
+        mapping="passages-semantic" if semantic else "passages",
+        cache=None if cache is None else cache / "indexes",
+    )
 
 
 def hybrid_retriever(text: str, window: int) -> dict[str, Any]:
@@ -173,8 +155,7 @@ def run_demo(
     require_models("the demo")
     started = time.perf_counter()
     # The model first: a missing one is reported before the index is built.
-    loaded = resolve_model(model, notice=out)
-    reranker = cross_encoder_reranker(loaded, **runtime)
+    loaded, reranker = model_reranker(model, notice=out, **runtime)
     info = reranker.info
     hybrid = first_stage == "hybrid"
     index = build_demo_index(cache, semantic=hybrid)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from es_rerank.errors import ConfigurationError
 
@@ -31,6 +32,7 @@ __all__ = [
     "count_lines",
     "document_error",
     "lone_surrogate",
+    "print_rejected",
     "read_jsonl",
     "resolve_mapping",
 ]
@@ -51,6 +53,18 @@ class AddResult:
 
     indexed: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+
+
+def print_rejected(result: AddResult, file: TextIO | None = None) -> None:
+    """One line per rejected document (default on stderr): its line (and id when known) and
+    why.
+
+    >>> print_rejected(AddResult(1, [Rejected(3, None, "not JSON")]), file=sys.stdout)
+    rejected line 3: not JSON
+    """
+    for r in result.rejected:
+        where = f"line {r.position}" + (f" (id {r.id})" if r.id is not None else "")
+        print(f"rejected {where}: {r.reason}", file=file or sys.stderr)
 
 
 def resolve_mapping(mapping: Mapping[str, Any] | str | Path) -> dict[str, Any]:
@@ -160,7 +174,8 @@ def _json_type(value: Any) -> str:
     return "an array" if isinstance(value, list) else type(value).__name__
 
 
-def count_lines(path: Path) -> int:
-    """Lines in ``path`` (for a progress bar's total)."""
+def count_lines(path: Path, *, non_blank: bool = False) -> int:
+    """Lines in ``path`` (for a progress bar's total); with ``non_blank``, only those that
+    hold more than white space (the documents of a JSONL file)."""
     with path.open("rb") as fh:
-        return sum(1 for _ in fh)
+        return sum(1 for line in fh if not non_blank or line.strip())

@@ -11,7 +11,7 @@ only, and only their normalized score and child score (``complete=False``).
 These are pure functions over what an executor already holds (the window, the candidates,
 the reranker call and its scores), so any executor can keep the same books.
 
->>> from es_rerank.backends.base import Hit
+>>> from es_rerank.hits import Hit
 >>> from es_rerank.retrievers import StandardRetriever, TextSimilarityReranker
 >>> from es_rerank.rules import Ranked, apply_rerank, rerank_call, rerank_candidates
 >>> node = TextSimilarityReranker(retriever=StandardRetriever(), field="text",

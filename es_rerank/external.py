@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -61,7 +61,7 @@ from es_rerank.rerankers.base import (
     given_reranker,
 )
 from es_rerank.results import SearchHit, SearchResult
-from es_rerank.retriever_tree import expand_multi_field, has_reranker, own_window, walk
+from es_rerank.retriever_tree import dispatch, expand_multi_field, has_reranker, own_window, walk
 from es_rerank.retrievers import (
     DiversifyRetriever,
     KnnRetriever,
@@ -97,6 +97,12 @@ from es_rerank.semantic_rerank import semantic_rerank_call
 _Fused = TypeVar("_Fused", RRFRetriever, LinearRetriever)
 
 __all__ = ["RerankerSpec", "resolve_rerankers", "run_external"]
+
+#: What the retrievers only a cluster runs need, that another backend lacks.
+_CLUSTER_ONLY = {
+    "rule": "applies the cluster's query rulesets (ruleset_ids), which {backend} does not have",
+    "diversify": "compares dense_vector fields, which {backend} cannot read",
+}
 
 
 #: Standard retriever options ES refuses under a compound retriever
@@ -243,35 +249,29 @@ class _Executor:
         path = f"{path}.{node.kind}" if path else node.kind
         if self._runs_natively(node):
             return self._native_subtree(node, filters, window)
-        if isinstance(node, StandardRetriever):
-            return self._standard(node, filters, window, compound_child=compound_child)
-        if isinstance(node, KnnRetriever):
-            return self._knn(node, filters, window)
-        if isinstance(node, RRFRetriever):
-            return self._rrf(self._expanded(node), filters, window, path)
-        if isinstance(node, LinearRetriever):
-            return self._linear(self._expanded(node), filters, window, path)
-        if isinstance(node, TextSimilarityReranker):
-            return self._rerank(node, filters, window, path)
-        if isinstance(node, RescorerRetriever):
-            return self._rescorer(node, filters, window, path)
-        if isinstance(node, PinnedRetriever):
-            return self._pinned(node, filters, window, path)
-        if isinstance(node, RuleRetriever):
-            raise ConfigurationError(
-                "the [rule] retriever applies the cluster's query rulesets (ruleset_ids), "
-                f"which {type(self.backend).__name__} does not have: run it on "
-                "Elasticsearch (mode='native', or external mode on an ElasticsearchBackend "
-                "whose license runs retrievers)"
-            )
-        if isinstance(node, DiversifyRetriever):
-            raise ConfigurationError(
-                "the [diversify] retriever compares dense_vector fields, which "
-                f"{type(self.backend).__name__} cannot read: run it on Elasticsearch "
-                "(mode='native', or external mode on an ElasticsearchBackend whose license "
-                "runs retrievers)"
-            )
-        raise ValueError(f"external execution does not support [{node.kind}] retrievers")
+        steps: dict[type[Retriever], Callable[[Any], _Ranking]] = {
+            StandardRetriever: lambda n: self._standard(
+                n, filters, window, compound_child=compound_child
+            ),
+            KnnRetriever: lambda n: self._knn(n, filters, window),
+            RRFRetriever: lambda n: self._rrf(self._expanded(n), filters, window, path),
+            LinearRetriever: lambda n: self._linear(self._expanded(n), filters, window, path),
+            TextSimilarityReranker: lambda n: self._rerank(n, filters, window, path),
+            RescorerRetriever: lambda n: self._rescorer(n, filters, window, path),
+            PinnedRetriever: lambda n: self._pinned(n, filters, window, path),
+            RuleRetriever: self._cluster_only,
+            DiversifyRetriever: self._cluster_only,
+        }
+        return dispatch(node, steps, what="external execution")
+
+    def _cluster_only(self, node: RuleRetriever | DiversifyRetriever) -> _Ranking:
+        """A retriever only a cluster can run, here on a backend that cannot."""
+        raise ConfigurationError(
+            f"the [{node.kind}] retriever "
+            + _CLUSTER_ONLY[node.kind].format(backend=type(self.backend).__name__)
+            + ": run it on Elasticsearch (mode='native', or external mode on an "
+            "ElasticsearchBackend whose license runs retrievers)"
+        )
 
     def _children(
         self, node: Retriever, filters: list[Query], window: int, path: str

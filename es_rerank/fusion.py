@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from es_rerank.backends.base import Hit
+from es_rerank.hits import Hit
 
 __all__ = [
     "MAX_ORGANIC_SCORE",

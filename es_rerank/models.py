@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from es_rerank import env
 from es_rerank.errors import EsRerankError
 
 __all__ = [
@@ -148,7 +149,7 @@ def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
         resolved: Path | None = None
         for local_only in (True, False):
             where = "in the local Hugging Face cache" if local_only else "on the Hugging Face hub"
-            if not local_only and os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+            if not local_only and env.HF_HUB_OFFLINE.enabled():
                 tried.append("the hub was not asked (HF_HUB_OFFLINE is set)")
                 continue
             try:

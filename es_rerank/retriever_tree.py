@@ -1,5 +1,6 @@
 """Walking and rewriting retriever trees: the nodes of a tree, whether a subtree reranks,
-a node with its children replaced, and ES's rewrite of the multi-field format.
+a node with its children replaced, ES's rewrite of the multi-field format, and the one way
+code chooses what to do by a node's kind (:func:`dispatch`).
 
 >>> from es_rerank.retrievers import RRFRetriever, StandardRetriever
 >>> tree = RRFRetriever(query="moon", fields=["title^2", "text"])
@@ -7,14 +8,16 @@ a node with its children replaced, and ES's rewrite of the multi-field format.
 {'multi_match': {'query': 'moon', 'type': 'most_fields', 'fields': ['title^2', 'text']}}
 >>> [n.kind for n in walk(expand_multi_field(tree))], has_reranker(tree)
 (['rrf', 'standard'], False)
+>>> dispatch(tree, {RRFRetriever: lambda n: n.fields}, what="this example")
+['title^2', 'text']
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Collection
-from typing import TypeVar
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
 
 from es_rerank.retrievers import (
     DiversifyRetriever,
@@ -29,9 +32,24 @@ from es_rerank.retrievers import (
     WeightedRetriever,
 )
 
-__all__ = ["expand_multi_field", "has_reranker", "map_children", "own_window", "walk"]
+__all__ = ["dispatch", "expand_multi_field", "has_reranker", "map_children", "own_window", "walk"]
 
 R = TypeVar("R", bound=Retriever)
+T = TypeVar("T")
+
+
+def dispatch(
+    node: Retriever, handlers: Mapping[type[Retriever], Callable[[Any], T]], *, what: str
+) -> T:
+    """``handlers[kind of node](node)``: the handler of ``node``'s class (or of the nearest
+    class it derives from). A kind without one is a ``ValueError`` saying that ``what`` does
+    not support it, as ES names a retriever it cannot run."""
+    for cls in type(node).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler(node)
+    raise ValueError(f"{what} does not support [{node.kind}] retrievers")
+
 
 #: The single-child retrievers (one ``retriever`` parameter).
 _SINGLE_CHILD = (

@@ -142,6 +142,8 @@ class Retriever:
     """Base of all retriever specs. ``to_dict()`` gives ``{kind: {...}}`` as ES takes it."""
 
     kind: ClassVar[str] = ""
+    #: the name of the node's window parameter in ES's messages
+    window_param: ClassVar[str] = "rank_window_size"
     # dataclass field name -> JSON key, for fields whose names differ
     _json_names: ClassVar[Mapping[str, str]] = {"name": "_name"}
 
@@ -673,6 +675,7 @@ class RescorerRetriever(Retriever):
     """
 
     kind: ClassVar[str] = "rescorer"
+    window_param: ClassVar[str] = "window_size"
 
     retriever: Retriever
     rescore: Mapping[str, Any] | Sequence[Mapping[str, Any]]

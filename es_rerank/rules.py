@@ -39,12 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from es_rerank.backends.base import Hit
 from es_rerank.chunking.rescore import Chunk, document_scores, rerank_inputs
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.errors import RetrieverValidationError
 from es_rerank.fusion import rank_order
-from es_rerank.retriever_tree import map_children, own_window, walk
+from es_rerank.hits import Hit
+from es_rerank.retriever_tree import dispatch, map_children, own_window, walk
 from es_rerank.retrievers import (
     KnnRetriever,
     LinearRetriever,
@@ -172,20 +172,29 @@ def top_docs_query(node: Retriever, filters: Sequence[Query] = ()) -> Query | No
     ``topDocsQuery``): a leaf's own query; a single-child node's child's; an ``rrf``'s or
     ``linear``'s children's, combined with ``bool.should``; a ``pinned``'s child's or its
     pinned ids (``RankDocsRetrieverBuilder``, ``PinnedRetrieverBuilder``)."""
-    if isinstance(node, StandardRetriever):
-        return with_filters(node.query, [*filters, *filters_of(node.filter)])
-    if isinstance(node, KnnRetriever):
-        return knn_query(node, filters)
     inherited = [*filters, *filters_of(node.filter)]  # type: ignore[attr-defined]
-    if isinstance(node, TextSimilarityReranker | RescorerRetriever):
-        return top_docs_query(node.retriever, inherited)
-    if isinstance(node, PinnedRetriever):
-        organic = top_docs_query(node.retriever, inherited) or {"match_all": {}}
-        return {"bool": {"should": [organic, {"ids": {"values": node.pinned_ids}}]}}
-    if isinstance(node, RRFRetriever | LinearRetriever):
-        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in node.children()]
+
+    def single_child(n: TextSimilarityReranker | RescorerRetriever) -> Query | None:
+        return top_docs_query(n.retriever, inherited)
+
+    def pinned(n: PinnedRetriever) -> Query:
+        organic = top_docs_query(n.retriever, inherited) or {"match_all": {}}
+        return {"bool": {"should": [organic, {"ids": {"values": n.pinned_ids}}]}}
+
+    def fused(n: RRFRetriever | LinearRetriever) -> Query:
+        should = [top_docs_query(c, inherited) or {"match_all": {}} for c in n.children()]
         return {"bool": {"should": should}}
-    raise ValueError(f"external execution does not support [{node.kind}] retrievers")
+
+    handlers: dict[type[Retriever], Callable[[Any], Query | None]] = {
+        StandardRetriever: lambda n: with_filters(n.query, inherited),
+        KnnRetriever: lambda n: knn_query(n, filters),
+        TextSimilarityReranker: single_child,
+        RescorerRetriever: single_child,
+        PinnedRetriever: pinned,
+        RRFRetriever: fused,
+        LinearRetriever: fused,
+    }
+    return dispatch(node, handlers, what="external execution")
 
 
 def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[str, Any]) -> None:
@@ -200,7 +209,7 @@ def check_request(retriever: Retriever, size: int, from_: int, extra: Mapping[st
         raise TypeError(f"search() got an unexpected keyword argument {key!r}")
     window = own_window(retriever)
     if window is not None and window < size:
-        param = "window_size" if isinstance(retriever, RescorerRetriever) else "rank_window_size"
+        param = retriever.window_param
         raise RetrieverValidationError(
             param,
             f"[{retriever.kind}] requires [{param}: {window}] be greater than "
@@ -225,10 +234,7 @@ def _check_children(node: Retriever) -> None:
     for child in node.children():
         child_window = own_window(child)
         if window is not None and child_window is not None and window > child_window:
-            param = "window_size" if isinstance(node, RescorerRetriever) else "rank_window_size"
-            child_param = (
-                "window_size" if isinstance(child, RescorerRetriever) else "rank_window_size"
-            )
+            param, child_param = node.window_param, child.window_param
             raise RetrieverValidationError(
                 param,
                 f"[{node.kind}] requires [{param}: {window}] to be smaller than or equal to "
@@ -316,10 +322,10 @@ def rerank_call(
 
 def candidate_scores(call: RerankCall, input_scores: Sequence[float]) -> list[float]:
     """Each candidate's raw score from the scores of the texts sent: its own score, or with
-    chunks the max over its chunks (ES's ``extractScoresFromRankedChunks``)."""
+    chunks the max over its chunks (ES's ``extractScoresFromRankedChunks``). The scores were
+    checked where they left the reranker (:func:`es_rerank.rerankers.check_scores`: one
+    finite float per text), once."""
     if call.chunks is None:
-        if len(input_scores) != len(call.texts):
-            raise ValueError(f"{len(input_scores)} scores for {len(call.texts)} texts")
         return list(input_scores)
     return document_scores(call.owners, input_scores, len(call.chunks))
 
@@ -333,8 +339,6 @@ def apply_rerank(
 ) -> list[Ranked]:
     """Keep candidates whose raw score is ``>= min_score``, score them ``normalize(raw)``,
     sort descending with ties in the child's order, and keep the first ``limit``."""
-    if len(raw_scores) != len(candidates):
-        raise ValueError(f"{len(raw_scores)} scores for {len(candidates)} candidates")
     kept = [
         (normalize(score), c.position, c.hit)
         for c, score in zip(candidates, raw_scores, strict=True)

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 
 from es_rerank import console
-from es_rerank.cli import ArgumentParser, error_line, exit_code
+from es_rerank.command_line import ArgumentParser, error_line, exit_code
 from es_rerank.errors import ConfigurationError
 from es_rerank.extras import require_extra
 from es_rerank.version import package_version

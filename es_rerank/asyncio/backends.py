@@ -62,6 +62,7 @@ class AsyncRetrieverBackend(AsyncBackend, Protocol):
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult: ...
 
 

@@ -58,6 +58,7 @@ async def search(
     mode: Mode = "auto",
     source: bool | Sequence[str] = True,
     min_score_space: MinScoreSpace = "raw",
+    explain: bool = False,
     collapse: Mapping[str, Any] | None = None,
     **top_level: Any,
 ) -> SearchResult:
@@ -70,8 +71,9 @@ async def search(
     :class:`~es_rerank.asyncio.AsyncHttpReranker`, or an ``async def f(query, texts)``), a
     synchronous one (called on the loop's thread: an in-process model blocks the loop while
     it scores), or a mapping ``inference_id -> reranker``.
-    ``chunk_rescorer`` runs externally exactly as in :func:`es_rerank.search` (the same
-    executor runs here).
+    ``chunk_rescorer`` and ``explain`` run externally exactly as in :func:`es_rerank.search`
+    (the same executor runs here); the parameters are :func:`es_rerank.search`'s, in the
+    same order with the same defaults (a test compares the two signatures).
     """
     spec = retriever if isinstance(retriever, Retriever) else retriever_from_dict(retriever)
     return await run_sync(
@@ -84,6 +86,7 @@ async def search(
         mode=mode,
         source=source,
         min_score_space=min_score_space,
+        explain=explain,
         collapse=collapse,
         **top_level,
     )

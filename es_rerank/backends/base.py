@@ -22,9 +22,10 @@ declared as runtime-checkable protocols:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from es_rerank.hits import Hit, Hits, TotalRelation
 
 if TYPE_CHECKING:
     from es_rerank.chunking.settings import ChunkRescorer
@@ -39,41 +40,8 @@ __all__ = [
     "InferenceRerankBackend",
     "RetrieverBackend",
     "SearchRequestBackend",
+    "TotalRelation",
 ]
-
-TotalRelation = Literal["eq", "gte"]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One document returned by a backend, in the backend's rank order."""
-
-    id: str
-    score: float
-    source: Mapping[str, Any] = field(default_factory=dict)
-    #: the hit's sort values (ES's ``hits.hits[].sort``) when the query was sorted
-    sort: tuple[Any, ...] | None = None
-
-
-class Hits(list[Hit]):
-    """The top hits of a query, best first, and how many documents matched it in all:
-    ``total`` (exact when ``relation`` is ``"eq"``, a lower bound when ``"gte"``), as in
-    ES's ``hits.total``."""
-
-    def __init__(
-        self, hits: Iterable[Hit] = (), *, total: int | None = None, relation: TotalRelation = "eq"
-    ) -> None:
-        super().__init__(hits)
-        self.total = len(self) if total is None else total
-        self.relation: TotalRelation = relation
-
-    @classmethod
-    def of(cls, hits: Sequence[Hit]) -> Hits:
-        """``hits`` as :class:`Hits`; a plain sequence says only that at least that many
-        documents matched."""
-        if isinstance(hits, Hits):
-            return hits
-        return cls(hits, total=len(hits), relation="gte")
 
 
 @runtime_checkable
@@ -104,9 +72,13 @@ class RetrieverBackend(Backend, Protocol):
         from_: int = 0,
         source: bool | Sequence[str] = True,
         explain: bool = False,
+        collapse: Mapping[str, Any] | None = None,
     ) -> SearchResult:
         """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``;
-        with ``explain``, ``result.raw`` holds each hit's ``_explanation``."""
+        with ``explain``, ``result.raw`` holds each hit's ``_explanation``; ``collapse`` is
+        the request's top-level ``collapse``. :func:`es_rerank.search` passes ``explain`` and
+        ``collapse`` only when they are asked for, so a backend without them still runs
+        every other search."""
         ...
 
 

@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import NoReturn
 
-from es_rerank import console
-from es_rerank.cli.env_mirrors import apply_env_mirrors
-from es_rerank.errors import (
-    ConfigurationError,
-    ElasticsearchError,
-    EsRerankError,
-    LocalIndexError,
-)
-from es_rerank.extras import MissingExtraError
-from es_rerank.models import ModelLoadError
+from es_rerank import console, env
+from es_rerank.command_line import USAGE_ERRORS, ArgumentParser, error_line, exit_code
+from es_rerank.env_mirrors import apply_env_mirrors
+from es_rerank.errors import ConfigurationError
 from es_rerank.version import package_version
 
-__all__ = ["ArgumentParser", "build_parser", "error_line", "exit_code", "main"]
+DEBUG_ENV = env.DEBUG.name
+
+__all__ = [
+    "USAGE_ERRORS",
+    "ArgumentParser",
+    "build_parser",
+    "error_line",
+    "exit_code",
+    "main",
+]
 
 # Subcommand modules, in the order ``--help`` lists them.
 _COMMANDS = [
@@ -39,27 +40,6 @@ _COMMANDS = [
     "es_rerank.cli.upload",
     "es_rerank.cli.completion",
 ]
-
-#: Errors in what the user asked for (exit 2, like argparse's own); the rest exit 1. A plain
-#: ValueError is how the core refuses a bad argument value (it names the parameter); a model
-#: that cannot be loaded is the --model the user named; a missing file is the path they gave.
-USAGE_ERRORS = (
-    ConfigurationError,
-    LocalIndexError,
-    MissingExtraError,
-    ModelLoadError,
-    ValueError,
-    FileNotFoundError,
-)
-DEBUG_ENV = "ES_RERANK_DEBUG"
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``prog: error: message (see prog --help)``, exit 2.
-    Subcommand parsers are made of the same class."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -100,7 +80,7 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 def _verbosity(args: argparse.Namespace) -> int:
     if getattr(args, "verbosity", None) is not None:
         return int(args.verbosity)
-    text = os.environ.get(console.VERBOSITY_ENV, "").strip()
+    text = env.VERBOSITY.text()
     if text in ("0", "1", "2"):
         return int(text)
     if text:
@@ -119,29 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(name).register(sub)
     _add_common(parser, top=True)
     apply_env_mirrors(parser)
+    parser.set_defaults(parser=parser)  # `completion` prints a script for the whole parser
     return parser
-
-
-def error_line(exc: BaseException) -> str:
-    """``exc`` as one line: its message with whitespace folded; for an unexpected exception
-    (not one of ours, not a refused value), its type too, and how to see the traceback."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, EsRerankError | ValueError | FileNotFoundError):
-        return text
-    return f"{type(exc).__name__}: {text} (run with --debug for the traceback)"
-
-
-def exit_code(exc: BaseException) -> int:
-    """2 for a wrong argument, 1 for a failure while working (a cluster's refusal included)."""
-    if isinstance(exc, USAGE_ERRORS) and not isinstance(exc, ElasticsearchError):
-        return 2
-    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    debug = bool(getattr(args, "debug", False)) or env.DEBUG.enabled()
     prefix = f"es-rerank {args.command}"
     try:
         console.configure(_verbosity(args))

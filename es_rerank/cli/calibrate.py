@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from es_rerank.calibration import Calibration, ThresholdPoint, calibrate
-from es_rerank.cli.eval import (
+from es_rerank.errors import ConfigurationError
+from es_rerank.evaluation.first_stages import first_stage_query
+from es_rerank.evaluation.runs import (
+    RunOptions,
     add_run_arguments,
     check_out,
-    first_stage_query,
     model_info,
     model_line,
     prepare_run,
 )
-from es_rerank.errors import ConfigurationError
 from es_rerank.rerank_window import rerank_window, window_reranker
 from es_rerank.results import SearchHit
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rows < 2:
         raise ConfigurationError(f"--rows must be >= 2, got {args.rows}")
     check_out(args.out, RESULT_FILES, force=args.force)
-    prep = prepare_run(args, "es-rerank calibrate")
+    prep = prepare_run(RunOptions.from_args(args), "es-rerank calibrate")
     scores: dict[str, dict[str, float]] = {}
     t0 = time.perf_counter()
     for qid, text in tqdm(prep.queries.items(), desc="rerank", unit="q", file=sys.stderr):

@@ -26,7 +26,6 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import shtab
 
-    from es_rerank.cli import build_parser
-
-    print(shtab.complete(build_parser(), shell=args.shell))
+    # the whole command's parser, which es_rerank.cli.build_parser puts in every namespace
+    print(shtab.complete(args.parser, shell=args.shell))
     return 0

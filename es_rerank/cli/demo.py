@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from es_rerank.command_line import add_deprecated_spelling
 from es_rerank.demo import DEMO_QUERIES, run_demo
 from es_rerank.runtime.cli import add_runtime_arguments, runtime_kwargs
 
@@ -32,7 +33,13 @@ def register(sub: Any) -> None:
         default="hybrid",
         help="what the reranker reranks (default: hybrid, BM25 + kNN fused by RRF)",
     )
-    p.add_argument("--window", type=int, default=30, help="first-stage hits reranked (default: 30)")
+    window = p.add_argument(
+        "--rank-window-size",
+        type=int,
+        default=30,
+        help="first-stage hits reranked (default: 30)",
+    )
+    add_deprecated_spelling(p, "--window", window)
     p.add_argument("--show", type=int, default=5, help="rows printed per query (default: 5)")
     p.add_argument(
         "--cache", type=Path, help="cache dir (default: $ES_RERANK_CACHE or ~/.cache/es-rerank)"
@@ -42,12 +49,12 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.window < 1 or args.show < 1:
-        raise ValueError("--window and --show must be >= 1")
+    if args.rank_window_size < 1 or args.show < 1:
+        raise ValueError("--rank-window-size and --show must be >= 1")
     return run_demo(
         model=args.model,
         queries=args.query or DEMO_QUERIES,
-        window=args.window,
+        window=args.rank_window_size,
         show=args.show,
         cache=args.cache,
         first_stage=args.first_stage,

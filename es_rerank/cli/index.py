@@ -10,12 +10,11 @@ when indexing itself failed, 2 for a wrong argument."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from es_rerank.backends.local import LocalIndex
-from es_rerank.documents import AddResult, resolve_mapping
+from es_rerank.documents import AddResult, print_rejected, resolve_mapping
 from es_rerank.elastic.bulk import bulk_index
 from es_rerank.elastic.connection import (
     add_connection_arguments,
@@ -96,10 +95,3 @@ def report(result: AddResult) -> None:
     """Every rejected document on stderr, then the counts on stdout."""
     print_rejected(result)
     print(f"indexed {result.indexed}, rejected {len(result.rejected)}")
-
-
-def print_rejected(result: AddResult) -> None:
-    """One line per rejected document on stderr: its line (and id when known) and why."""
-    for r in result.rejected:
-        where = f"line {r.position}" + (f" (id {r.id})" if r.id is not None else "")
-        print(f"rejected {where}: {r.reason}", file=sys.stderr)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
+from es_rerank import env
 from es_rerank.backends import Backend, InferenceRerankBackend
-from es_rerank.cli.env_mirrors import from_environment
 from es_rerank.elastic.connection import (
     add_connection_arguments,
     connection_from_args,
     refuse_cluster_flags,
 )
+from es_rerank.env_mirrors import from_environment
 from es_rerank.errors import ConfigurationError
 from es_rerank.explain import explanation_table
 from es_rerank.factories import check_one_reranker, make_reranker, open_backend, require_models
@@ -83,7 +83,7 @@ def register(sub: Any) -> None:
     )
     r.add_argument(
         "--shim-api-key",
-        default=os.environ.get("SHIM_API_KEY"),
+        default=env.SHIM_API_KEY.value(),
         help="bearer key for the shim (default: $SHIM_API_KEY)",
     )
     r.add_argument(
@@ -101,7 +101,7 @@ def register(sub: Any) -> None:
     r.add_argument(
         "--rerank-api-key",
         metavar="KEY",
-        default=os.environ.get("RERANK_API_KEY"),
+        default=env.RERANK_API_KEY.value(),
         help="bearer key for --rerank-url (default: $RERANK_API_KEY)",
     )
     r.add_argument(

@@ -8,6 +8,7 @@ import os
 import tempfile
 from typing import Any
 
+from es_rerank import env
 from es_rerank.elastic.connection import add_connection_arguments, connection_from_args
 from es_rerank.elastic.upload import (
     CONFIG_FILE,
@@ -46,7 +47,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--hub-access-token",
         metavar="TOKEN",
-        default=os.environ.get("HUB_ACCESS_TOKEN"),
+        default=env.HUB_ACCESS_TOKEN.value(),
         help="Hugging Face token for a private or gated hub model (eland's flag; default: "
         "$HUB_ACCESS_TOKEN, as eland reads it)",
     )

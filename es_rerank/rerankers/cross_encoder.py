@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from es_rerank.models import LoadedModel
-from es_rerank.rerankers.base import check_scores
 from es_rerank.runtime.base import ModelRuntime
 from es_rerank.runtime.batching import default_max_batch_tokens, score_pairs
 from es_rerank.runtime.loader import describe, load_runtime
@@ -102,7 +101,8 @@ class CrossEncoderReranker:
                 max_batch_tokens=self.max_batch_tokens,
                 max_pairs=self.batch_size,
             )
-        return check_scores(scores.tolist(), len(texts))
+        # one float per text; whoever takes a reranker's scores checks them (check_scores)
+        return [float(s) for s in scores]
 
     def __repr__(self) -> str:
         rt = self.runtime

@@ -17,7 +17,7 @@ from typing import Any, Literal, get_args
 import httpx
 
 from es_rerank.errors import ConfigurationError, RerankError
-from es_rerank.rerankers.base import check_scores, scores_in_input_order
+from es_rerank.rerankers.base import scores_in_input_order
 from es_rerank.rerankers.formats import check_format, rerank_endpoint
 from es_rerank.rerankers.retry import DEFAULT_RETRY_ON_STATUS, RequestFailed, RetryPolicy
 from es_rerank.spelling import Spelling, python_spelling
@@ -175,7 +175,7 @@ class HttpRerankerBase:
                     f"returned a score outside [0, 1] ({exc}); its scores are raw: use "
                     f"{self._spell('score_scale', 'raw')}"
                 ) from None
-        return check_scores(scores, n)
+        return scores  # checked by scores_in_input_order; a logit is finite
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.endpoint!r}, format={self.format!r})"

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from es_rerank import env
 from es_rerank.console import long_step, say
 from es_rerank.runtime.agreement import Agreement
 from es_rerank.runtime.base import ModelRuntime, RuntimeUnavailableError
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 #: set to 1 to measure again instead of loading the recorded decision (``--remeasure``)
-REMEASURE_ENV = "ES_RERANK_REMEASURE"
+REMEASURE_ENV = env.REMEASURE.name
 MIN_SPEARMAN = 0.99
 MAX_DISPLACEMENT = 2
 _LIBRARIES = (
@@ -205,7 +206,7 @@ def choose_runtime(
 
 def remeasure_requested() -> bool:
     """Whether ``$ES_RERANK_REMEASURE`` asks ``auto`` to measure again (``--remeasure``)."""
-    return os.environ.get(REMEASURE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return env.REMEASURE.truthy()
 
 
 def decision_table(selection: Selection) -> str:

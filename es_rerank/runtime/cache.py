@@ -1,4 +1,4 @@
-"""On-disk cache of exported and quantized models.
+"""On-disk cache of exported and quantized models (in :mod:`es_rerank.cache`).
 
 An entry is keyed by the model's content (a hash of its config, weights and tokenizer
 files), the runtime, the dtype and the versions of the libraries that built it, so a new
@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
-from es_rerank.console import long_step, megabytes, say
-from es_rerank.errors import ConfigurationError
+from es_rerank.cache import cache_dir, cached_build, writable_cache_dir
 
 __all__ = [
     "cache_root",
@@ -44,13 +40,8 @@ _SKIP_SUFFIXES = (".md", ".lock")
 
 
 def cache_root() -> Path:
-    """``$ES_RERANK_CACHE/runtimes``, else ``$XDG_CACHE_HOME/es-rerank/runtimes`` (default
-    ``~/.cache/es-rerank/runtimes``)."""
-    base = os.environ.get("ES_RERANK_CACHE")
-    if base:
-        return Path(base) / "runtimes"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "es-rerank" / "runtimes"
+    """Where exported models go: ``runtimes/`` in :func:`es_rerank.cache.cache_home`."""
+    return cache_dir("runtimes")
 
 
 def model_digest(path: Path) -> str:
@@ -85,59 +76,6 @@ def entry_key(digest: str, runtime: str, dtype: str, versions: dict[str, str]) -
         sort_keys=True,
     )
     return f"{runtime}-{dtype}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
-
-
-def writable_cache_dir(path: Path) -> Path:
-    """``path``, created if absent; a cache directory that cannot be written is a
-    :class:`~es_rerank.errors.ConfigurationError` naming it and ``ES_RERANK_CACHE``."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
-            pass
-    except OSError as exc:
-        raise ConfigurationError(
-            f"the cache directory {path} cannot be written ({exc.strerror or exc}); set "
-            "ES_RERANK_CACHE to a writable directory"
-        ) from None
-    return path
-
-
-def cached_build(
-    root: Path,
-    key: str,
-    build: Callable[[Path], None],
-    *,
-    describe: dict[str, object],
-    announce: str = "",
-    estimate: str = "",
-) -> tuple[Path, bool]:
-    """The entry ``root/key``, built by ``build(tmp_dir)`` when absent. Returns the entry
-    and whether it came from the cache. A build is announced as ``announce`` (a long first-run
-    step: :func:`es_rerank.console.long_step`)."""
-    entry = root / key
-    if (entry / "entry.json").is_file():
-        return entry, True
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=writable_cache_dir(root)))
-    step = long_step(
-        announce or f"building {key}",
-        why="first run only; later runs load it",
-        estimate=estimate,
-    )
-    try:
-        with step:
-            build(tmp)
-        (tmp / "entry.json").write_text(json.dumps(describe, indent=2, sort_keys=True))
-        try:
-            os.rename(tmp, entry)
-        except OSError:  # another process finished the same entry first: use theirs
-            if not (entry / "entry.json").is_file():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    say(f"cached in {entry} ({megabytes(entry)} MB)", detail=True)
-    return entry, False
 
 
 def model_entry(

@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from es_rerank import env as variables
 from es_rerank.runtime.auto import REMEASURE_ENV
 from es_rerank.runtime.base import DTYPES, RUNTIMES
 from es_rerank.runtime.batching import CUDA_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS
@@ -32,14 +33,14 @@ def add_runtime_arguments(
     g.add_argument(
         "--runtime",
         choices=[*RUNTIMES, "auto"],
-        default=env.get("ES_RERANK_RUNTIME", "torch"),
+        default=variables.RUNTIME.text(env) or "torch",
         help="inference runtime for a local model; auto: the fastest that agrees with fp32 "
         "on the shipped calibration set (default: $ES_RERANK_RUNTIME or torch)",
     )
     g.add_argument(
         "--dtype",
         choices=list(DTYPES),
-        default=env.get("ES_RERANK_DTYPE") or None,
+        default=variables.DTYPE.value(env),
         help="fp32 (default), bf16 (torch, openvino), int8 (onnx, openvino), fp16 (torch on "
         "CUDA) (default: $ES_RERANK_DTYPE)",
     )
@@ -59,7 +60,7 @@ def add_runtime_arguments(
     )
     g.add_argument(
         "--instruction",
-        default=env.get("ES_RERANK_INSTRUCTION") or None,
+        default=variables.INSTRUCTION.value(env),
         help="the instruction an LLM reranker reads (default: $ES_RERANK_INSTRUCTION, else "
         "the model card's); models without a prompt template refuse it",
     )

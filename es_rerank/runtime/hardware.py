@@ -10,7 +10,15 @@ import functools
 import os
 from pathlib import Path
 
-__all__ = ["cpu_flags", "cpu_name", "cpu_supports_bf16", "cpu_supports_vnni", "default_threads"]
+__all__ = [
+    "cpu_flags",
+    "cpu_name",
+    "cpu_supports_bf16",
+    "cpu_supports_vnni",
+    "default_threads",
+    "load_average",
+    "machine_summary",
+]
 
 
 @functools.cache
@@ -54,3 +62,19 @@ def default_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def machine_summary() -> str:
+    """The machine as reports record it: architecture, CPU model and the CPUs this process
+    may use, e.g. ``x86_64 Intel(R) Xeon(R) ... 2 CPUs``."""
+    import platform
+
+    return f"{platform.machine()} {cpu_name()} {default_threads()} CPUs".strip()
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages, rounded; ``None`` where there are none."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # not on every platform
+        return None

@@ -70,7 +70,8 @@ def load_runtime(
     if kind == "bi-encoder":
         if instruction is not None:
             raise ValueError(f"instruction: {name} is a bi-encoder; only LLM rerankers take one")
-        return _bi_encoder(loaded or load_model(path, device=device), runtime, dtype, max_length)
+        _check_bi_encoder_runtime(name, runtime, dtype)  # before any weights are loaded
+        return _bi_encoder(loaded or load_model(path, device=device), max_length)
     family = detect_family(path)  # refuses a checkpoint without a trained head, first
     if instruction is not None and family.template is None:
         raise ValueError(
@@ -177,16 +178,17 @@ def build(
     return rt
 
 
-def _bi_encoder(
-    loaded: LoadedModel, runtime: str, dtype: str | None, max_length: int | None
-) -> ModelRuntime:
-    from es_rerank.runtime.function_runtime import BiEncoderRuntime
-
+def _check_bi_encoder_runtime(name: str, runtime: str, dtype: str | None) -> None:
     if runtime not in ("torch", "auto") or (dtype or "fp32") != "fp32":
         raise RuntimeUnavailableError(
-            f"{loaded.name} is a bi-encoder: only runtime torch with dtype fp32 serves it "
+            f"{name} is a bi-encoder: only runtime torch with dtype fp32 serves it "
             f"(got runtime {runtime}, dtype {dtype}); the other runtimes take cross-encoders"
         )
+
+
+def _bi_encoder(loaded: LoadedModel, max_length: int | None) -> ModelRuntime:
+    from es_rerank.runtime.function_runtime import BiEncoderRuntime
+
     if max_length is not None and max_length > loaded.max_length:
         raise MaxLengthError(max_length, loaded.max_length, name=loaded.name)
     return BiEncoderRuntime(

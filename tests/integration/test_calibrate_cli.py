@@ -11,9 +11,9 @@ import pytest
 from es_rerank import retriever_from_dict, search
 from es_rerank.cli import main
 from es_rerank.cli.calibrate import QUERY_PLACEHOLDER
-from es_rerank.cli.eval import cached_corpus_index
 from es_rerank.datasets import load_beir
 from es_rerank.factories import cross_encoder_reranker
+from es_rerank.index_cache import cached_corpus_index
 from tests.helpers.tiny_beir import write_tiny_beir
 
 WINDOW = 6

@@ -45,8 +45,10 @@ def test_demo_prints_first_stage_and_reranked_side_by_side(
         assert shown.startswith("      ") and len(shown) <= 100
         words = re.findall(r"\w+", shown)[1:-1]  # the ends may be cut words
         assert words and set(words) <= set(re.findall(r"\w+", passages[hit_id]))
-    # the index is built once: a second build reuses the same files
-    stamp = tmp_path / "demo-index" / "corpus.sha256"
+    # the index is built once, in the cache's indexes/: a second build reuses the same files
+    index = build_demo_index(tmp_path, progress=False)
+    assert index.path.parent == tmp_path / "indexes"
+    stamp = index.path / "entry.json"
     before = stamp.stat().st_mtime_ns
     assert build_demo_index(tmp_path, progress=False).count() == len(list(pydoc_passages()))
     assert stamp.stat().st_mtime_ns == before
@@ -76,12 +78,15 @@ def test_hybrid_demo_shows_each_stage_rank(tmp_path: Path, tiny_cross_encoder: P
     assert set(knn) - set(bm25), "kNN brings passages BM25 did not find"
 
 
-def test_demo_index_rebuilds_when_stale(tmp_path: Path) -> None:
-    build_demo_index(tmp_path, progress=False)
-    (tmp_path / "demo-index" / "corpus.sha256").write_text("other corpus")
-    index = build_demo_index(tmp_path, progress=False)
-    assert index.search_query({"term": {"tags": "try"}}, size=1)
-    assert (tmp_path / "demo-index" / "corpus.sha256").read_text() != "other corpus"
+def test_demo_index_of_another_corpus_is_built_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current = build_demo_index(tmp_path, progress=False)
+    fewer = list(pydoc_passages())[:5]  # another Python's topics: another corpus
+    monkeypatch.setattr("es_rerank.demo.pydoc_passages", lambda: iter(fewer))
+    other = build_demo_index(tmp_path, progress=False)
+    assert other.path != current.path and other.count() == 5
+    assert current.search_query({"term": {"tags": "try"}}, size=1)  # left as it was
 
 
 def test_without_hub_the_packaged_bi_encoder_is_used_with_a_notice(

@@ -9,8 +9,9 @@ import pytest
 
 from es_rerank import LocalIndex, evaluate
 from es_rerank.cli import main
-from es_rerank.cli.eval import cached_corpus_index, first_stage_query
 from es_rerank.datasets import load_beir
+from es_rerank.evaluation.first_stages import first_stage_query
+from es_rerank.index_cache import cached_corpus_index
 from tests.helpers.tiny_beir import write_tiny_beir
 
 
@@ -58,7 +59,7 @@ def test_eval_writes_table_json_and_plot(
 
 
 def test_the_figure_carries_its_caption_as_text() -> None:
-    from es_rerank.cli.eval_plot import change_figure
+    from es_rerank.evaluation.plots import change_figure
 
     result = {
         "dataset": "/x/cranfield",

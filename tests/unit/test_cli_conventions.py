@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from es_rerank import env_mirrors
 from es_rerank.cli import build_parser, main
-from es_rerank.cli.env_mirrors import ENV_MIRRORS
 from es_rerank.datasets import load_beir
 from tests.helpers.recording_server import Recorded, Reply, serve
 from tests.unit.test_search_cli import DOCS, Cluster, shim
@@ -38,10 +38,10 @@ def test_help_names_the_environment_variable_of_every_mirrored_flag(command: str
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     flags = {f for a in sub.choices[command]._actions for f in a.option_strings}  # type: ignore[attr-defined]
-    mirrored = [f for f in flags if f in ENV_MIRRORS]
+    mirrored = [f for f in flags if f in env_mirrors.ENV_MIRRORS]
     assert mirrored, command
     for flag in mirrored:
-        assert f"env {ENV_MIRRORS[flag]}" in text, (command, flag)
+        assert f"env {env_mirrors.ENV_MIRRORS[flag]}" in text, (command, flag)
 
 
 def test_every_flag_of_every_command_has_help() -> None:

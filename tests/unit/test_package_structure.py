@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Iterator
 from pathlib import Path
 
 import es_rerank
@@ -14,173 +13,12 @@ import es_rerank.errors
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("es_rerank", "inference_shim")
 
-PUBLIC_API = [
-    "AuthenticationError",
-    "AuthorizationError",
-    "Backend",
-    "Calibration",
-    "ChildRetrieversFailedError",
-    "Chunk",
-    "ChunkRescorer",
-    "ConfigurationError",
-    "ConnectionOptions",
-    "CrossEncoderReranker",
-    "DiversifyRetriever",
-    "ElasticInferenceReranker",
-    "ElasticsearchBackend",
-    "ElasticsearchConflictError",
-    "ElasticsearchConnectionError",
-    "ElasticsearchError",
-    "ElasticsearchEsql",
-    "ElasticsearchNotFoundError",
-    "ElasticsearchRequestError",
-    "EsRerankError",
-    "EsqlColumn",
-    "EsqlError",
-    "EsqlExpression",
-    "EsqlQuery",
-    "EsqlResult",
-    "Evaluation",
-    "Hit",
-    "HitExplanation",
-    "Hits",
-    "HttpReranker",
-    "InferenceEndpointNotFoundError",
-    "InferenceRerankBackend",
-    "KnnRetriever",
-    "LicenseError",
-    "LinearRetriever",
-    "LocalIndex",
-    "LocalIndexError",
-    "MissingExtraError",
-    "ModelLoadError",
-    "ModelRuntime",
-    "NotElasticsearchError",
-    "PinnedRetriever",
-    "RRFRetriever",
-    "RerankError",
-    "RerankExplanation",
-    "Reranker",
-    "RerankerNotConfiguredError",
-    "RescorerRetriever",
-    "Retriever",
-    "RetrieverBackend",
-    "RetrieverValidationError",
-    "RuleRetriever",
-    "RuntimeUnavailableError",
-    "SearchHit",
-    "SearchRequestBackend",
-    "SearchResult",
-    "ShimReranker",
-    "StandardRetriever",
-    "TextSimilarityReranker",
-    "ThresholdPoint",
-    "UploadError",
-    "WeightedRetriever",
-    "best_chunks",
-    "calibrate",
-    "denormalize",
-    "document_score",
-    "evaluate",
-    "load_runtime",
-    "min_score_to_raw",
-    "normalize",
-    "retriever_from_dict",
-    "search",
-]
+# The public API is pinned by derivation from the package: test_public_api.py.
 
-
-def test_public_api_is_pinned() -> None:
-    assert es_rerank.__all__ == PUBLIC_API
-    for name in PUBLIC_API:
-        assert getattr(es_rerank, name) is not None
-
-
-def _modules() -> Iterator[tuple[str, Path]]:
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            yield ".".join(parts), path
-
-
-def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node except the bodies of ``if TYPE_CHECKING:`` (never executed)."""
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            yield from (n for child in node.orelse for n in ast.walk(child))
-            continue
-        yield node
-        yield from _runtime_nodes(node)
-
-
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Modules of ours that ``name`` imports when it runs, anywhere in the file: lazy
-    imports inside functions count (a cycle through them is still a design cycle), imports
-    for type checkers only do not. ``from pkg import x`` points at ``pkg.x`` when that is a
-    module, else at ``pkg``."""
-    is_package = path.name == "__init__.py"
-    found: set[str] = set()
-    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = name.split(".")
-                anchor = anchor if is_package else anchor[:-1]
-                anchor = anchor[: len(anchor) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
-            targets = [
-                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                for alias in node.names
-            ]
-        else:
-            continue
-        found.update(t for t in targets if t in known and t != name)
-    return found
-
-
-def _graph() -> dict[str, set[str]]:
-    modules = dict(_modules())
-    known = set(modules)
-    return {name: _imports(name, path, known) for name, path in modules.items()}
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                out.append(sorted(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
+# The graph walker is shared with the other structure tests (test_package_faces.py).
+from tests.helpers.import_graph import cycles as _cycles  # noqa: E402
+from tests.helpers.import_graph import graph as _graph  # noqa: E402
+from tests.helpers.import_graph import modules as _modules  # noqa: E402
 
 
 def test_the_import_graph_has_no_cycle() -> None:

@@ -1,12 +1,15 @@
-"""``es-rerank eval --first-stages``: first stages side by side, each with and without the
-reranker, on the local index with embeddings (``passages-semantic``: ``text`` copied into the
-semantic_text field ``text_semantic``, embedded by the packaged all-MiniLM-L6-v2).
+"""The first stages evaluations run, and ``es-rerank eval --first-stages``: first stages
+side by side, each with and without the reranker, on the local index with embeddings
+(``passages-semantic``: ``text`` copied into the semantic_text field ``text_semantic``,
+embedded by the packaged all-MiniLM-L6-v2).
 
 The stages are ES retriever trees run by :func:`es_rerank.search` over the local index:
 ``bm25`` (multi_match on title and text), ``dense`` (the ``semantic`` query),
 ``hybrid-rrf`` (both fused by ``rrf``) and ``hybrid-linear`` (both fused by ``linear`` with
 ``minmax`` normalization). Reranked is the same tree under a ``text_similarity_reranker``.
 
+>>> first_stage_query("wing lift")
+{'multi_match': {'query': 'wing lift', 'fields': ['title', 'text']}}
 >>> sorted(first_stage_tree("hybrid-rrf", "wing lift", 100)["rrf"])
 ['rank_window_size', 'retrievers']
 """
@@ -23,18 +26,37 @@ from es_rerank.backends.base import Backend
 from es_rerank.evaluation import evaluate
 from es_rerank.search import search
 
-__all__ = ["FIRST_STAGES", "compare_first_stages", "first_stage_tree", "write_first_stages_png"]
+__all__ = [
+    "FIRST_STAGES",
+    "compare_first_stages",
+    "first_stage_query",
+    "first_stage_tree",
+    "print_first_stages",
+    "semantic_query",
+    "write_first_stages_png",
+]
 
 FIRST_STAGES = ("bm25", "dense", "hybrid-rrf", "hybrid-linear")
 SEMANTIC_FIELD = "text_semantic"
 
 
+def first_stage_query(text: str) -> dict[str, Any]:
+    """The BM25 first stage every evaluation and the demo run: ``multi_match`` on title and
+    text."""
+    return {"multi_match": {"query": text, "fields": ["title", "text"]}}
+
+
+def semantic_query(text: str) -> dict[str, Any]:
+    """The dense first stage: the ``semantic`` query on the embedded copy of ``text``."""
+    return {"semantic": {"field": SEMANTIC_FIELD, "query": text}}
+
+
 def _bm25(text: str) -> dict[str, Any]:
-    return {"standard": {"query": {"multi_match": {"query": text, "fields": ["title", "text"]}}}}
+    return {"standard": {"query": first_stage_query(text)}}
 
 
 def _dense(text: str) -> dict[str, Any]:
-    return {"standard": {"query": {"semantic": {"field": SEMANTIC_FIELD, "query": text}}}}
+    return {"standard": {"query": semantic_query(text)}}
 
 
 def first_stage_tree(stage: str, text: str, window: int) -> dict[str, Any]:
