@@ -10,8 +10,8 @@ from pathlib import Path
 
 import es_rerank
 import es_rerank.errors
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("es_rerank", "inference_shim")
 
 PUBLIC_API = [

@@ -39,7 +39,7 @@ from es_rerank.retrievers import (
 )
 from es_rerank.rules import check_request
 from es_rerank.search import default_size
-from tests.unit.es_doc_retriever_examples import COMMITS, EXAMPLES
+from tests.es_rerank.es_doc_retriever_examples import COMMITS, EXAMPLES
 
 KINDS = {
     "standard": StandardRetriever,

@@ -9,11 +9,10 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 class ShimProcess:

@@ -1,31 +1,12 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.shim import battery
-from tests.shim.server_proc import ShimProcess
-
-
-@pytest.fixture(scope="session")
-def spread_cross_encoder(
-    tiny_cross_encoder: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The tiny cross-encoder with its classifier scaled up, so different texts get clearly
-    different scores (a mix-up between requests would show)."""
-    import torch
-    from transformers import BertForSequenceClassification
-
-    path = tmp_path_factory.mktemp("spread-ce")
-    shutil.copytree(tiny_cross_encoder, path, dirs_exist_ok=True)
-    model = BertForSequenceClassification.from_pretrained(path)
-    with torch.no_grad():
-        model.classifier.weight.mul_(1000.0)
-    model.save_pretrained(path)
-    return path
+from tests.helpers.shim import ShimProcess
+from tests.inference_shim import battery
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +34,7 @@ def model_shim(spread_cross_encoder: Path) -> Iterator[ShimProcess]:
 
 @pytest.fixture(scope="session")
 def scorer_shim() -> Iterator[ShimProcess]:
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:overlap"])
+    shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:overlap"])
     yield shim
     assert shim.terminate() == 0
 

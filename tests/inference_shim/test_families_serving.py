@@ -12,10 +12,10 @@ import pytest
 from es_rerank.cli import main
 from es_rerank.elastic.upload import UploadError, check_traceable, trace_model
 from inference_shim.config import settings_from_argv
+from tests.es_rerank.elastic.test_upload_trace import QUERY, TEXTS, es_style_scores
+from tests.helpers.shim import ShimProcess
 from tests.helpers.tiny_beir import write_tiny_beir
 from tests.helpers.tiny_families import build_family
-from tests.shim.server_proc import ShimProcess
-from tests.unit.test_upload_trace import QUERY, TEXTS, es_style_scores
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Hostile and malformed requests against the real server over loopback: each gets its
-4xx JSON error naming the problem, and the server keeps serving (tests/shim/battery.py)."""
+4xx JSON error naming the problem, and the server keeps serving
+(tests/inference_shim/battery.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import httpx
 import pytest
 
 from es_rerank.wire import MAX_TOP_N
-from tests.shim.battery import AUTH, CASES, MAX_CHARS, MAX_TEXTS, VALID, Case
-from tests.shim.server_proc import ShimProcess
+from tests.helpers.shim import ShimProcess
+from tests.inference_shim.battery import AUTH, CASES, MAX_CHARS, MAX_TEXTS, VALID, Case
 
 
 def _still_serving(c: httpx.Client) -> None:

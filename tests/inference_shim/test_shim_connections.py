@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from inference_shim.config import settings_from_argv
-from tests.shim.raw_http import (
+from tests.helpers.shim import ShimProcess
+from tests.inference_shim.raw_http import (
     RawReply,
     address,
     closed_by_peer,
@@ -26,7 +27,6 @@ from tests.shim.raw_http import (
     read_reply,
     request_bytes,
 )
-from tests.shim.server_proc import ShimProcess
 
 BODY = json.dumps({"query": "berlin", "texts": ["berlin city", "paris"]}).encode()
 # Generous "does not hang" bound; the measured figures are in RELIABILITY.md.
@@ -38,7 +38,7 @@ def shim() -> Iterator[ShimProcess]:
     server = ShimProcess(
         [
             "--scorer",
-            "tests.shim.scorers:overlap",
+            "tests.inference_shim.scorers:overlap",
             "--max-payload-bytes",
             "100000",
             "--header-timeout",
@@ -239,7 +239,9 @@ def test_slowloris_connections_are_closed_and_probes_answered(shim: ShimProcess)
 
 
 def test_connection_cap_closes_the_longest_idle() -> None:
-    server = ShimProcess(["--scorer", "tests.shim.scorers:overlap", "--max-connections", "20"])
+    server = ShimProcess(
+        ["--scorer", "tests.inference_shim.scorers:overlap", "--max-connections", "20"]
+    )
     try:
         socks = _keep_alive(server.url, 25)  # more than the cap: the oldest idle make room
         try:
@@ -259,7 +261,7 @@ def test_sigterm_answers_every_accepted_request_then_exits_0() -> None:
     # The slow scorer's 2 s per call makes every request look 2 s long to admission control:
     # a generous --max-queue-wait lets all six in.
     server = _measured(
-        ShimProcess(["--scorer", "tests.shim.scorers:slow", "--max-queue-wait", "600"])
+        ShimProcess(["--scorer", "tests.inference_shim.scorers:slow", "--max-queue-wait", "600"])
     )
     idle = _keep_alive(server.url, 3)
     busy = []
@@ -308,7 +310,7 @@ def _pairs_scored(url: str) -> float:
 
 
 def test_queued_work_of_a_gone_client_is_dropped() -> None:
-    server = _measured(ShimProcess(["--scorer", "tests.shim.scorers:slow"]))
+    server = _measured(ShimProcess(["--scorer", "tests.inference_shim.scorers:slow"]))
     try:
         with ThreadPoolExecutor(1) as pool:
             first = pool.submit(
@@ -337,7 +339,7 @@ def test_queued_work_of_a_gone_client_is_dropped() -> None:
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_access_log(fmt: str) -> None:
-    server = ShimProcess(["--scorer", "tests.shim.scorers:overlap", "--log-format", fmt])
+    server = ShimProcess(["--scorer", "tests.inference_shim.scorers:overlap", "--log-format", fmt])
     try:
         with server.client() as c:
             assert c.post("/rerank", content=BODY, headers=_JSON).status_code == 200
@@ -404,7 +406,9 @@ def test_bad_connection_flags_are_refused(
 
 
 def test_drain_timeout_exits_1_with_a_request_in_flight() -> None:
-    server = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--drain-timeout", "0.5"])
+    server = ShimProcess(
+        ["--scorer", "tests.inference_shim.scorers:slow", "--drain-timeout", "0.5"]
+    )
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(
             httpx.post, server.url + "/rerank", content=BODY, headers=_JSON, timeout=30

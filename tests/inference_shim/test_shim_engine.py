@@ -24,9 +24,9 @@ from inference_shim.loading import build_engine
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi, render_openapi
+from tests.helpers.shim import ROOT, ShimProcess
 from tests.helpers.tiny_models import WORDS
-from tests.shim.scorers import overlap
-from tests.shim.server_proc import ROOT, ShimProcess
+from tests.inference_shim.scorers import overlap
 
 
 def _random_texts(rng: random.Random, n: int) -> list[str]:
@@ -135,7 +135,7 @@ def test_large_request_is_split_over_http(
 
 
 def test_full_queue_is_429_with_retry_after() -> None:
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--max-queue", "1"])
+    shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow", "--max-queue", "1"])
     try:
         body = {"query": "berlin", "texts": ["berlin city"]}
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -172,7 +172,7 @@ def test_engine_refuses_when_full_and_after_close() -> None:
 
 
 def test_sigterm_drains_in_flight_request() -> None:
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:slow"])
+    shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow"])
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(lambda: httpx.post(shim.url + "/rerank", json=body, timeout=30))
@@ -215,8 +215,11 @@ def test_bi_encoder_is_scored_by_cosine() -> None:
         (["--model", "x", "--scorer", "m:f"], "exactly one of --model"),
         (["--model", "./no/such/dir"], "--model PATH"),
         (["--scorer", "no_such_module_xyz:f"], "cannot import"),
-        (["--scorer", "tests.shim.scorers"], "package.module:function"),
-        (["--score-mode", "softmax", "--scorer", "tests.shim.scorers:overlap"], "--score-mode"),
+        (["--scorer", "tests.inference_shim.scorers"], "package.module:function"),
+        (
+            ["--score-mode", "softmax", "--scorer", "tests.inference_shim.scorers:overlap"],
+            "--score-mode",
+        ),
     ],
 )
 def test_cli_errors(args: list[str], needle: str) -> None:
@@ -236,7 +239,7 @@ def test_environment_mirrors_flags() -> None:
     shim = ShimProcess(
         [],
         env={
-            "SHIM_SCORER": "tests.shim.scorers:overlap",
+            "SHIM_SCORER": "tests.inference_shim.scorers:overlap",
             "SHIM_MAX_QUEUE": "3",
             "SHIM_SCORE_MODE": "sigmoid",
         },

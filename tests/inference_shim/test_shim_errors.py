@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.shim.server_proc import ShimProcess
+from tests.helpers.shim import ShimProcess
 
 OK = {"query": "berlin", "texts": ["berlin city", "paris"]}
 
@@ -16,7 +16,9 @@ OK = {"query": "berlin", "texts": ["berlin city", "paris"]}
 @pytest.fixture(scope="module")
 def strict_shim() -> Iterator[ShimProcess]:
     """Scorer server with an API key."""
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:overlap"], env={"SHIM_API_KEY": "s3cret"})
+    shim = ShimProcess(
+        ["--scorer", "tests.inference_shim.scorers:overlap"], env={"SHIM_API_KEY": "s3cret"}
+    )
     yield shim
     assert shim.terminate() == 0
 
@@ -42,12 +44,12 @@ def test_api_key(strict_shim: ShimProcess) -> None:
     assert right.status_code == 200
     assert open_routes == [200, 200, 200]
     assert info.status_code == 200
-    assert info.json()["model_id"] == "tests.shim.scorers:overlap"
+    assert info.json()["model_id"] == "tests.inference_shim.scorers:overlap"
 
 
 def test_protect_info() -> None:
     shim = ShimProcess(
-        ["--scorer", "tests.shim.scorers:overlap", "--api-key", "k", "--protect-info"],
+        ["--scorer", "tests.inference_shim.scorers:overlap", "--api-key", "k", "--protect-info"],
         ready_headers={"Authorization": "Bearer k"},
     )
     try:
@@ -65,7 +67,7 @@ def test_protect_info() -> None:
     [("wrong_length", "1 scores for 2 texts"), ("crash", "scorer failed on purpose")],
 )
 def test_backend_errors_are_424(scorer: str, needle: str) -> None:
-    shim = ShimProcess(["--scorer", f"tests.shim.scorers:{scorer}"])
+    shim = ShimProcess(["--scorer", f"tests.inference_shim.scorers:{scorer}"])
     try:
         with shim.client() as c:
             r = c.post("/rerank", json=OK)

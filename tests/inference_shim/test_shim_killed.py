@@ -11,8 +11,8 @@ import time
 import pytest
 
 from es_rerank import RerankError, ShimReranker
-from tests.shim.scorers import overlap
-from tests.shim.server_proc import ShimProcess
+from tests.helpers.shim import ShimProcess
+from tests.inference_shim.scorers import overlap
 
 TEXTS = ["berlin is a city", "paris", "berlin berlin"]
 
@@ -35,7 +35,7 @@ def _kill_after(shim: ShimProcess, seconds: float, then: threading.Event) -> Non
 
 
 def test_a_killed_shim_is_a_clear_error_within_the_timeout() -> None:
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:slow"])
+    shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow"])
     killed = threading.Event()
     reranker = ShimReranker(shim.url, timeout=20.0, retries=0)
     _kill_after(shim, 0.7, killed)
@@ -50,14 +50,14 @@ def test_a_killed_shim_is_a_clear_error_within_the_timeout() -> None:
 
 def test_retries_reach_a_shim_restarted_on_the_same_port() -> None:
     port = _free_port()
-    first = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--port", str(port)])
+    first = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow", "--port", str(port)])
     killed = threading.Event()
     restarted: list[ShimProcess] = []
 
     def restart() -> None:
         killed.wait(30)
         restarted.append(
-            ShimProcess(["--scorer", "tests.shim.scorers:overlap", "--port", str(port)])
+            ShimProcess(["--scorer", "tests.inference_shim.scorers:overlap", "--port", str(port)])
         )
 
     reranker = ShimReranker(first.url, timeout=20.0, retries=8, backoff=0.25)

@@ -13,9 +13,9 @@ import pytest
 from es_rerank.models import load_model
 from es_rerank.scores import normalize
 from inference_shim.schemas import SCHEMAS, committed_openapi
-from tests.shim import es_side
-from tests.shim.scorers import overlap
-from tests.shim.server_proc import ShimProcess
+from tests.helpers.shim import ShimProcess
+from tests.inference_shim import es_side
+from tests.inference_shim.scorers import overlap
 
 QUERY = "berlin population city"
 TEXTS = [

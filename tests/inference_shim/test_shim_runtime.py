@@ -13,18 +13,20 @@ import pytest
 
 from es_rerank.runtime import load_runtime, score_pairs
 from inference_shim.config import settings_from_argv
+from tests.helpers.shim import ROOT, ShimProcess
 from tests.helpers.tiny_models import WORDS
-from tests.shim.server_proc import ROOT, ShimProcess
 
 
 @pytest.mark.skipif(
     importlib.util.find_spec("openvino") is None, reason="openvino extra not installed"
 )
-def test_shim_serves_openvino_int8_over_http(spread_model: Path, runtime_cache: Path) -> None:
+def test_shim_serves_openvino_int8_over_http(
+    spread_cross_encoder: Path, runtime_cache: Path
+) -> None:
     rng = random.Random(9)
     texts = [" ".join(rng.choices(WORDS, k=rng.randint(1, 50))) for _ in range(30)]
     shim = ShimProcess(
-        ["--model", str(spread_model), "--dtype", "int8", "--max-batch-tokens", "256"],
+        ["--model", str(spread_cross_encoder), "--dtype", "int8", "--max-batch-tokens", "256"],
         env={"SHIM_RUNTIME": "openvino", "ES_RERANK_CACHE": str(runtime_cache)},
     )
     try:
@@ -38,9 +40,11 @@ def test_shim_serves_openvino_int8_over_http(spread_model: Path, runtime_cache: 
     assert (info["runtime"], info["dtype"], info["backend"]) == ("openvino", "int8", "openvino")
     assert r.status_code == 200, r.text
     got = {it["index"]: it["score"] for it in r.json()}
-    rt = load_runtime(spread_model, runtime="openvino", dtype="int8", cache_dir=runtime_cache)
+    rt = load_runtime(
+        spread_cross_encoder, runtime="openvino", dtype="int8", cache_dir=runtime_cache
+    )
     want = score_pairs(rt, rt.tokenize("berlin people", texts))
-    ref = load_runtime(spread_model, runtime="torch")
+    ref = load_runtime(spread_cross_encoder, runtime="torch")
     fp32 = score_pairs(ref, ref.tokenize("berlin people", texts))
     scale = float(np.abs(fp32).max())
     np.testing.assert_allclose([got[i] for i in range(30)], want, atol=0.02 * scale)
@@ -63,7 +67,7 @@ def test_runtime_flags_and_environment() -> None:
     ],
 )
 def test_bad_runtime_choices_exit_2_with_one_line(
-    spread_model: Path, args: list[str], needle: str
+    spread_cross_encoder: Path, args: list[str], needle: str
 ) -> None:
     r = subprocess.run(
         [
@@ -74,7 +78,7 @@ def test_bad_runtime_choices_exit_2_with_one_line(
             "--port",
             "0",
             "--model",
-            str(spread_model),
+            str(spread_cross_encoder),
             *args,
         ],
         cwd=ROOT,

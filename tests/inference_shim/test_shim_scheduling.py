@@ -25,9 +25,9 @@ from inference_shim.loading import build_runtime
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine, Submission
 from inference_shim.scheduling import Job, next_batch
+from tests.helpers.shim import ShimProcess
 from tests.helpers.tiny_models import WORDS
-from tests.shim.scorers import overlap
-from tests.shim.server_proc import ShimProcess
+from tests.inference_shim.scorers import overlap
 
 
 class Gate:
@@ -298,7 +298,7 @@ def test_429_with_retry_after_over_http() -> None:
     --max-queue-wait 0.5, a request arriving while 2 s of work is in progress gets 429 JSON
     with a Retry-After in whole seconds no longer than that work takes to drain, and a
     client that follows Retry-After is served."""
-    shim = ShimProcess(["--scorer", "tests.shim.scorers:slow", "--max-queue-wait", "0.5"])
+    shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow", "--max-queue-wait", "0.5"])
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
     try:
         with shim.client() as c:
@@ -334,7 +334,14 @@ def test_request_timeout_over_http_is_503_json() -> None:
     """A request queued behind 2 s of work with --request-timeout 1 (and a --max-queue-wait
     that admits it) is dropped, answered 503 with the JSON error shape, and never scored."""
     shim = ShimProcess(
-        ["--scorer", "tests.shim.scorers:slow", "--request-timeout", "1", "--max-queue-wait", "60"]
+        [
+            "--scorer",
+            "tests.inference_shim.scorers:slow",
+            "--request-timeout",
+            "1",
+            "--max-queue-wait",
+            "60",
+        ]
     )
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
     warm = {"query": "berlin", "texts": ["berlin"] * 8}

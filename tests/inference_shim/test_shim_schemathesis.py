@@ -8,8 +8,8 @@ import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from tests.shim import battery
-from tests.shim.server_proc import ROOT, ShimProcess
+from tests.helpers.shim import ROOT, ShimProcess
+from tests.inference_shim import battery
 
 # Bounded so the suite stays quick; the seed makes a failure reproducible. Hypothesis'
 # speed health check is off: the machine may be shared, and slowness is not a failure here.

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
-from tests.shim.raw_http import address, closed_by_peer
-from tests.shim.server_proc import ShimProcess
+from tests.helpers.shim import ShimProcess
+from tests.inference_shim.raw_http import address, closed_by_peer
 
 CAP = 50
 SLOW = 60  # more than the cap: every slot is held, the rest wait in the backlog
@@ -28,7 +28,7 @@ SLOW_HEADER_HEAD = b"GET /health HTTP/1.1\r\nHost: shim\r\n"
 
 
 def _server(*args: str, env: dict[str, str] | None = None) -> ShimProcess:
-    return ShimProcess(["--scorer", "tests.shim.scorers:overlap", *args], env=env)
+    return ShimProcess(["--scorer", "tests.inference_shim.scorers:overlap", *args], env=env)
 
 
 class _SlowClients:

@@ -31,9 +31,9 @@ from es_rerank.asyncio import (
     AsyncReranker,
     search,
 )
+from tests.es_rerank.rerankers.test_http_reranker import DOCS, KEY, TEXTS, CohereApi, raw, sigmoid
 from tests.helpers.recording_es import RecordingES, recording_es
 from tests.helpers.recording_server import Recorded, Reply, serve
-from tests.unit.test_http_reranker import DOCS, KEY, TEXTS, CohereApi, raw, sigmoid
 
 needs_shim = pytest.mark.skipif(
     importlib.util.find_spec("inference_shim.app") is None,

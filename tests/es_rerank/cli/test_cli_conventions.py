@@ -13,8 +13,8 @@ import pytest
 from es_rerank.cli import build_parser, main
 from es_rerank.cli.env_mirrors import ENV_MIRRORS
 from es_rerank.datasets import load_beir
+from tests.es_rerank.cli.test_search_cli import DOCS, Cluster, shim
 from tests.helpers.recording_server import Recorded, Reply, serve
-from tests.unit.test_search_cli import DOCS, Cluster, shim
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from es_rerank.cli import build_parser, main
+from tests.helpers import ROOT
 from tests.helpers.recording_es import recording_es
 from tests.helpers.recording_server import Reply, serve
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -361,7 +360,8 @@ def test_the_shim_without_its_extra_says_which(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['waitress'] = None\n"
         "from inference_shim.cli import main\n"
-        "sys.exit(main(['serve', '--scorer', 'tests.shim.scorers:overlap', '--port', '0']))"
+        "sys.exit(main(['serve', '--scorer', 'tests.inference_shim.scorers:overlap',"
+        " '--port', '0']))"
     )
     r = run_process(["-c", code], env={"PYTHONPATH": str(ROOT)})
     one_line_failure(r.returncode, r.stderr, "'shim' extra", "waitress", "pip install", exit_code=2)
@@ -402,7 +402,14 @@ def test_shim_flag_errors_name_the_flag_and_the_allowed_values(
     args: list[str], needles: list[str]
 ) -> None:
     r = run_process(
-        ["-m", "inference_shim", "serve", "--scorer", "tests.shim.scorers:overlap", *args],
+        [
+            "-m",
+            "inference_shim",
+            "serve",
+            "--scorer",
+            "tests.inference_shim.scorers:overlap",
+            *args,
+        ],
         env={"PYTHONPATH": str(ROOT)},
     )
     line = one_line_failure(r.returncode, r.stderr, *needles, exit_code=2)

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from es_rerank.cli import build_parser
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
 
 

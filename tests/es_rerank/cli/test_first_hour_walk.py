@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from tests.helpers.tiny_beir import write_tiny_beir
 
 pytest.importorskip("openvino", reason="the openvino extra is not installed")
 
-ROOT = Path(__file__).resolve().parents[2]
 NOISE = ("Warning", "warnings.warn", "INFO:", "torch_dtype", "Statistics collection", "it/s]")
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from es_rerank import LocalIndex
+from tests.helpers import ROOT
 
 pytest.importorskip("openvino", reason="the openvino extra is not installed")
 
-ROOT = Path(__file__).resolve().parents[2]
 THIRD_PARTY_NOISE = ("TracerWarning", "INFO:nncf", "Statistics collection", "torch_dtype")
 
 

@@ -111,7 +111,7 @@ def test_rerank_url_in_each_format_reaches_the_real_shim(
     from tests.helpers.shim_app import serve_shim
 
     _, es, _ = servers
-    with serve_shim(scorer="tests.shim.scorers:overlap", api_key="k") as shim_url:
+    with serve_shim(scorer="tests.inference_shim.scorers:overlap", api_key="k") as shim_url:
         argv = ["search", "--es-url", es.url, "--index", "docs", "--query", "eclipse", "--json"]
         argv += ["--rerank-url", shim_url + route, "--rerank-format", fmt, "--rerank-api-key", "k"]
         assert main(argv) == 0

@@ -31,7 +31,7 @@ from es_rerank.elastic import endpoint_body
 from tests.elasticsearch.es_scorers import word_overlap
 
 ShimProcess = pytest.importorskip(
-    "tests.shim.server_proc", reason="the inference shim is not in this checkout yet"
+    "tests.helpers.shim", reason="the inference shim is not in this checkout yet"
 ).ShimProcess
 
 KEY = "replay-key"

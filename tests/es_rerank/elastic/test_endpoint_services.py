@@ -26,10 +26,10 @@ from es_rerank.elastic.endpoints import (
 )
 from es_rerank.elastic.inference import _request
 from es_rerank.errors import ConfigurationError
+from tests.helpers import ROOT
 from tests.helpers.recording_es import RecordingES, recording_es
 from tests.spec import spec_types
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-example-secret"
 GOOGLE = json.dumps({"type": "service_account", "private_key": "-----BEGIN fake"})
 BLOCK = re.compile(r"<!-- endpoint-examples -->\n```sh\n(.*?)```", re.S)
