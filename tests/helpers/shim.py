@@ -1,4 +1,11 @@
-"""Start ``inference-shim serve`` as a real subprocess on a free loopback port."""
+"""The one way tests start the inference shim, in three forms:
+
+- ``serve_shim(**settings)``: the shim's app in this process (a threaded werkzeug server on
+  loopback), for client tests that need the real routes but not the real server;
+- ``ShimProcess(args)``: ``inference-shim serve`` as a real subprocess on a free port (loopback,
+  or ``shim_for_cluster`` on 0.0.0.0 for a real Elasticsearch to call);
+- ``run_shim(args)``: ``inference-shim serve`` expected to exit (flag and startup errors).
+"""
 
 from __future__ import annotations
 
@@ -8,25 +15,81 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
 from tests.helpers import ROOT
 
 
+def serve_command(args: Sequence[str], *, host: str = "127.0.0.1", port: int = 0) -> list[str]:
+    """``inference-shim serve`` on ``host:port`` (0: a free port) with ``args`` after."""
+    return [
+        sys.executable, "-m", "inference_shim", "serve",
+        "--host", host, "--port", str(port), *args,
+    ]  # fmt: skip
+
+
+def run_shim(
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``inference-shim serve args`` run to its exit, in an environment of only PATH and
+    ``env`` (no SHIM_* setting of the caller's leaks in)."""
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.run(
+        serve_command(args),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**base, **(env or {})},
+    )
+
+
+@contextmanager
+def serve_shim(**settings: Any) -> Iterator[str]:
+    """The shim's base URL for ``Settings(**settings)`` (e.g. ``scorer=``, ``api_key=``),
+    served in this process until the block ends."""
+    from werkzeug.serving import make_server
+
+    from inference_shim.app import create_app
+    from inference_shim.config import Settings
+    from inference_shim.loading import build_engine
+
+    config = Settings(**settings)
+    engine = build_engine(config)
+    server = make_server("127.0.0.1", 0, create_app(config, engine=engine), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        engine.close()
+
+
 class ShimProcess:
+    """``inference-shim serve args`` in a subprocess, ready when the constructor returns;
+    ``url`` reaches it from this machine. ``env`` is added to this process's environment."""
+
     def __init__(
         self,
         args: Sequence[str],
         *,
         env: dict[str, str] | None = None,
         ready_headers: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.ready_headers = ready_headers or {}
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "inference_shim", "serve", "--port", "0", *args],
+            serve_command(args, host=host, port=port),
             cwd=ROOT,
             env=full_env,
             stdout=subprocess.PIPE,
@@ -63,6 +126,8 @@ class ShimProcess:
             self.proc.wait(30)
             raise RuntimeError(f"server did not start: {seen} {''.join(self.stderr)}")
         url = line.rsplit(" ", 1)[1].strip()
+        self.port = int(url.rsplit(":", 1)[1])
+        url = f"http://127.0.0.1:{self.port}"  # on 0.0.0.0 too, this machine calls loopback
         threading.Thread(target=self._drain_stdout, daemon=True).start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -77,6 +142,10 @@ class ShimProcess:
             time.sleep(0.1)
         raise RuntimeError("server never became ready: " + "".join(self.stderr))
 
+    def url_for(self, host: str) -> str:
+        """The URL another machine (or a container) calls this shim at, by ``host``."""
+        return f"http://{host}:{self.port}"
+
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # type: ignore[arg-type]
 
@@ -88,3 +157,11 @@ class ShimProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(10)
+
+
+def shim_for_cluster(args: Sequence[str], *, api_key: str | None = None) -> ShimProcess:
+    """A shim a real cluster can call (in Docker or on another machine): on 0.0.0.0, on port
+    ``ES_RERANK_SHIM_PORT`` when set (a port the cluster's firewall lets through)."""
+    extra = ["--api-key", api_key] if api_key else []
+    port = int(os.environ.get("ES_RERANK_SHIM_PORT") or 0)
+    return ShimProcess([*extra, *args], host="0.0.0.0", port=port)

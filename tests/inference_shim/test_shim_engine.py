@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +22,7 @@ from inference_shim.loading import build_engine
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi, render_openapi
-from tests.helpers.shim import ROOT, ShimProcess
+from tests.helpers.shim import ShimProcess, run_shim
 from tests.helpers.tiny_models import WORDS
 from tests.inference_shim.scorers import overlap
 
@@ -223,14 +221,7 @@ def test_bi_encoder_is_scored_by_cosine() -> None:
     ],
 )
 def test_cli_errors(args: list[str], needle: str) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "inference_shim", "serve", "--port", "0", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
-    )
+    r = run_shim(args, timeout=60)
     assert r.returncode == 2
     assert needle in r.stderr
 
@@ -256,24 +247,6 @@ def test_environment_mirrors_flags() -> None:
 
 
 def test_max_input_length_above_the_model_is_refused(spread_cross_encoder: Path) -> None:
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inference_shim",
-            "serve",
-            "--port",
-            "0",
-            "--model",
-            str(spread_cross_encoder),
-            "--max-input-length",
-            "4096",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
-    )
+    r = run_shim(["--model", str(spread_cross_encoder), "--max-input-length", "4096"])
     assert r.returncode == 2
     assert "--max-input-length 4096 is above the model's limit of 128" in r.stderr

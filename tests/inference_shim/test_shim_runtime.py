@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +11,7 @@ import pytest
 
 from es_rerank.runtime import load_runtime, score_pairs
 from inference_shim.config import settings_from_argv
-from tests.helpers.shim import ROOT, ShimProcess
+from tests.helpers.shim import ShimProcess, run_shim
 from tests.helpers.tiny_models import WORDS
 
 
@@ -69,24 +67,7 @@ def test_runtime_flags_and_environment() -> None:
 def test_bad_runtime_choices_exit_2_with_one_line(
     spread_cross_encoder: Path, args: list[str], needle: str
 ) -> None:
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inference_shim",
-            "serve",
-            "--port",
-            "0",
-            "--model",
-            str(spread_cross_encoder),
-            *args,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
-    )
+    r = run_shim(["--model", str(spread_cross_encoder), *args])
     assert r.returncode == 2
     assert needle in r.stderr
     assert "Traceback" not in r.stderr

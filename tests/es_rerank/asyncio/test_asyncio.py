@@ -6,7 +6,6 @@ The conformance suite (tests/conformance) runs every case through the async exec
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -35,15 +34,10 @@ from tests.es_rerank.rerankers.test_http_reranker import DOCS, KEY, TEXTS, Coher
 from tests.helpers.recording_es import RecordingES, recording_es
 from tests.helpers.recording_server import Recorded, Reply, serve
 
-needs_shim = pytest.mark.skipif(
-    importlib.util.find_spec("inference_shim.app") is None,
-    reason="inference_shim.app (the rerank shim) is not in this checkout",
-)
-
 
 @pytest.fixture(scope="module")
 def shim_url() -> Iterator[str]:
-    from tests.helpers.shim_app import serve_shim
+    from tests.helpers.shim import serve_shim
 
     with serve_shim(scorer="tests.conformance.scorers:score_is_text", api_key=KEY) as url:
         yield url
@@ -73,7 +67,6 @@ def rerank_spec(**params: Any) -> TextSimilarityReranker:
 # -- AsyncHttpReranker -------------------------------------------------------------------------
 
 
-@needs_shim
 @pytest.mark.parametrize("format", ["es", "tei", "cohere"])
 def test_async_scores_equal_the_synchronous_reranker_on_each_route_of_the_shim(
     shim_url: str, format: str

@@ -19,6 +19,7 @@ from es_rerank.cli import build_parser, main
 from tests.helpers import ROOT
 from tests.helpers.recording_es import recording_es
 from tests.helpers.recording_server import Reply, serve
+from tests.helpers.shim import run_shim
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -377,10 +378,7 @@ def test_a_port_in_use_fails_before_the_model_loads() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         # A model that does not exist: were it loaded first, that would be the error.
-        r = run_process(
-            ["-m", "inference_shim", "serve", "--model", "/no/such/model", "--port", str(port)],
-            env={"PYTHONPATH": str(ROOT)},
-        )
+        r = run_shim(["--model", "/no/such/model", "--port", str(port)])
     one_line_failure(
         r.returncode, r.stderr, f"cannot listen on 127.0.0.1:{port}", "already in use", "--port",
         exit_code=2,
@@ -401,17 +399,7 @@ def test_a_port_in_use_fails_before_the_model_loads() -> None:
 def test_shim_flag_errors_name_the_flag_and_the_allowed_values(
     args: list[str], needles: list[str]
 ) -> None:
-    r = run_process(
-        [
-            "-m",
-            "inference_shim",
-            "serve",
-            "--scorer",
-            "tests.inference_shim.scorers:overlap",
-            *args,
-        ],
-        env={"PYTHONPATH": str(ROOT)},
-    )
+    r = run_shim(["--scorer", "tests.inference_shim.scorers:overlap", *args])
     line = one_line_failure(r.returncode, r.stderr, *needles, exit_code=2)
     assert "invalid" not in line and "_port" not in line and "_positive" not in line
 

@@ -108,7 +108,7 @@ def test_table_over_es_with_the_shim(servers: Any, capsys: pytest.CaptureFixture
 def test_rerank_url_in_each_format_reaches_the_real_shim(
     servers: Any, capsys: pytest.CaptureFixture[str], fmt: str, route: str
 ) -> None:
-    from tests.helpers.shim_app import serve_shim
+    from tests.helpers.shim import serve_shim
 
     _, es, _ = servers
     with serve_shim(scorer="tests.inference_shim.scorers:overlap", api_key="k") as shim_url:

@@ -29,10 +29,7 @@ import pytest
 
 from es_rerank.elastic import endpoint_body
 from tests.elasticsearch.es_scorers import word_overlap
-
-ShimProcess = pytest.importorskip(
-    "tests.helpers.shim", reason="the inference shim is not in this checkout yet"
-).ShimProcess
+from tests.helpers.shim import ShimProcess
 
 KEY = "replay-key"
 QUERY = "how many people live in berlin"

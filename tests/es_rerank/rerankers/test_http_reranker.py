@@ -4,7 +4,6 @@ answer with the shapes their references document (and refuse what they refuse)."
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import uuid
 from collections.abc import Iterator
@@ -18,11 +17,6 @@ from tests.helpers.recording_server import Recorded, Reply, serve
 
 KEY = "http-reranker-key"
 TEXTS = ["-1.5", "3", "0.25", "-7"]  # the shim's score_is_text scorer reads them as raw scores
-
-needs_shim = pytest.mark.skipif(
-    importlib.util.find_spec("inference_shim.app") is None,
-    reason="inference_shim.app (the rerank shim) is not in this checkout",
-)
 
 
 def sigmoid(x: float) -> float:
@@ -39,7 +33,7 @@ def raw(text: str) -> float:
 
 @pytest.fixture(scope="module")
 def shim_url() -> Iterator[str]:
-    from tests.helpers.shim_app import serve_shim
+    from tests.helpers.shim import serve_shim
 
     with serve_shim(scorer="tests.conformance.scorers:score_is_text", api_key=KEY) as url:
         yield url
@@ -48,13 +42,12 @@ def shim_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def sigmoid_shim_url() -> Iterator[str]:
     """A shim whose default score mode is sigmoid (what TEI and Infinity return)."""
-    from tests.helpers.shim_app import serve_shim
+    from tests.helpers.shim import serve_shim
 
     with serve_shim(scorer="tests.conformance.scorers:score_is_text", score_mode="sigmoid") as url:
         yield url
 
 
-@needs_shim
 @pytest.mark.parametrize(
     ("format", "path"),
     [
@@ -76,7 +69,6 @@ def test_raw_scores_in_input_order_from_each_route_of_the_shim(
     assert reranker.rerank("q", TEXTS) == [-1.5, 3.0, 0.25, -7.0]
 
 
-@needs_shim
 def test_tei_asks_for_raw_scores_even_where_the_server_defaults_to_sigmoid(
     sigmoid_shim_url: str,
 ) -> None:
@@ -88,7 +80,6 @@ def test_tei_asks_for_raw_scores_even_where_the_server_defaults_to_sigmoid(
     ]
 
 
-@needs_shim
 @pytest.mark.parametrize("path", ["/v1/rerank", "/v2/rerank"])
 def test_cohere_sigmoid_scores_are_used_as_returned_or_turned_back_into_logits(
     sigmoid_shim_url: str, path: str
@@ -99,21 +90,18 @@ def test_cohere_sigmoid_scores_are_used_as_returned_or_turned_back_into_logits(
     assert logits.rerank("q", TEXTS) == pytest.approx([-1.5, 3.0, 0.25, -7.0], abs=1e-9)
 
 
-@needs_shim
 def test_tei_inputs_over_its_batch_limit_are_split_and_put_back_in_order(shim_url: str) -> None:
     texts = [str(i - 40) for i in range(70)]  # 32 + 32 + 6
     scores = HttpReranker(shim_url, format="tei", api_key=KEY).rerank("q", texts)
     assert scores == [float(t) for t in texts]
 
 
-@needs_shim
 @pytest.mark.parametrize("format", ["es", "tei", "cohere"])
 def test_a_wrong_key_is_the_servers_401_with_its_message(shim_url: str, format: str) -> None:
     with pytest.raises(RerankError, match=r"HTTP 401 after 1 attempt\(s\): missing or wrong"):
         HttpReranker(shim_url, format=format, api_key="wrong").rerank("q", ["1"])
 
 
-@needs_shim
 def test_the_servers_refusal_of_a_text_is_reported_not_retried(shim_url: str) -> None:
     with pytest.raises(RerankError, match=r"HTTP 4\d\d after 1 attempt\(s\)"):
         HttpReranker(shim_url, format="tei", api_key=KEY).rerank("q", ["x" * 30_000])

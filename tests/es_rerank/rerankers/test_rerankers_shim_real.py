@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 
 import pytest
 
 from es_rerank import RerankError, ShimReranker
-from tests.helpers.shim_app import serve_shim
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("inference_shim.app") is None,
-    reason="inference_shim.app (the rerank shim) is not in this checkout",
-)
+from tests.helpers.shim import serve_shim
 
 KEY = "conformance-key"
 
