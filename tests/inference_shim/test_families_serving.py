@@ -17,6 +17,8 @@ from tests.helpers.shim import ShimProcess
 from tests.helpers.tiny_beir import write_tiny_beir
 from tests.helpers.tiny_families import build_family
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def llm(tmp_path_factory: pytest.TempPathFactory) -> Path:

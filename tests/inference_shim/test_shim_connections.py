@@ -28,6 +28,8 @@ from tests.inference_shim.raw_http import (
     request_bytes,
 )
 
+pytestmark = pytest.mark.slow
+
 BODY = json.dumps({"query": "berlin", "texts": ["berlin city", "paris"]}).encode()
 # Generous "does not hang" bound; the measured figures are in RELIABILITY.md.
 PROMPT_S = 10.0

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers.shim import ShimProcess
 
+pytestmark = pytest.mark.slow
+
 OK = {"query": "berlin", "texts": ["berlin city", "paris"]}
 
 

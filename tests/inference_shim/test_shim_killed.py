@@ -14,6 +14,8 @@ from es_rerank import RerankError, ShimReranker
 from tests.helpers.shim import ShimProcess
 from tests.inference_shim.scorers import overlap
 
+pytestmark = pytest.mark.slow
+
 TEXTS = ["berlin is a city", "paris", "berlin berlin"]
 
 

@@ -14,6 +14,8 @@ from inference_shim.config import settings_from_argv
 from tests.helpers.shim import ShimProcess, run_shim
 from tests.helpers.tiny_models import WORDS
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.skipif(
     importlib.util.find_spec("openvino") is None, reason="openvino extra not installed"

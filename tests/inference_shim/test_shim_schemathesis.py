@@ -5,11 +5,14 @@ status codes, content types and schemas the document declares."""
 from __future__ import annotations
 
 import httpx
+import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from tests.helpers.shim import ROOT, ShimProcess
 from tests.inference_shim import battery
+
+pytestmark = pytest.mark.slow
 
 # Bounded so the suite stays quick; the seed makes a failure reproducible. Hypothesis'
 # speed health check is off: the machine may be shared, and slowness is not a failure here.

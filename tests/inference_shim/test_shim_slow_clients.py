@@ -11,9 +11,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import httpx
+import pytest
 
 from tests.helpers.shim import ShimProcess
 from tests.inference_shim.raw_http import address, closed_by_peer
+
+pytestmark = pytest.mark.slow
 
 CAP = 50
 SLOW = 60  # more than the cap: every slot is held, the rest wait in the backlog

@@ -16,6 +16,8 @@ import pytest
 from es_rerank import LocalIndex
 from es_rerank.embedding import embedder_for
 
+pytestmark = pytest.mark.slow
+
 DOCS = [
     {"_id": "wing", "body": "The lift of a swept wing at low speed. Flaps raise it further."},
     {"_id": "heat", "body": "Heat transfer in a hypersonic boundary layer heats the skin."},

@@ -16,6 +16,8 @@ import pytest
 from tests.helpers import ROOT
 from tests.helpers.tiny_beir import write_tiny_beir
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("openvino", reason="the openvino extra is not installed")
 
 NOISE = ("Warning", "warnings.warn", "INFO:", "torch_dtype", "Statistics collection", "it/s]")

@@ -16,6 +16,8 @@ import pytest
 from es_rerank import LocalIndex
 from tests.helpers import ROOT
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("openvino", reason="the openvino extra is not installed")
 
 THIRD_PARTY_NOISE = ("TracerWarning", "INFO:nncf", "Statistics collection", "torch_dtype")

@@ -13,6 +13,8 @@ from es_rerank.cli import main
 from es_rerank.cli.index import EXIT_REJECTED
 from tests.helpers.kill_indexing import kill_after_first_commit
 
+pytestmark = pytest.mark.slow
+
 N_DOCS = 20_000
 
 

@@ -15,6 +15,8 @@ from es_rerank import LocalIndex
 from es_rerank.cli import main
 from tests.helpers.kill_indexing import kill_after_first_commit
 
+pytestmark = pytest.mark.slow
+
 N_DOCS, DIMS = 20_000, 8
 MAPPING = {
     "mappings": {
