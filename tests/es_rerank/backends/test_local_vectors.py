@@ -226,6 +226,7 @@ def test_knn_retriever_and_hybrid_rrf_run_externally(tmp_path: Path) -> None:
     assert set(top[:2]) == {"d7", "d42"}  # the best of each retriever, fused
 
 
+@pytest.mark.slow
 def test_query_vector_builder_runs_the_local_model(tmp_path: Path) -> None:
     from es_rerank.embedding import embedder_for
 
