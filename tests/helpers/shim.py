@@ -1,11 +1,6 @@
-"""The one way tests start the inference shim, in three forms:
-
-- ``serve_shim(**settings)``: the shim's app in this process (a threaded werkzeug server on
-  loopback), for client tests that need the real routes but not the real server;
-- ``ShimProcess(args)``: ``inference-shim serve`` as a real subprocess on a free port (loopback,
-  or ``shim_for_cluster`` on 0.0.0.0 for a real Elasticsearch to call);
-- ``run_shim(args)``: ``inference-shim serve`` expected to exit (flag and startup errors).
-"""
+"""How tests start the inference shim: ``serve_shim`` (its app in this process),
+``ShimProcess`` (``inference-shim serve`` as a subprocess; ``shim_for_cluster`` for a real
+cluster) and ``run_shim`` (a ``serve`` that must exit)."""
 
 from __future__ import annotations
 
@@ -25,7 +20,6 @@ from tests.helpers import ROOT
 
 
 def serve_command(args: Sequence[str], *, host: str = "127.0.0.1", port: int = 0) -> list[str]:
-    """``inference-shim serve`` on ``host:port`` (0: a free port) with ``args`` after."""
     return [
         sys.executable, "-m", "inference_shim", "serve",
         "--host", host, "--port", str(port), *args,
@@ -35,13 +29,8 @@ def serve_command(args: Sequence[str], *, host: str = "127.0.0.1", port: int = 0
 def run_shim(
     args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``inference-shim serve args`` run to its exit, in an environment of only PATH and
-    ``env`` (no SHIM_* setting of the caller's leaks in)."""
-    base = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-    }
+    """``serve args`` run to its exit with only PATH and ``env`` (no SHIM_* of ours leaks)."""
+    base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         serve_command(args),
         cwd=ROOT,
@@ -54,8 +43,7 @@ def run_shim(
 
 @contextmanager
 def serve_shim(**settings: Any) -> Iterator[str]:
-    """The shim's base URL for ``Settings(**settings)`` (e.g. ``scorer=``, ``api_key=``),
-    served in this process until the block ends."""
+    """The base URL of the app for ``Settings(**settings)``, served in this process."""
     from werkzeug.serving import make_server
 
     from inference_shim.app import create_app
@@ -74,8 +62,7 @@ def serve_shim(**settings: Any) -> Iterator[str]:
 
 
 class ShimProcess:
-    """``inference-shim serve args`` in a subprocess, ready when the constructor returns;
-    ``url`` reaches it from this machine. ``env`` is added to this process's environment."""
+    """``serve args`` in a subprocess, ready once constructed; ``env`` adds to ours."""
 
     def __init__(
         self,
@@ -127,7 +114,7 @@ class ShimProcess:
             raise RuntimeError(f"server did not start: {seen} {''.join(self.stderr)}")
         url = line.rsplit(" ", 1)[1].strip()
         self.port = int(url.rsplit(":", 1)[1])
-        url = f"http://127.0.0.1:{self.port}"  # on 0.0.0.0 too, this machine calls loopback
+        url = f"http://127.0.0.1:{self.port}"  # even on 0.0.0.0
         threading.Thread(target=self._drain_stdout, daemon=True).start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -143,7 +130,6 @@ class ShimProcess:
         raise RuntimeError("server never became ready: " + "".join(self.stderr))
 
     def url_for(self, host: str) -> str:
-        """The URL another machine (or a container) calls this shim at, by ``host``."""
         return f"http://{host}:{self.port}"
 
     def client(self, **kwargs: object) -> httpx.Client:
@@ -160,8 +146,7 @@ class ShimProcess:
 
 
 def shim_for_cluster(args: Sequence[str], *, api_key: str | None = None) -> ShimProcess:
-    """A shim a real cluster can call (in Docker or on another machine): on 0.0.0.0, on port
-    ``ES_RERANK_SHIM_PORT`` when set (a port the cluster's firewall lets through)."""
+    """On 0.0.0.0 (ES_RERANK_SHIM_PORT if set) for a cluster."""
     extra = ["--api-key", api_key] if api_key else []
     port = int(os.environ.get("ES_RERANK_SHIM_PORT") or 0)
     return ShimProcess([*extra, *args], host="0.0.0.0", port=port)
