@@ -48,6 +48,7 @@ def _fill(node: object, text: str) -> object:
     return text if node == QUERY_PLACEHOLDER else node
 
 
+@pytest.mark.slow
 def test_calibrate_threshold_keeps_what_it_reports(
     tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

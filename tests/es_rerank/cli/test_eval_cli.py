@@ -21,6 +21,7 @@ def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
+@pytest.mark.slow
 def test_eval_writes_table_json_and_plot(
     tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -100,6 +101,7 @@ def test_eval_json_is_the_whole_report_on_stdout(
     assert (out / "ndcg10_change.png").is_file()
 
 
+@pytest.mark.slow
 def test_eval_does_not_overwrite_results_without_force(
     tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str], _own_cache: Path
 ) -> None:
@@ -134,6 +136,7 @@ def test_eval_limit_queries_must_be_positive(
     assert not (tmp_path / "cache").exists()  # refused before any work
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="onnx extra absent")
 def test_eval_runs_on_the_runtime_it_is_given(
     tmp_path: Path,
@@ -162,6 +165,7 @@ def test_eval_rejects_bad_window(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--rank-window-size" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cranfield_bm25_is_in_the_standard_range(shared_dir: Path) -> None:
     data = load_beir(shared_dir / "datasets" / "cranfield")
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,6 +226,7 @@ def test_eval_refuses_bad_chunk_rescorer_before_any_work(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_eval_compares_first_stages_with_and_without_reranker(
     tmp_path: Path, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

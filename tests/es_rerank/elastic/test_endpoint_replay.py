@@ -184,6 +184,7 @@ def test_custom_template_passes_es_creation_check(shim: Any) -> None:
         custom_request(bare, "test query", ["test input"])
 
 
+@pytest.mark.slow
 def test_custom_without_key_reaches_an_open_shim() -> None:
     open_shim = ShimProcess(["--scorer", "tests.elasticsearch.es_scorers:word_overlap"])
     try:
@@ -221,6 +222,7 @@ def test_cohere_body_replayed(shim: Any) -> None:
 # -- the conformance rules as ES's native runs reach them ---------------------------------
 
 
+@pytest.mark.slow
 def test_conformance_rule_passes_es_creation_probe_and_scores_raw() -> None:
     """tests/elasticsearch serves tests/conformance/scorers.py through this wrapper: ES's
     creation probe must succeed, and real calls must reach the rule unchanged."""
