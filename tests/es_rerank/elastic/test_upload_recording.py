@@ -35,6 +35,7 @@ def es(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingES]:
         yield rec
 
 
+@pytest.mark.slow
 def test_upload_start_and_endpoint_requests(
     es: RecordingES, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,6 +77,7 @@ def test_upload_start_and_endpoint_requests(
     assert capsys.readouterr().out.strip() == MODEL_ID
 
 
+@pytest.mark.slow
 def test_existing_model_needs_clear_previous(
     es: RecordingES, tiny_cross_encoder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,6 +124,7 @@ def test_derived_model_id_follows_eland() -> None:
     assert json.dumps(es_model_id_for("A/B")) == '"a__b"'
 
 
+@pytest.mark.slow
 def test_eland_spellings_are_accepted(
     es: RecordingES,
     tiny_cross_encoder: Path,
