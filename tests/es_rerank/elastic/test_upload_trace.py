@@ -135,6 +135,7 @@ def test_torch_pin_is_read_from_eland_metadata() -> None:
     assert pin in (torch_version_warning("99.0.0", pin) or "")
 
 
+@pytest.mark.slow
 def test_quantized_trace_loads_and_scores_close(tiny_cross_encoder: Path, tmp_path: Path) -> None:
     trace_model(str(tiny_cross_encoder), tmp_path, quantize=True, progress=None)
     expected = load_model(tiny_cross_encoder).score(QUERY, TEXTS)
