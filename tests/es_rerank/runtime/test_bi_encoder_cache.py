@@ -5,11 +5,14 @@ same scores as encoding them afresh."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from es_rerank.models import packaged_bi_encoder_path
 from es_rerank.runtime import load_runtime
 from es_rerank.runtime.batching import score_pairs
 from es_rerank.runtime.function_runtime import BiEncoderRuntime
+
+pytestmark = pytest.mark.slow
 
 PASSAGES = [
     "the lift of a swept wing at low speed",
