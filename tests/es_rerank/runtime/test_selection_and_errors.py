@@ -23,6 +23,7 @@ needs_openvino = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @needs_onnx
 def test_second_load_reuses_the_cached_export(
     spread_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -47,6 +48,7 @@ def test_second_load_reuses_the_cached_export(
     np.testing.assert_array_equal(score_pairs(first, pairs), score_pairs(again, pairs))
 
 
+@pytest.mark.slow
 @needs_onnx
 def test_changed_weights_get_a_new_export(spread_model: Path, tmp_path: Path) -> None:
     copy = tmp_path / "model"
@@ -67,6 +69,7 @@ def test_changed_weights_get_a_new_export(spread_model: Path, tmp_path: Path) ->
     np.testing.assert_allclose(score_pairs(rt, pairs), score_pairs(ref, pairs), atol=1e-3)
 
 
+@pytest.mark.slow
 def test_auto_picks_the_fastest_agreeing_runtime_and_caches_the_choice(
     spread_model: Path, runtime_cache: Path
 ) -> None:
@@ -91,6 +94,7 @@ def test_auto_picks_the_fastest_agreeing_runtime_and_caches_the_choice(
     assert (again.runtime, again.dtype) == (rt.runtime, rt.dtype)
 
 
+@pytest.mark.slow
 def test_auto_with_a_dtype_only_considers_that_dtype(
     spread_model: Path, runtime_cache: Path
 ) -> None:
@@ -175,6 +179,7 @@ def test_missing_model_directory_is_a_model_load_error(tmp_path: Path) -> None:
         load_runtime(tmp_path / "nope" / "model", runtime="onnx")
 
 
+@pytest.mark.slow
 @needs_openvino
 def test_openvino_int8_is_calibrated_and_cached(spread_model: Path, runtime_cache: Path) -> None:
     rt = load_runtime(spread_model, runtime="openvino", dtype="int8", cache_dir=runtime_cache)
@@ -208,6 +213,7 @@ def test_fp16_is_accepted_for_cuda_and_refused_for_a_cpu_model(spread_model: Pat
         TorchRuntime(model, tokenizer, name="m", dtype="fp16")
 
 
+@pytest.mark.slow
 def test_auto_shows_its_measurement_records_it_and_remeasures_on_request(
     spread_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
