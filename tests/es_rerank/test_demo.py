@@ -15,6 +15,8 @@ from es_rerank.demo import (
 )
 from es_rerank.rerank_window import resolve_model
 
+pytestmark = pytest.mark.slow
+
 
 def test_demo_prints_first_stage_and_reranked_side_by_side(
     tmp_path: Path, tiny_cross_encoder: Path
