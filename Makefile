@@ -16,7 +16,7 @@ torch_index = $(shell [ "$$(uname -s)" = Linux ] && $(PYTHON) -c "import socket;
 # Stops make when the venv's torch is a CUDA build (checked after each install).
 cpu_torch_check = $(BIN)/python -c "import sys, torch; sys.exit(f'torch {torch.__version__} is a CUDA build; make clean, then run make again where $(TORCH_CPU_INDEX) is reachable' if torch.version.cuda else 0)"
 
-.PHONY: venv test lint typecheck demo clean up down test-es
+.PHONY: venv test test-fast lint typecheck demo clean up down test-es
 
 venv: $(STAMP)
 
@@ -40,6 +40,11 @@ typecheck: lint
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The loop to run while changing code: every test but those marked slow (model exports,
+# subprocess shims with a model, commands run end to end, soaks); make test runs them all.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/es-rerank demo

@@ -32,7 +32,7 @@ SIGTERM under load) come from ``make bench BENCH=reliability``. Granian, which r
 request bodies in Rust, was measured against this server on the same app and engine
 (``bench/server_choice.py``, RELIABILITY.md): beside 1,000 slow-body connections it
 answered 0 of 10 new clients, this server 10 of 10, at about the same RSS, so waitress
-stays, pinned to 3.0.x; ``tests/shim/test_waitress_internals.py`` names every internal used
+stays, pinned to 3.0.x; ``tests/inference_shim/test_waitress_internals.py`` names every internal used
 here and fails when an upgrade changes one. gunicorn forks worker processes, each of which
 would load its own model and batch only its own requests (the engine batches across all
 requests of one process); an ASGI server (uvicorn, hypercorn) would mean rewriting the

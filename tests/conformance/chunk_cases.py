@@ -5,7 +5,7 @@ Every case names the Elasticsearch file it was taken from (repository elastic/el
 ``core`` is ``x-pack/plugin/core/src/test/java/org/elasticsearch/xpack/core``, ``inference``
 is ``x-pack/plugin/inference/src``). Where ES asserts a property rather than a value (a
 number of chunks from a formula, chunks starting with a capital letter) the case keeps
-ES's parameters and ``tests/unit/test_chunking.py`` applies ES's own formula or check.
+ES's parameters and ``tests/es_rerank/chunking/test_chunking.py`` applies ES's own formula or check.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 manager yielding an ExecutorRun``; register more with :func:`register_executor`.
 
 - ``memory-external``: external mode over the test-only in-memory backend (always).
-- ``local-external``: external mode over the embedded ``LocalIndex`` (when it exists).
+- ``local-external``: external mode over the embedded ``LocalIndex``.
 - ``shim-external``: external mode over the in-memory backend, scored through the real
   inference shim (its app factory, serving each rule with ``--scorer``) by ``ShimReranker``.
 - ``es-external``: external mode over a real cluster (``ES_URL`` with ``ES_API_KEY`` or
@@ -27,9 +27,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import importlib.util
 import os
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -40,9 +38,11 @@ from typing import Any
 import pytest
 
 from es_rerank.backends.base import Hit
+from es_rerank.backends.local import LocalIndex
 from es_rerank.rerankers.base import Reranker, as_reranker
 from tests.conformance.scorers import SCORERS
 from tests.helpers.memory_backend import MemoryBackend
+from tests.helpers.shim import serve_shim
 
 #: One mapping for every case, so ES and the local index type the fields alike.
 MAPPING: dict[str, Any] = {
@@ -94,40 +94,27 @@ def memory_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[Exec
 
 @contextlib.contextmanager
 def local_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
-    if importlib.util.find_spec("es_rerank.backends.local") is None:
-        pytest.skip("es_rerank.backends.local (the embedded LocalIndex) is not in this checkout")
-    from es_rerank.backends.local import LocalIndex  # type: ignore[import-not-found,unused-ignore]
-
     index = LocalIndex(tmp_path / "local-index", mapping=MAPPING)
     index.add(docs, id_field="_id")
     yield ExecutorRun(index, "external", _endpoint, _local_rerankers())
 
 
 _SHIMS: dict[str, str] = {}
+_SESSION_SHIMS = contextlib.ExitStack()
+atexit.register(_SESSION_SHIMS.close)
 
 
 def _shim_url(scorer: str) -> str:
     """A real shim serving ``scorer`` on loopback, started once per test session."""
     if scorer not in _SHIMS:
-        from werkzeug.serving import make_server
-
-        from inference_shim.app import create_app
-        from inference_shim.config import Settings
-        from inference_shim.loading import build_engine
-
-        engine = build_engine(Settings(scorer=f"tests.conformance.scorers:{scorer}"))
-        server = make_server("127.0.0.1", 0, create_app(Settings(), engine=engine), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        atexit.register(engine.close)
-        atexit.register(server.shutdown)
-        _SHIMS[scorer] = f"http://127.0.0.1:{server.server_port}"
+        _SHIMS[scorer] = _SESSION_SHIMS.enter_context(
+            serve_shim(scorer=f"tests.conformance.scorers:{scorer}")
+        )
     return _SHIMS[scorer]
 
 
 @contextlib.contextmanager
 def shim_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
-    if importlib.util.find_spec("inference_shim.app") is None:
-        pytest.skip("inference_shim.app (the rerank shim) is not in this checkout")
     from es_rerank.rerankers.shim import ShimReranker
 
     rerankers: dict[str, Reranker] = {
@@ -224,8 +211,6 @@ def async_local_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator
 
 @contextlib.contextmanager
 def async_shim_external(docs: list[dict[str, Any]], tmp_path: Path) -> Iterator[ExecutorRun]:
-    if importlib.util.find_spec("inference_shim.app") is None:
-        pytest.skip("inference_shim.app (the rerank shim) is not in this checkout")
     from es_rerank.asyncio import AsyncHttpReranker
 
     rerankers = {

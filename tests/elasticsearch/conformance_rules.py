@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-try:
-    from tests.conformance.scorers import SCORERS
-except ImportError:  # the client's conformance suite is not in this checkout
-    SCORERS = {}
+from tests.conformance.scorers import SCORERS
 
 ES_CREATION_PROBE = ("test query", ["how big"])
 

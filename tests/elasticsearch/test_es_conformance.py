@@ -13,16 +13,14 @@ import pytest
 
 import es_rerank
 from es_rerank.elastic import create_endpoint, delete_endpoint, endpoint_body
+from tests.conformance.cases import CASES, Case
+from tests.conformance.executors import EXECUTORS
+from tests.conformance.scorers import SCORERS
 from tests.elasticsearch.conftest import Cluster
-from tests.elasticsearch.shim_process import ShimOnAllInterfaces
+from tests.helpers.shim import ShimProcess, shim_for_cluster
 
 pytestmark = pytest.mark.elasticsearch
 
-_MISSING = "the client's conformance suite is not in this checkout yet"
-cases = pytest.importorskip("tests.conformance.cases", reason=_MISSING)
-CASES, Case = cases.CASES, cases.Case
-EXECUTORS = pytest.importorskip("tests.conformance.executors", reason=_MISSING).EXECUTORS
-SCORERS = pytest.importorskip("tests.conformance.scorers", reason=_MISSING).SCORERS
 
 KEY = "conformance"
 
@@ -33,7 +31,7 @@ def conformance_endpoints(cluster: Cluster) -> Iterator[None]:
     if not cluster.url:
         pytest.skip("the conformance executors connect with ES_URL (not a cloud id)")
     prefix = cluster.unique("es-rerank-conf")
-    shims: list[ShimOnAllInterfaces] = []
+    shims: list[ShimProcess] = []
     created: list[str] = []
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ES_URL", cluster.url)
@@ -43,7 +41,7 @@ def conformance_endpoints(cluster: Cluster) -> Iterator[None]:
             env.setenv("ES_API_KEY", key["encoded"])
         try:
             for name in SCORERS:
-                shim = ShimOnAllInterfaces(
+                shim = shim_for_cluster(
                     ["--scorer", f"tests.elasticsearch.conformance_rules:{name}"], api_key=KEY
                 )
                 shims.append(shim)
@@ -59,7 +57,7 @@ def conformance_endpoints(cluster: Cluster) -> Iterator[None]:
             for inference_id in created:
                 delete_endpoint(cluster.client, inference_id=inference_id, force=True)
             for shim in shims:
-                shim.stop()
+                shim.terminate()
 
 
 def _bind(node: Any, endpoint: Any) -> Any:

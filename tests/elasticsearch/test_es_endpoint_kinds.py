@@ -20,7 +20,7 @@ from es_rerank.elastic import (
 from es_rerank.errors import ElasticsearchConflictError, ElasticsearchError
 from tests.elasticsearch.conftest import Cluster
 from tests.elasticsearch.es_scorers import word_overlap
-from tests.elasticsearch.shim_process import ShimOnAllInterfaces
+from tests.helpers.shim import ShimProcess, shim_for_cluster
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -35,17 +35,17 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def shim() -> Iterator[ShimOnAllInterfaces]:
-    proc = ShimOnAllInterfaces(
+def shim() -> Iterator[ShimProcess]:
+    proc = shim_for_cluster(
         ["--scorer", "tests.elasticsearch.es_scorers:word_overlap"], api_key=KEY
     )
     yield proc
-    proc.stop()
+    proc.terminate()
 
 
 @pytest.mark.parametrize("service", ["hugging_face", "custom", "cohere"])
 def test_endpoint_kind_returns_the_scorer_scores(
-    cluster: Cluster, shim: ShimOnAllInterfaces, service: str
+    cluster: Cluster, shim: ShimProcess, service: str
 ) -> None:
     inference_id = cluster.unique(f"es-rerank-{service.replace('_', '-')}")
     body = endpoint_body(
@@ -71,9 +71,7 @@ def test_endpoint_kind_returns_the_scorer_scores(
         delete_endpoint(cluster.client, inference_id=inference_id)
 
 
-def test_wrong_key_and_unreachable_url_are_explained(
-    cluster: Cluster, shim: ShimOnAllInterfaces
-) -> None:
+def test_wrong_key_and_unreachable_url_are_explained(cluster: Cluster, shim: ShimProcess) -> None:
     body = endpoint_body("hugging_face", url="http://127.0.0.1:9", api_key=KEY)
     with pytest.raises(ElasticsearchError, match="reachable from the Elasticsearch nodes"):
         create_endpoint(cluster.client, inference_id=cluster.unique("es-rerank-nowhere"), body=body)
@@ -84,7 +82,7 @@ def test_wrong_key_and_unreachable_url_are_explained(
 
 @pytest.mark.parametrize("service", ["cohere", "hugging_face"])
 def test_max_window_is_the_guard_es_applies_to_the_retriever(
-    cluster: Cluster, shim: ShimOnAllInterfaces, service: str
+    cluster: Cluster, shim: ShimProcess, service: str
 ) -> None:
     """``--max-window`` as the endpoint's ``task_settings.top_n``: a larger
     ``rank_window_size`` fails. ES refuses it up front for cohere on every 9.x and for

@@ -22,7 +22,7 @@ from tests.conformance.esql.es_test_reranker import inverse_length
 from tests.conformance.esql.mini_esql import DATA, books
 from tests.conformance.esql.test_rerank_csv_spec import LISTED
 from tests.elasticsearch.conftest import Cluster
-from tests.elasticsearch.shim_process import ShimOnAllInterfaces
+from tests.helpers.shim import shim_for_cluster
 
 pytestmark = pytest.mark.elasticsearch
 KEY = "esql-rerank"
@@ -44,7 +44,7 @@ def setup(cluster: Cluster) -> Iterator[tuple[ElasticsearchEsql, str, str]]:
     docs = [{k: v for k, v in doc.items() if not k.endswith(".keyword")} for doc in books().docs]
     result = bulk_index(client, index, docs, id_field="_id", mapping=mapping, progress=False)
     assert result.indexed == len(docs) and not result.rejected
-    shim = ShimOnAllInterfaces(
+    shim = shim_for_cluster(
         ["--scorer", "tests.conformance.esql.es_test_reranker:inverse_length"], api_key=KEY
     )
     inference_id = cluster.unique("es-rerank-test-reranker")
@@ -54,7 +54,7 @@ def setup(cluster: Cluster) -> Iterator[tuple[ElasticsearchEsql, str, str]]:
         yield ElasticsearchEsql(client), index, inference_id
     finally:
         delete_endpoint(client, inference_id=inference_id, force=True)
-        shim.stop()
+        shim.terminate()
         client.indices.delete(index=index, ignore_unavailable=True)
 
 

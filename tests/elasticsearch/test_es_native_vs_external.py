@@ -15,7 +15,7 @@ from es_rerank import ElasticInferenceReranker, ElasticsearchBackend, search
 from es_rerank.elastic import bulk_index, create_endpoint, delete_endpoint, endpoint_body
 from tests.elasticsearch.conftest import Cluster
 from tests.elasticsearch.es_scorers import word_overlap
-from tests.elasticsearch.shim_process import ShimOnAllInterfaces
+from tests.helpers.shim import shim_for_cluster
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -33,7 +33,7 @@ def setup(cluster: Cluster) -> Iterator[tuple[Any, str]]:
     docs.append({"id": "no-text", "title": "Berlin people"})
     result = bulk_index(client, index, docs, id_field="id", mapping="passages", progress=False)
     assert result.indexed == len(docs) and not result.rejected
-    shim = ShimOnAllInterfaces(
+    shim = shim_for_cluster(
         ["--scorer", "tests.elasticsearch.es_scorers:word_overlap"], api_key=KEY
     )
     inference_id = cluster.unique("es-rerank-rule")
@@ -43,7 +43,7 @@ def setup(cluster: Cluster) -> Iterator[tuple[Any, str]]:
         yield ElasticsearchBackend(client, index), inference_id
     finally:
         delete_endpoint(client, inference_id=inference_id, force=True)
-        shim.stop()
+        shim.terminate()
         client.indices.delete(index=index, ignore_unavailable=True)
 
 

@@ -45,16 +45,16 @@ def es_shim_url() -> Iterator[str | None]:
         return
     from tests.conformance.es_rest.es_targets import SHIM_KEY, SHIM_SCORER
     from tests.elasticsearch.conftest import _default_shim_host
-    from tests.elasticsearch.shim_process import ShimOnAllInterfaces
+    from tests.helpers.shim import shim_for_cluster
 
-    shim = ShimOnAllInterfaces(["--scorer", SHIM_SCORER], api_key=SHIM_KEY)
+    shim = shim_for_cluster(["--scorer", SHIM_SCORER], api_key=SHIM_KEY)
     host = os.environ.get("ES_RERANK_SHIM_HOST") or _default_shim_host(
         os.environ.get("ES_URL"), in_docker=False
     )
     try:
         yield shim.url_for(host)
     finally:
-        shim.stop()
+        shim.terminate()
 
 
 @contextlib.contextmanager
