@@ -27,17 +27,16 @@ lacks is added here by subclassing its documented extension points (``channel_cl
 - a graceful drain (:meth:`ShimServer.begin_drain`): stop accepting, read nothing more,
   close idle connections, answer every request already received with ``Connection: close``.
 
-The figures (300 idle connections, 110 slowloris, 1,000 slow connections at the cap,
-SIGTERM under load) come from ``make bench BENCH=reliability``. Granian, which reads
-request bodies in Rust, was measured against this server on the same app and engine
-(``bench/server_choice.py``, RELIABILITY.md): beside 1,000 slow-body connections it
-answered 0 of 10 new clients, this server 10 of 10, at about the same RSS, so waitress
-stays, pinned to 3.0.x; ``tests/inference_shim/test_waitress_internals.py`` names every internal used
-here and fails when an upgrade changes one. gunicorn forks worker processes, each of which
-would load its own model and batch only its own requests (the engine batches across all
-requests of one process); an ASGI server (uvicorn, hypercorn) would mean rewriting the
-Flask app and its blocking engine calls, or a WSGI adapter whose body reading is the same
-question again.
+The figures (300 idle connections, 110 slowloris, 1,000 slow connections at the cap, SIGTERM
+under load) come from ``make bench BENCH=reliability``. Granian, which reads request bodies
+in Rust, was measured against this server on the same app and engine
+(``bench/server_choice.py``, RELIABILITY.md): beside 1,000 slow-body connections it answered
+0 of 10 new clients, this server 10 of 10, at about the same RSS, so waitress stays, pinned
+to 3.0.x; ``tests/inference_shim/test_waitress_internals.py`` names every internal used here
+and fails when an upgrade changes one. gunicorn forks worker processes, each of which would
+load its own model and batch only its own requests (the engine batches across all requests
+of one process); an ASGI server (uvicorn, hypercorn) would mean rewriting the Flask app and
+its blocking engine calls, or a WSGI adapter whose body reading is the same question again.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from pathlib import Path
 
 import es_rerank
 import es_rerank.errors
