@@ -479,7 +479,7 @@ class Engine:
         pairs = self.runtime.tokenize("how many people live in berlin", [text] * 16)
         t0 = time.perf_counter()
         self.runtime.forward(pairs)
-        self._observe(sum(p.length for p in pairs), time.perf_counter() - t0)
+        self._observe(sum(p.length for p in pairs), time.perf_counter() - t0, full=True)
 
     def _take(self) -> list[list[tuple[Job[Submission], int]]] | None:
         """Block until work is queued; the next batches (as many as the runtime runs side
@@ -589,7 +589,9 @@ class Engine:
         elapsed = end - t0
         tokens = sum(job.pairs[i].length for job, i in batch)
         if error is None:  # measured before any answer, so a caller sees it afterwards
-            self._observe(tokens, end - (self._busy_since or t0))
+            padded = sum(max(job.pairs[i].length for job, i in b) * len(b) for b in batches)
+            full = padded >= self.max_batch_tokens * len(batches) / 2
+            self._observe(tokens, end - (self._busy_since or t0), full=full)
         done: list[Job[Submission]] = []
         with self._cond:
             self._queued_tokens -= sum(job.pairs[i].length for job, i in batch if not job.closed)
@@ -639,8 +641,8 @@ class Engine:
         except InvalidStateError:  # cancelled by its client meanwhile
             pass
 
-    def _observe(self, tokens: int, elapsed: float) -> None:
-        self._rate.observe(tokens, elapsed, now=time.perf_counter())
+    def _observe(self, tokens: int, elapsed: float, *, full: bool) -> None:
+        self._rate.observe(tokens, elapsed, now=time.perf_counter(), full=full)
 
 
 def _backend_error(exc: Exception) -> ShimError:
