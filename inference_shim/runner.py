@@ -12,12 +12,14 @@ cross-encoders on any runtime, bi-encoders and ``--scorer`` functions alike.
 
 The engine measures its throughput (tokens per second of wall time while busy,
 :mod:`inference_shim.throughput`): a moving average, and a conservative rate (a low
-quantile of the recent batches' rates) that admission plans with. A request whose wait
-behind the queued work plus its own model time, at the conservative rate, is above
-``max_queue_wait``, or above its deadline, while other work is queued, is refused with
-:class:`~inference_shim.errors.OverloadedError` (429): before its body is parsed when the
-work ahead alone is too much (:meth:`Engine.check_admission`), before it is tokenized when
-its size estimated from its characters is, and after tokenizing otherwise.
+quantile of the recent full batches' rates) that admission plans with. A request is
+refused with :class:`~inference_shim.errors.OverloadedError` (429) when, at the
+conservative rate, its wait behind the queued work plus its own model time is above
+``max_queue_wait`` (while other work is queued), or that wait plus twice its own model time
+is above its deadline (for a request alone, only at a rate measured in the last 30 s):
+before its body is parsed when the work ahead alone is too much
+(:meth:`Engine.check_admission`), before it is tokenized when its size estimated from its
+characters is, and after tokenizing otherwise.
 
 A request is admitted when its first pair enters a batch; until then it is only queued.
 Between batches every queued request that has not started is checked again at the
@@ -357,7 +359,7 @@ class Engine:
         longer than its ``timeout`` (it would be refused from the queue before it starts).
         An empty queue passes the first check, so a request larger than the limit alone is
         served rather than refused for ever. Alone, a request is refused on its deadline
-        only at a fresh rate (a batch in the last ``low_window_s``); on an older one the
+        only at a fresh rate (a full batch in the last 30 s); on an older one the
         engine times a calibration batch to measure the cores again (a ``--scorer``
         function, which has none, admits it and is measured on it). Before the first batch
         is measured, only an empty queue admits."""
