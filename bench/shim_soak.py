@@ -5,12 +5,16 @@ query with 100 passages to ``/rerank`` again as soon as it has its answer (after
 ``make bench BENCH=soak30``: 1800). ``--contended`` runs a CPU hog process beside it for the
 whole run (``make bench BENCH=soak-contended``).
 
-Prints requests, replies by status (every 503 is of an admitted request: refusals are
-429), p50/p99 of accepted requests, 429s, transport errors (lost replies), the server's RSS
-at start, middle and end (and its growth over the last half), the ``Retry-After`` of the
-last 15 s against the measured drain time (from the moment the clients stop sending until
-the last request in flight is answered), the load average, the machine and the server's
-settings.
+Prints requests and replies by status. A request is *admitted* once its work has started
+(its first pair entered a model batch): it gets 200, or 503 ``Timeout`` if its deadline
+passes while its work runs (the target: none). Every refusal is a 429 with
+``Retry-After``, counted apart: refused on arrival, and shed from the queue before its work
+started (it could no longer make its deadline). Then p50/p99 of answered requests,
+transport errors (lost replies), how admitted requests' time from start to answer compared
+with admission's forecast, the server's RSS at start, middle and end (and its growth over
+the last half), the ``Retry-After`` of the last 15 s against the measured drain time (from
+the moment the clients stop sending until the last request in flight is answered), the
+load average (start, mean of 1 s samples, end), the machine and the server's settings.
 
 Run: ``make bench BENCH=soak`` or ``python bench/shim_soak.py --help``.
 """
@@ -50,6 +54,26 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def forecast_summary(metrics: str) -> str:
+    """Counts of admitted requests by (time from start to answer) / (admission's forecast),
+    from the server's ``shim_finish_over_forecast`` histogram."""
+    prefix = "shim_finish_over_forecast_bucket{le="
+    buckets = [
+        (line[len(prefix) + 1 : line.index('"}')], float(line.rsplit(" ", 1)[1]))
+        for line in metrics.splitlines()
+        if line.startswith(prefix)
+    ]
+    if not buckets or buckets[-1][1] == 0:
+        return "none answered"
+    total = buckets[-1][1]
+    parts = [f"<= {le}: {count / total:.0%}" for le, count in buckets if le in ("1.0", "2.0")]
+    return (
+        f"{total:.0f} requests; "
+        + ", ".join(parts)
+        + f", above 2: {total - dict(buckets)['2.0']:.0f}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import httpx
 
@@ -85,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     statuses: Counter[int | str] = Counter()
+    refusals: Counter[str] = Counter()  # 429s: "on arrival" or "shed from the queue"
     accepted = Measurement()
     lock = threading.Lock()
     stop = time.monotonic() + args.seconds
@@ -111,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     statuses[r.status_code] += 1
                     if r.status_code == 429:
                         retry_after.append((time.monotonic(), float(r.headers["Retry-After"])))
+                        shed = "before its work started" in r.json()["error"]
+                        refusals["shed from the queue" if shed else "on arrival"] += 1
                     if r.status_code == 200:
                         accepted.latencies.append(dt)
                         accepted.pairs += len(texts)
@@ -121,11 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     start = time.monotonic()
     load_start = os.getloadavg()[0]
+    loads: list[float] = []
     threads = [threading.Thread(target=client, args=(k,)) for k in range(args.concurrency)]
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
         rss.append((time.monotonic() - start, rss_mb(proc.pid)))
+        loads.append(os.getloadavg()[0])
         time.sleep(1.0)
     for t in threads:
         t.join()
@@ -150,13 +179,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     dropped = [
         line for line in metrics.splitlines() if line.startswith("shim_dropped_requests_total")
     ]
+    admitted = statuses[200] + fives
     print()
     print(f"requests: {total} in {wall:.0f} s; 200: {statuses[200]}; non-2xx by code: {non2xx}")
-    print(f"5xx: {fives}; lost replies (transport errors): {lost}; 429: {statuses[429]}")
     print(
-        f"accepted: p50 {accepted.percentile(0.5):.2f} s, p99 {accepted.percentile(0.99):.2f} s, "
+        f"admitted (work started): {admitted}; of them 5xx: {fives}; lost replies (transport "
+        f"errors): {lost}; refused (429): {statuses[429]} ({dict(refusals)})"
+    )
+    print(
+        f"answered: p50 {accepted.percentile(0.5):.2f} s, p99 {accepted.percentile(0.99):.2f} s, "
         f"max {accepted.percentile(1.0):.2f} s; {accepted.pairs / wall:.1f} pairs/s"
     )
+    print(f"start -> answer over admission's forecast: {forecast_summary(metrics)}")
     print(
         f"server RSS: start {first:.0f} MB, mid {mid:.0f} MB, end {last:.0f} MB; growth over "
         f"the last half {100 * (last - mid) / mid:+.1f}%"
@@ -173,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print(f"no 429 in the last 15 s; measured drain time {drain:.1f} s")
-    print(f"load average (1 min): start {load_start:.2f}, end {load_end:.2f}")
+    mean_load = sum(loads) / max(1, len(loads))
+    print(f"load average (1 min): start {load_start:.2f}, mean {mean_load:.2f}, end {load_end:.2f}")
     print(f"server exit status after SIGTERM: {code}")
     return 0
 

@@ -184,16 +184,17 @@ _FLAGS: list[tuple[str, Callable[[str], Any], str]] = [
     (
         "--max-queue-wait",
         _positive_float,
-        "seconds of queued work (estimated from the measured throughput, this request "
-        "included) above which a new request gets 429 with an honest Retry-After; keep it "
+        "seconds of queued work (estimated at the recent throughput, this request "
+        "included) above which a new request gets 429 with a Retry-After; keep it "
         "below the caller's timeout (Elasticsearch's inference calls: 30 s)",
     ),
     (
         "--request-timeout",
         _positive_float,
-        "seconds after which a request's remaining queued work is dropped and it gets 503 "
+        "seconds after which a started request's remaining work is dropped and it gets 503 "
         "Timeout (Elasticsearch has given up on it by then); one that cannot finish within "
-        "it behind the queued work at the measured throughput gets 429 at once",
+        "it (its own work counted twice) behind the queued work at the recent throughput "
+        "gets 429 with Retry-After, on arrival or from the queue before its work starts",
     ),
     ("--device", str, "torch device: cpu, cuda, cuda:1 (default: cuda when available)"),
     (

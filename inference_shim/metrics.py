@@ -9,6 +9,7 @@ __all__ = ["Metrics"]
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32)
 _SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 _TOKEN_BUCKETS = (64, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+_RATIO_BUCKETS = (0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5)
 
 
 class Metrics:
@@ -44,9 +45,18 @@ class Metrics:
         )
         self.dropped = Counter(
             "shim_dropped_requests",
-            "requests refused or dropped by the engine: admission (estimated wait above "
-            "--max-queue-wait), deadline (--request-timeout passed), cancelled (client gone)",
+            "requests refused or dropped by the engine: admission (refused on arrival: "
+            "estimated wait above --max-queue-wait or its deadline), shed (refused from the "
+            "queue before its work started: it could no longer meet its deadline), deadline "
+            "(--request-timeout passed while its work ran), cancelled (client gone)",
             ["reason"],
+            registry=r,
+        )
+        self.finish_over_forecast = Histogram(
+            "shim_finish_over_forecast",
+            "an admitted request's time from its start to its answer over what admission "
+            "forecast at the conservative rate just before it started (above 1: slower)",
+            buckets=_RATIO_BUCKETS,
             registry=r,
         )
         self.inference_time = self._seconds(

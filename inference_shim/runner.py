@@ -11,19 +11,27 @@ The engine knows models only through :class:`es_rerank.runtime.ModelRuntime`:
 cross-encoders on any runtime, bi-encoders and ``--scorer`` functions alike.
 
 The engine measures its throughput (tokens per second of wall time while busy,
-:mod:`inference_shim.throughput`), so the wait of a new request can be estimated from the
-tokens queued ahead of it (:attr:`Engine.estimated_wait_s`). A request whose estimated wait
-plus its own model time is above ``max_queue_wait``, or above its deadline (it would only
-get 503 at it), while other work is queued, is refused with
-:class:`~inference_shim.errors.OverloadedError`: before its body is parsed when the work
-ahead alone is too much (:meth:`Engine.check_admission`), before it is tokenized when its
-size estimated from its characters is, and after tokenizing otherwise. Its ``retry_after``
-is when the queue would admit it at the best throughput of the last minute, never longer
-than the work ahead takes to drain at that rate. Between batches every queued request is
-checked against its deadline at the current rate: one that would finish after it (with
-work ahead of it) is answered at once, and one whose deadline has passed has its remaining
-work dropped (:class:`~inference_shim.errors.DeadlineError`); a cancelled
-:class:`Submission` (a client that has gone) has its queued work dropped at once.
+:mod:`inference_shim.throughput`): a moving average, and a conservative rate (a low
+quantile of the recent full batches' rates) that admission plans with. A request is
+refused with :class:`~inference_shim.errors.OverloadedError` (429) when, at the
+conservative rate, its wait behind the queued work plus its own model time is above
+``max_queue_wait`` (while other work is queued), or that wait plus twice its own model time
+is above its deadline (for a request alone, only at a rate measured in the last 30 s):
+before its body is parsed when the work ahead alone is too much
+(:meth:`Engine.check_admission`), before it is tokenized when its size estimated from its
+characters is, and after tokenizing otherwise.
+
+A request is admitted when its first pair enters a batch; until then it is only queued.
+Between batches every queued request that has not started is checked again at the
+conservative rate (the cores may have been taken away since it arrived): one that could no
+longer finish before its deadline, with its own model time counted twice as a margin, is
+refused at once with the same 429 (its work never started), and so is one whose deadline
+passed in the queue. An admitted request is never refused: it is served, and only when its
+deadline passes mid-work is its remaining work dropped
+(:class:`~inference_shim.errors.DeadlineError`, 503). Every refusal's ``retry_after`` is
+the time the queued work takes to drain at the current average rate, from 1 s to
+``RETRY_AFTER_MAX_S``. A cancelled :class:`Submission` (a client that has gone) has its
+queued work dropped at once.
 
 >>> from es_rerank.runtime import FunctionRuntime
 >>> engine = Engine(FunctionRuntime(lambda q, ts: [float(len(t)) for t in ts], name="len"))
@@ -80,6 +88,13 @@ ScorerFunction = Callable[[str, list[str]], Sequence[float]]
 # Share of every batch given to the requests with the least work left (the rest goes to the
 # oldest).
 DEFAULT_FAIR_SHARE = 0.5
+# A queued request starts only if its deadline leaves room for its own model time this many
+# times over (at the conservative rate) after the work ahead of it: the margin that keeps
+# an admitted request in time when the cores slow down further while it runs.
+START_MARGIN = 2.0
+# The longest Retry-After: a queue bounded by --max-queue-wait drains well within it, unless
+# the rate collapsed.
+RETRY_AFTER_MAX_S = 60
 
 
 @dataclass(frozen=True)
@@ -168,6 +183,7 @@ class Engine:
         self._running_since = 0.0
         self._busy_since: float | None = None  # start of the engine's current busy spell
         self._rate = Throughput()
+        self._recalibrate = False  # set when refusing alone on a stale rate
         self._ratio = TokenRatio()  # tokens per character, to size a request untokenized
         self._stopping = False
         self._ready = threading.Event()
@@ -337,47 +353,62 @@ class Engine:
             )
 
     def _check_wait(self, tokens: int, timeout: float | None = None) -> None:
-        """Raise OverloadedError (the caller holds the lock) when the work queued ahead and
-        the request's own ``tokens`` need longer than ``max_queue_wait`` at the measured
-        rate, or longer than its ``timeout`` (its deadline: it would be dropped with 503
-        at it). An empty queue always admits, so a request larger than the limit alone is
-        served rather than refused for ever (and a rate measured on small batches, whose
-        fixed cost makes it look slow, cannot refuse a large request on an idle server).
-        Before the first batch is measured, only an empty queue admits."""
-        rate, limit = self._rate.current, self.max_queue_wait
-        if self._queued_tokens <= 0:
-            return
+        """Raise OverloadedError (the caller holds the lock) when, at the conservative rate,
+        the work queued ahead and the request's own ``tokens`` need longer than
+        ``max_queue_wait``, or the work ahead and its own counted ``START_MARGIN`` times
+        longer than its ``timeout`` (it would be refused from the queue before it starts).
+        An empty queue passes the first check, so a request larger than the limit alone is
+        served rather than refused for ever. Alone, a request is refused on its deadline
+        only at a fresh rate (a full batch in the last 30 s); on an older one the
+        engine times a calibration batch to measure the cores again (a ``--scorer``
+        function, which has none, admits it and is measured on it). Before the first batch
+        is measured, only an empty queue admits."""
+        now = time.perf_counter()
+        rate, limit = self._rate.low(now=now), self.max_queue_wait
+        queued = self._queued_tokens > 0
         if rate is None:
-            if limit is None:
+            if limit is None or not queued:
                 return
             # Nothing tells how long queued work takes yet: one request at a time until
             # the first batch has been measured.
+            if self.metrics is not None:
+                self.metrics.dropped.labels(reason="admission").inc()
             raise OverloadedError(
                 "the server is measuring its throughput on its first batch; retry shortly"
             )
-        now = time.perf_counter()
-        wait = (self._wait_locked(rate) or 0.0) + tokens / rate
-        if limit is not None and wait > limit:
-            self._refuse_for(wait, tokens, f"more than --max-queue-wait {limit:g} s", now)
-        if timeout is not None and wait > timeout:
+        ahead = self._wait_locked(rate) or 0.0
+        wait = ahead + tokens / rate
+        if queued and limit is not None and wait > limit:
+            self._refuse_for(wait, f"more than --max-queue-wait {limit:g} s")
+        need = ahead + START_MARGIN * tokens / rate
+        if timeout is not None and need > timeout:
+            if not queued and not self._rate.fresh(now=now):
+                if self.runtime.kind == "scorer":
+                    return  # nothing else re-measures a scorer function: admit, measure
+                self._recalibrate = True  # the rate may be stale: measure it again
+                self._cond.notify_all()
             self._refuse_for(
-                wait, tokens, f"more than its deadline of {timeout:g} s (--request-timeout)", now
+                need,
+                f"with its own work counted {START_MARGIN:g} times, more than its deadline of "
+                f"{timeout:g} s (--request-timeout)",
             )
 
-    def _refuse_for(self, wait: float, tokens: int, why: str, now: float) -> None:
-        """Count and raise the refusal; ``retry_after`` is when the queue would admit the
-        request at the best recent rate, and no later than the work ahead takes to drain
-        at that rate."""
+    def _refuse_for(self, wait: float, why: str) -> None:
+        """Count and raise the refusal at the door."""
         if self.metrics is not None:
             self.metrics.dropped.labels(reason="admission").inc()
-        best = self._rate.best(now=now) or 1.0
-        ahead = self._wait_locked(best) or 0.0
-        excess = ahead + tokens / best - (self.max_queue_wait or 0.0)
         raise OverloadedError(
-            f"the queued work and this request need about {wait:.1f} s at the current "
-            f"throughput, {why}; retry later",
-            retry_after=math.ceil(min(excess, ahead)),
+            f"the queued work and this request need about {wait:.1f} s at the server's "
+            f"recent throughput, {why}; retry later",
+            retry_after=self._retry_after_locked(),
         )
+
+    def _retry_after_locked(self) -> int:
+        """Whole seconds the queued work takes to drain at the current average rate (not
+        the best recent one: beside a CPU hog that told clients 0.3-0.6 times the real
+        drain), from 1 to ``RETRY_AFTER_MAX_S``."""
+        drain = self._wait_locked(self._rate.current) or 0.0
+        return max(1, min(RETRY_AFTER_MAX_S, math.ceil(drain)))
 
     # -- bookkeeping (callers hold self._cond) ---------------------------------------
     def _set_depth(self) -> None:
@@ -450,7 +481,7 @@ class Engine:
         pairs = self.runtime.tokenize("how many people live in berlin", [text] * 16)
         t0 = time.perf_counter()
         self.runtime.forward(pairs)
-        self._observe(sum(p.length for p in pairs), time.perf_counter() - t0)
+        self._observe(sum(p.length for p in pairs), time.perf_counter() - t0, full=True)
 
     def _take(self) -> list[list[tuple[Job[Submission], int]]] | None:
         """Block until work is queued; the next batches (as many as the runtime runs side
@@ -459,11 +490,12 @@ class Engine:
         while True:
             with self._cond:
                 now = time.perf_counter()
-                expired = [job for job in self._active if job.expired(now)]
-                expired += self._doomed_locked(now, skip=expired)
-                for job in expired:
+                expired = [job for job in self._active if job.started and job.expired(now)]
+                shed = self._shed_locked(now, skip=expired)
+                for job in expired + shed:
                     self._close_locked(job)
-                if not expired:
+                retry_after = self._retry_after_locked()
+                if not expired and not shed:
                     if self._active:
                         batches = []
                         for _ in range(parallel_batches(self.runtime)):
@@ -482,41 +514,67 @@ class Engine:
                         return batches
                     if self._stopping:
                         return None
-                    self._cond.wait()
-                    continue
-            for job in expired:  # answered outside the lock
+                    if not self._recalibrate:
+                        self._cond.wait()
+                        continue
+                    self._recalibrate = False
+            if not expired and not shed:  # idle, refusing on a stale rate
+                self._calibrate()
+                continue
+            # Answered outside the lock.
+            for job in expired:
                 if self.metrics is not None:
                     self.metrics.dropped.labels(reason="deadline").inc()
                 late = time.perf_counter() - job.arrived
-                when = "past" if job.expired(time.perf_counter()) else "before"
                 self._answer(
                     job,
                     DeadlineError(
-                        f"the request was dropped after {late:.1f} s in the queue, {when} its "
-                        "deadline (--request-timeout), which its work could not meet at the "
-                        "current throughput; the server is overloaded"
+                        f"the request's deadline (--request-timeout) passed after {late:.1f} s, "
+                        "while its work was running: the server slowed down after admitting it"
+                    ),
+                )
+            for job in shed:
+                if self.metrics is not None:
+                    self.metrics.dropped.labels(reason="shed").inc()
+                waited = time.perf_counter() - job.arrived
+                self._answer(
+                    job,
+                    OverloadedError(
+                        f"the request was refused after {waited:.1f} s in the queue, before its "
+                        "work started: at the server's recent throughput it could no longer "
+                        "finish before its deadline (--request-timeout); retry later",
+                        retry_after=retry_after,
                     ),
                 )
 
-    def _doomed_locked(self, now: float, *, skip: list[Job[Submission]]) -> list[Job[Submission]]:
-        """Queued requests, not in ``skip``, that would finish after their deadline at the
-        current rate, taken in arrival order (what the scheduler about follows): answered at
-        once rather than at the deadline. The oldest is never doomed (it is served, as a
-        request alone in the queue is admitted however large)."""
-        rate = self._rate.current
-        doomed: list[Job[Submission]] = []
-        if rate is None:
-            return doomed
+    def _shed_locked(self, now: float, *, skip: list[Job[Submission]]) -> list[Job[Submission]]:
+        """Queued requests, not in ``skip``, whose work has not started and that would
+        finish after their deadline at the conservative rate, their own model time counted
+        ``START_MARGIN`` times, behind the work ahead of them in arrival order (what the
+        scheduler about follows); and those whose deadline has passed. The oldest, with
+        nothing running ahead of it, is shed on its deadline only at a fresh rate."""
+        rate = self._rate.low(now=now)
+        fresh = self._rate.fresh(now=now)
+        shed: list[Job[Submission]] = []
         ahead = 0.0
         for job in self._active:
             if job in skip:
                 continue
-            finish = ahead + job.tokens_left / rate
-            if ahead > 0 and job.deadline is not None and now + finish > job.deadline:
-                doomed.append(job)
-            else:
-                ahead = finish
-        return doomed
+            own = 0.0 if rate is None else job.tokens_left / rate
+            if not job.started and (
+                job.expired(now)
+                or (
+                    (ahead > 0 or fresh)
+                    and job.deadline is not None
+                    and now + ahead + START_MARGIN * own > job.deadline
+                )
+            ):
+                shed.append(job)
+                continue
+            if not job.started:  # its latest forecast before it starts
+                job.forecast_at, job.predicted_s = now, ahead + own
+            ahead += own
+        return shed
 
     def _run(self, batches: list[list[tuple[Job[Submission], int]]]) -> None:
         """Run the batches, measure the throughput, answer the jobs they complete."""
@@ -533,7 +591,9 @@ class Engine:
         elapsed = end - t0
         tokens = sum(job.pairs[i].length for job, i in batch)
         if error is None:  # measured before any answer, so a caller sees it afterwards
-            self._observe(tokens, end - (self._busy_since or t0))
+            padded = sum(max(job.pairs[i].length for job, i in b) * len(b) for b in batches)
+            full = padded >= self.max_batch_tokens * len(batches) / 2
+            self._observe(tokens, end - (self._busy_since or t0), full=full)
         done: list[Job[Submission]] = []
         with self._cond:
             self._queued_tokens -= sum(job.pairs[i].length for job, i in batch if not job.closed)
@@ -572,6 +632,9 @@ class Engine:
         if self.metrics is not None and error is None:
             self.metrics.queue_time.observe(sub.timing.queue_s)
             self.metrics.request_inference_time.observe(sub.timing.inference_s)
+        if self.metrics is not None and job.started and job.predicted_s > 0:
+            # How the forecast of its last check before it started held up.
+            self.metrics.finish_over_forecast.observe((end - job.forecast_at) / job.predicted_s)
         try:
             if error is None:
                 sub.set_result(job.scores)
@@ -580,8 +643,8 @@ class Engine:
         except InvalidStateError:  # cancelled by its client meanwhile
             pass
 
-    def _observe(self, tokens: int, elapsed: float) -> None:
-        self._rate.observe(tokens, elapsed, now=time.perf_counter())
+    def _observe(self, tokens: int, elapsed: float, *, full: bool) -> None:
+        self._rate.observe(tokens, elapsed, now=time.perf_counter(), full=full)
 
 
 def _backend_error(exc: Exception) -> ShimError:

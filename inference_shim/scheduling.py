@@ -64,10 +64,19 @@ class Job(Generic[H]):
         self.closed = False  # answered, failed, expired or cancelled
         self.tokenization_s = 0.0
         self.inference_s = 0.0  # model time of the batches that carried its pairs
+        # Admission's last forecast before its first batch: seconds to its finish, from
+        # when it was made.
+        self.forecast_at = 0.0
+        self.predicted_s = 0.0
 
     @property
     def unscheduled(self) -> bool:
         return bool(self.pending)
+
+    @property
+    def started(self) -> bool:
+        """Whether any of its pairs has been given to a batch (it is admitted)."""
+        return len(self.pending) < len(self.pairs)
 
     @property
     def finished(self) -> bool:

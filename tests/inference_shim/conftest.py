@@ -11,7 +11,10 @@ from tests.inference_shim import battery
 
 @pytest.fixture(scope="session")
 def model_shim(spread_cross_encoder: Path) -> Iterator[ShimProcess]:
-    """The real server with the tiny model and small limits that tests can exceed."""
+    """The real server with the tiny model and small limits that tests can exceed. Its
+    tests are about scoring, not admission: generous --max-queue-wait and
+    --request-timeout keep its honest refusals on a heavily loaded machine (a 300-text
+    request at 10 times the cores' load) out of them."""
     shim = ShimProcess(
         [
             "--model",
@@ -24,6 +27,10 @@ def model_shim(spread_cross_encoder: Path) -> Iterator[ShimProcess]:
             "200000",
             "--max-batch-tokens",
             "512",
+            "--max-queue-wait",
+            "300",
+            "--request-timeout",
+            "600",
             "--device",
             "cpu",
         ]

@@ -23,7 +23,7 @@ from inference_shim.config import Settings
 from inference_shim.errors import DeadlineError, OverloadedError
 from inference_shim.loading import build_runtime
 from inference_shim.metrics import Metrics
-from inference_shim.runner import Engine, Submission
+from inference_shim.runner import RETRY_AFTER_MAX_S, Engine, Submission
 from inference_shim.scheduling import Job, next_batch
 from tests.helpers.shim import ShimProcess
 from tests.helpers.tiny_models import WORDS
@@ -122,26 +122,63 @@ def test_small_request_is_not_stuck_behind_a_large_one(
         assert len([b for b in together[: carried[0]] if "big" in b]) > 2
 
 
-def test_deadline_drops_queued_work(gated: tuple[Engine, Gate]) -> None:
-    """A request whose deadline passes while it waits is answered with DeadlineError and
-    its pairs never reach the model."""
+def _dropped(engine: Engine, reason: str) -> float | None:
+    assert engine.metrics is not None
+    return engine.metrics.registry.get_sample_value(
+        "shim_dropped_requests_total", {"reason": reason}
+    )
+
+
+def test_a_queued_request_past_its_deadline_is_refused_unscored(
+    gated: tuple[Engine, Gate],
+) -> None:
+    """A request whose deadline passes while it waits, its work not started, was never
+    admitted: it is refused (OverloadedError, 429, with a Retry-After), counted as shed,
+    and its pairs never reach the model."""
     engine, gate = gated
     first = engine.submit("first", _texts(2, seed=3))
     assert gate.entered.wait(30)
-    late = engine.submit("late", gate.label("late", _texts(3, seed=4)), timeout=0.05)
-    time.sleep(0.2)  # its deadline passes while the first batch holds the engine
+    # Admitted to the queue (a tiny model's few tokens take well under 1 s)...
+    late = engine.submit("late", gate.label("late", _texts(3, seed=4)), timeout=1.0)
+    time.sleep(1.5)  # ...its deadline passes while the first batch holds the engine
     gate.release()
     assert first.result(30).shape == (2,)
-    with pytest.raises(DeadlineError, match="deadline"):
+    with pytest.raises(OverloadedError, match="before its work started") as refused:
         late.result(30)
+    assert refused.value.retry_after >= 1
     assert not any("late" in b for b in gate.batches)
     assert engine.open_requests == 0
     assert engine.estimated_wait_s == 0
-    assert engine.metrics is not None
-    dropped = engine.metrics.registry.get_sample_value(
-        "shim_dropped_requests_total", {"reason": "deadline"}
-    )
-    assert dropped == 1
+    assert _dropped(engine, "shed") == 1
+    assert _dropped(engine, "deadline") is None
+
+
+def test_an_admitted_request_past_its_deadline_has_its_remaining_work_dropped() -> None:
+    """A request admitted alone (its first batch started; a scorer function has no rate
+    before it) whose deadline passes while that batch runs gets DeadlineError (503),
+    counted as a deadline drop, and no further batch."""
+    gate, calls = threading.Event(), []
+
+    def held(q: str, ts: list[str]) -> list[float]:
+        calls.append(len(ts))
+        assert gate.wait(30)
+        return overlap(q, ts)
+
+    engine = Engine(FunctionRuntime(held, name="held"), max_batch_tokens=10, metrics=Metrics())
+    engine.start()
+    try:
+        big = engine.submit("big", ["b"] * 20, timeout=0.2)  # two batches of 10
+        time.sleep(0.5)  # its deadline passes while its first batch runs
+        gate.set()
+        with pytest.raises(DeadlineError, match="while its work was running"):
+            big.result(30)
+        assert calls == [10]
+        assert engine.open_requests == 0
+        assert _dropped(engine, "deadline") == 1
+        assert _dropped(engine, "shed") is None
+    finally:
+        gate.set()
+        engine.close(30)
 
 
 def test_cancel_drops_queued_work(gated: tuple[Engine, Gate]) -> None:
@@ -257,18 +294,19 @@ def test_admission_refuses_before_parsing_and_before_tokenizing() -> None:
         engine.close(30)
 
 
-def test_admitted_work_that_cannot_meet_its_deadline_is_answered_early() -> None:
+def test_queued_work_that_can_no_longer_meet_its_deadline_is_refused_early() -> None:
     """A request that cannot finish before its deadline at the measured rate behind the work
-    queued is refused at once; between batches every admitted request is checked against its
-    deadline at the current rate: when the rate falls, one that can no longer make it is
-    answered with DeadlineError before the deadline; one that still fits is served."""
+    queued is refused at once; between batches every queued request whose work has not
+    started is checked again at the conservative rate: when the rate falls, one that can no
+    longer make it is refused (429 with Retry-After) before its deadline, not admitted to
+    miss it; one that still fits is served, and so is the admitted one however slow."""
     delay = [0.05]  # seconds per batch of 10 tokens
 
     def paced(q: str, ts: list[str]) -> list[float]:
         time.sleep(delay[0])
         return overlap(q, ts)
 
-    engine = Engine(FunctionRuntime(paced, name="paced"), max_batch_tokens=10)
+    engine = Engine(FunctionRuntime(paced, name="paced"), max_batch_tokens=10, metrics=Metrics())
     engine.start()
     try:
         engine.score("warm", ["a"] * 10)  # at most 200 tokens/s
@@ -282,13 +320,16 @@ def test_admitted_work_that_cannot_meet_its_deadline_is_answered_early() -> None
             engine.submit("later", ["e"] * 1000, timeout=6.0)
         started = time.monotonic()
         delay[0] = 0.5  # the cores are taken away: 20 tokens/s
-        with pytest.raises(DeadlineError, match="before its deadline"):
+        with pytest.raises(OverloadedError, match="before its work started") as refused:
             hopeless.result(30)
         assert time.monotonic() - started < 6.0  # answered when known, not at the deadline
+        assert 1 <= refused.value.retry_after <= RETRY_AFTER_MAX_S
         delay[0] = 0.05
         assert fits.result(60).shape == (50,)
         assert big.result(60).shape == (400,)
         assert engine.open_requests == 0
+        assert (_dropped(engine, "shed"), _dropped(engine, "admission")) == (1, 1)
+        assert _dropped(engine, "deadline") is None
     finally:
         engine.close(30)
 
@@ -330,34 +371,33 @@ def test_429_with_retry_after_over_http() -> None:
         assert shim.terminate() == 0
 
 
-def test_request_timeout_over_http_is_503_json() -> None:
-    """A request queued behind 2 s of work with --request-timeout 1 (and a --max-queue-wait
-    that admits it) is dropped, answered 503 with the JSON error shape, and never scored."""
+def test_request_timeout_over_http_503_once_admitted_429_before() -> None:
+    """With --request-timeout 1 and a scorer taking 2 s per batch of one pair, a request of
+    two pairs admitted on a fresh server (no rate measured yet: alone, it is admitted) has
+    its deadline pass during its first batch: 503 Timeout JSON, its second pair never
+    scored; one arriving meanwhile is refused with 429 and a Retry-After, unscored."""
     shim = ShimProcess(
         [
-            "--scorer",
-            "tests.inference_shim.scorers:slow",
-            "--request-timeout",
-            "1",
-            "--max-queue-wait",
-            "60",
+            *("--scorer", "tests.inference_shim.scorers:slow", "--request-timeout", "1"),
+            *("--max-queue-wait", "60", "--max-batch-tokens", "1"),
         ]
     )
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
-    warm = {"query": "berlin", "texts": ["berlin"] * 8}
     try:
-        # 8 texts in 2 s: the 2-text requests look 0.5 s long, so both are admitted.
-        assert httpx.post(shim.url + "/rerank", json=warm, timeout=30).status_code == 200
         with ThreadPoolExecutor(max_workers=1) as pool:
             first = pool.submit(lambda: httpx.post(shim.url + "/rerank", json=body, timeout=30))
             time.sleep(0.5)
             late = httpx.post(shim.url + "/rerank", json={**body, "query": "late"}, timeout=30)
-            assert first.result().status_code == 200
-        assert late.status_code == 503, late.text
-        assert late.json()["error_type"] == "Timeout"
+            admitted = first.result()
+        assert admitted.status_code == 503, admitted.text
+        assert admitted.json()["error_type"] == "Timeout"
+        assert late.status_code == 429, late.text
+        assert late.json()["error_type"] == "Overloaded"
+        assert int(late.headers["Retry-After"]) >= 1
         metrics = httpx.get(shim.url + "/metrics").text
         assert 'shim_dropped_requests_total{reason="deadline"} 1.0' in metrics
-        assert "shim_pairs_total 10.0" in metrics  # only the first two requests' pairs ran
+        assert 'shim_dropped_requests_total{reason="admission"} 1.0' in metrics
+        assert "shim_pairs_total 1.0" in metrics  # the first request's first pair only
     finally:
         assert shim.terminate() == 0
 
