@@ -29,11 +29,12 @@ def main() -> None:
     p.add_argument(
         "--limit-queries", type=int, default=None, help="only the first N judged queries (all)"
     )
+    p.add_argument("--names", default=",".join(NAMES), help="which of the shared datasets")
     p.add_argument("--out", type=Path, default=Path("eval-out/first-stages"))
     a = p.parse_args()
     print(json.dumps(machine()))
     combined = {}
-    for name in NAMES:
+    for name in a.names.split(","):
         out = a.out / name
         argv = [
             "eval",

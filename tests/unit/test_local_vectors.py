@@ -23,7 +23,7 @@ from es_rerank.backends.vectors import EXACT_BELOW
 
 DIMS = 16
 #: the beam the docs state (bench/vector_search.py's sweep chose it)
-MIN_EF_SEARCH_DOC = 100
+MIN_EF_SEARCH_DOC = 400
 
 
 def _mapping(similarity: str = "cosine", index_type: str = "hnsw") -> dict[str, Any]:
@@ -296,3 +296,16 @@ def test_query_vector_builder_runs_the_local_model(tmp_path: Path) -> None:
     assert [h.id for h in search(knn, backend=idx, size=2, mode="external").hits] == ["wing"]
     with pytest.raises(ValueError, match="query_vector_builder"):
         idx.search_query({"knn": {"field": "v", "query_vector_builder": {"x": {}}}}, size=1)
+
+
+def test_eval_mapping_takes_beir_corpus_lines(tmp_path: Path) -> None:
+    # `es-rerank eval --first-stages` indexes BEIR corpora with passages-semantic; their lines
+    # carry a `metadata` object, which a strict mapping refused for every document
+    idx = LocalIndex(tmp_path, mapping="passages-semantic")
+    line = {"_id": "1", "title": "wing", "text": "lift of a wing", "metadata": {"url": "u"}}
+    result = idx.add([line, {**line, "_id": "2", "text": "heat transfer"}], progress=False)
+    assert (result.indexed, result.rejected) == (2, [])
+    hits = idx.search_query(
+        {"semantic": {"field": "text_semantic", "query": "aerofoil lift"}}, size=2
+    )
+    assert [h.id for h in hits] == ["1", "2"]
