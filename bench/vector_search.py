@@ -6,6 +6,7 @@ the shared corpora (embedded with the packaged all-MiniLM-L6-v2) and on a synthe
     python bench/vector_search.py                      # everything (the 1M set is long)
     python bench/vector_search.py --parts corpora,throughput
     python bench/vector_search.py --parts synthetic --n 200000
+    python bench/vector_search.py --parts sweep --efs 100,200,400   # beam widths, one graph
 
 Every figure comes with the CPU and the load average at the time; ratios are measured side by
 side in one run. The synthetic vectors are unit vectors of low intrinsic dimension (a Gaussian
