@@ -47,7 +47,8 @@ def _vectors(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((20, DIMS))
     x = centres[rng.integers(0, 20, n)] + 0.3 * rng.standard_normal((n, DIMS))
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def _index(path: Path, vecs: np.ndarray, **kw: Any) -> LocalIndex:
