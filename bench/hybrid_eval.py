@@ -26,12 +26,15 @@ def main() -> None:
     p.add_argument("--window", type=int, default=30)
     p.add_argument("--model", default=str(DISTILLED))
     p.add_argument("--datasets", type=Path, default=DATASETS, help="the shared datasets folder")
-    p.add_argument("--limit-queries", type=int, default=50)
+    p.add_argument(
+        "--limit-queries", type=int, default=None, help="only the first N judged queries (all)"
+    )
+    p.add_argument("--names", default=",".join(NAMES), help="which of the shared datasets")
     p.add_argument("--out", type=Path, default=Path("eval-out/first-stages"))
     a = p.parse_args()
     print(json.dumps(machine()))
     combined = {}
-    for name in NAMES:
+    for name in a.names.split(","):
         out = a.out / name
         argv = [
             "eval",
@@ -46,9 +49,9 @@ def main() -> None:
             a.model,
             "--out",
             str(out),
-            "--limit-queries",
-            str(a.limit_queries),
         ]
+        if a.limit_queries is not None:
+            argv += ["--limit-queries", str(a.limit_queries)]
         if cli(argv) != 0:
             raise SystemExit(f"eval failed on {name}")
         combined[name] = json.loads((out / "first_stages.json").read_text())

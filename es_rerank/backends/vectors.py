@@ -7,6 +7,11 @@ vectors, saved under ``<index>/vectors/`` and tagged with the tantivy commit (``
 was built from; a graph whose tag is not the current commit is never used, it is brought up to
 date from the stored vectors first. A kill -9 at any point therefore loses nothing committed.
 
+Defaults, ES's where ES has one: ``index_options`` ``int8_hnsw`` with m 16, ef_construction
+100 (Lucene's); ``num_candidates`` ``min(1.5 * k, 10000)`` (``local_knn``). The graph is
+searched with a beam of at least 400 (``num_candidates`` when larger) and every vector the
+beam finds is rescored in float32; fewer than 500 eligible vectors are searched exactly.
+
 Scores are ES's (``DenseVectorFieldMapper.VectorSimilarity.score`` for float vectors), always
 computed exactly in float32 on the graph's candidates, also for ``int8_hnsw`` whose graph holds
 8-bit vectors (ES scores such fields on its quantized vectors: its scores differ by ~1e-3).
@@ -36,6 +41,7 @@ __all__ = [
     "DenseVectorSpec",
     "VectorField",
     "es_score",
+    "new_graph",
 ]
 
 Similarity = Literal["cosine", "dot_product", "l2_norm", "max_inner_product"]
@@ -46,13 +52,16 @@ _SIMILARITIES: tuple[Similarity, ...] = ("cosine", "dot_product", "l2_norm", "ma
 _INDEX_TYPES: tuple[IndexType, ...] = ("hnsw", "int8_hnsw", "flat", "int8_flat")
 #: Lucene99HnswVectorsFormat's DEFAULT_MAX_CONN and DEFAULT_BEAM_WIDTH (ES's defaults).
 DEFAULT_M, DEFAULT_EF_CONSTRUCTION = 16, 100
-#: Fewer eligible vectors than this are searched exactly. Small: on a busy 2-core machine
-#: numpy's exact search of 1,616 x 384 took 25 ms (p50) and the graph 0.5 ms at recall@10
-#: 0.998 (bench/vector_search.py, cranfield).
+#: Fewer eligible vectors than this are searched exactly. With the beam of 400 the graph is
+#: no faster than numpy up to a few thousand vectors (load ~17 on 2 cores, p50: cranfield's
+#: 1,616 x 384 exact 0.19 ms, graph 0.64 ms; msmarco's 5,000 exact 0.64 ms, graph 0.78 ms),
+#: both well under a millisecond; the cut-off stays small until measured where it matters.
 EXACT_BELOW = 500
 #: The graph is searched with at least this beam (``num_candidates`` when larger): ES's
-#: ``num_candidates`` default (1.5 x k) alone gives recall@10 ~0.9 on 384-d embeddings.
-MIN_EF_SEARCH = 100
+#: ``num_candidates`` default (1.5 x k) alone gives recall@10 ~0.9 on 384-d embeddings. On a
+#: synthetic 1M x 384 int8 graph (m 16, ef_construction 100) the beam's recall@10 was 0.970
+#: at 100, 0.987 at 200, 0.993 at 400 (bench/vector_search.py --parts sweep).
+MIN_EF_SEARCH = 400
 
 
 def es_score(similarity: Similarity, raw: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -162,6 +171,24 @@ class DenseVectorSpec:
     def score(self, query: Vectors, vectors: Vectors) -> Vectors:
         """ES's scores of each row of ``vectors`` against ``query``."""
         return es_score(self.similarity, self.raw(query, vectors))
+
+
+def new_graph(spec: DenseVectorSpec) -> Any:
+    """An empty usearch HNSW graph for ``spec`` (8-bit for ``int8_hnsw`` over unit vectors,
+    16-bit float for ``int8_hnsw`` over others, whose range int8 would clip)."""
+    from usearch.index import Index
+
+    metric = "l2sq" if spec.similarity == "l2_norm" else "ip"
+    unit = spec.similarity in ("cosine", "dot_product")
+    dtype = "f32" if spec.index_type == "hnsw" else ("i8" if unit else "f16")
+    return Index(
+        ndim=spec.dims,
+        metric=metric,
+        dtype=dtype,
+        connectivity=spec.m,
+        expansion_add=spec.ef_construction,
+        expansion_search=MIN_EF_SEARCH,
+    )
 
 
 def _occurrences(ids: list[str]) -> list[tuple[str, int]]:
@@ -305,19 +332,7 @@ class VectorField:
                     np.concatenate([previous.keys[kept], new_keys]),
                     graph,
                 )
-        from usearch.index import Index
-
-        metric = "l2sq" if self.spec.similarity == "l2_norm" else "ip"
-        unit = self.spec.similarity in ("cosine", "dot_product")
-        dtype = "f32" if self.spec.index_type == "hnsw" else ("i8" if unit else "f16")
-        graph = Index(
-            ndim=self.spec.dims,
-            metric=metric,
-            dtype=dtype,
-            connectivity=self.spec.m,
-            expansion_add=self.spec.ef_construction,
-            expansion_search=MIN_EF_SEARCH,
-        )
+        graph = new_graph(self.spec)
         keys = np.arange(len(ids), dtype=np.int64)
         if len(ids):
             graph.add(keys, vectors, threads=1)
@@ -381,8 +396,11 @@ class VectorField:
             if want > n // 4:
                 return None  # a selective filter: exact over the few it keeps is cheaper
         graph = cache.graph
-        graph.expansion_search = max(MIN_EF_SEARCH, want)
-        keys = np.asarray(graph.search(q, want, threads=1).keys, dtype=np.int64)
+        # the whole beam comes back and is rescored in float32: the graph's 8-bit order
+        # misplaces near-ties, which a short list cut by that order loses for good
+        beam = max(MIN_EF_SEARCH, want)
+        graph.expansion_search = beam
+        keys = np.asarray(graph.search(q, beam, threads=1).keys, dtype=np.int64)
         found = np.searchsorted(cache.keys, keys)
         if mask is not None:
             found = found[mask[found]]

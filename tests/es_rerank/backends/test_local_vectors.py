@@ -22,6 +22,8 @@ from es_rerank import LocalIndex, search
 from es_rerank.backends.vectors import EXACT_BELOW
 
 DIMS = 16
+#: the beam the docs state (bench/vector_search.py's sweep chose it)
+MIN_EF_SEARCH_DOC = 400
 
 
 def _mapping(similarity: str = "cosine", index_type: str = "hnsw") -> dict[str, Any]:
@@ -45,7 +47,8 @@ def _vectors(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((20, DIMS))
     x = centres[rng.integers(0, 20, n)] + 0.3 * rng.standard_normal((n, DIMS))
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def _index(path: Path, vecs: np.ndarray, **kw: Any) -> LocalIndex:
@@ -110,6 +113,47 @@ def test_graph_search_finds_the_exact_neighbours(tmp_path: Path, index_type: str
         np.testing.assert_allclose([h.score for h in hits], want, rtol=1e-5)
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert np.mean(recalls) >= 0.95
+
+
+def test_int8_graph_answers_are_rescored_over_the_whole_beam(tmp_path: Path) -> None:
+    # 60 near-copies of one vector, about as far apart as int8's resolution (1/127): the
+    # 8-bit graph's order of them is mostly rounding. With ES's default num_candidates (15 for
+    # k=10) only a list cut by that order used to be rescored in float (1 of the true top 10
+    # found here); the whole beam is rescored now, so the top 10 are exactly float's.
+    rng = np.random.default_rng(5)
+    base = _vectors(1, seed=9)[0]
+    near = base + 1e-2 * rng.standard_normal((60, DIMS)).astype(np.float32)
+    far = _vectors(EXACT_BELOW * 2, seed=4)
+    vecs = np.concatenate([near / np.linalg.norm(near, axis=1, keepdims=True), far])
+    idx = _index(tmp_path, vecs, index_type="int8_hnsw")
+    exact = np.argsort(-(vecs @ base), kind="stable")[:10]
+    hits = idx.search_query(
+        {"knn": {"field": "vec", "query_vector": base.tolist(), "k": 10}}, size=10
+    )
+    assert [int(h.id[1:]) for h in hits] == exact.tolist()
+
+
+def test_default_search_settings_are_the_documented_ones() -> None:
+    # the numbers the module documents (and the docs repeat) are the ones the code uses
+    from es_rerank.backends import vectors
+    from es_rerank.backends.local_knn import NUM_CANDS_FACTOR, NUM_CANDS_LIMIT
+
+    doc = vectors.__doc__ or ""
+    spec = vectors.DenseVectorSpec.from_mapping("v", {"type": "dense_vector", "dims": 4})
+    assert (spec.similarity, spec.index_type, spec.m, spec.ef_construction) == (
+        "cosine",
+        "int8_hnsw",
+        16,
+        100,
+    )
+    assert (vectors.MIN_EF_SEARCH, vectors.EXACT_BELOW) == (MIN_EF_SEARCH_DOC, 500)
+    assert (NUM_CANDS_FACTOR, NUM_CANDS_LIMIT) == (1.5, 10_000)
+    for phrase in (
+        f"beam of at least {vectors.MIN_EF_SEARCH}",
+        f"fewer than {vectors.EXACT_BELOW} eligible",
+        f"m {spec.m}, ef_construction {spec.ef_construction}",
+    ):
+        assert phrase in " ".join(doc.split()), phrase
 
 
 def test_filter_is_applied_during_the_search(tmp_path: Path) -> None:
@@ -254,3 +298,16 @@ def test_query_vector_builder_runs_the_local_model(tmp_path: Path) -> None:
     assert [h.id for h in search(knn, backend=idx, size=2, mode="external").hits] == ["wing"]
     with pytest.raises(ValueError, match="query_vector_builder"):
         idx.search_query({"knn": {"field": "v", "query_vector_builder": {"x": {}}}}, size=1)
+
+
+def test_eval_mapping_takes_beir_corpus_lines(tmp_path: Path) -> None:
+    # `es-rerank eval --first-stages` indexes BEIR corpora with passages-semantic; their lines
+    # carry a `metadata` object, which a strict mapping refused for every document
+    idx = LocalIndex(tmp_path, mapping="passages-semantic")
+    line = {"_id": "1", "title": "wing", "text": "lift of a wing", "metadata": {"url": "u"}}
+    result = idx.add([line, {**line, "_id": "2", "text": "heat transfer"}], progress=False)
+    assert (result.indexed, result.rejected) == (2, [])
+    hits = idx.search_query(
+        {"semantic": {"field": "text_semantic", "query": "aerofoil lift"}}, size=2
+    )
+    assert [h.id for h in hits] == ["1", "2"]
