@@ -293,6 +293,7 @@ def test_admitted_work_that_cannot_meet_its_deadline_is_answered_early() -> None
         engine.close(30)
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_over_http() -> None:
     """A scorer that sleeps 2 s per call makes throughput slow and deterministic: with
     --max-queue-wait 0.5, a request arriving while 2 s of work is in progress gets 429 JSON
@@ -330,6 +331,7 @@ def test_429_with_retry_after_over_http() -> None:
         assert shim.terminate() == 0
 
 
+@pytest.mark.slow
 def test_request_timeout_over_http_is_503_json() -> None:
     """A request queued behind 2 s of work with --request-timeout 1 (and a --max-queue-wait
     that admits it) is dropped, answered 503 with the JSON error shape, and never scored."""
@@ -362,6 +364,7 @@ def test_request_timeout_over_http_is_503_json() -> None:
         assert shim.terminate() == 0
 
 
+@pytest.mark.slow
 def test_timing_headers_are_consistent(model_shim: ShimProcess) -> None:
     """Every scored reply carries TEI's timing headers in whole milliseconds; the parts add
     up to no more than the total; /metrics counts per-request queue and model time."""
