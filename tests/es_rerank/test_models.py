@@ -23,6 +23,7 @@ def test_cross_encoder_scores_are_raw_logits(tiny_cross_encoder: Path) -> None:
     assert m.score("q", []).shape == (0,)
 
 
+@pytest.mark.slow
 def test_bi_encoder_scores_by_cosine() -> None:
     m = load_model(packaged_bi_encoder_path())
     assert m.kind == "bi-encoder"
@@ -31,6 +32,7 @@ def test_bi_encoder_scores_by_cosine() -> None:
     assert s[0] > s[1]
 
 
+@pytest.mark.slow
 def test_real_cross_encoder_prefers_the_relevant_passage(distilled_cross_encoder: Path) -> None:
     m = load_model(distilled_cross_encoder)
     s = m.score(

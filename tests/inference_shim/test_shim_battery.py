@@ -13,6 +13,8 @@ from es_rerank.wire import MAX_TOP_N
 from tests.helpers.shim import ShimProcess
 from tests.inference_shim.battery import AUTH, CASES, MAX_CHARS, MAX_TEXTS, VALID, Case
 
+pytestmark = pytest.mark.slow
+
 
 def _still_serving(c: httpx.Client) -> None:
     assert c.get("/health").status_code == 200

@@ -89,6 +89,7 @@ def test_waiting_requests_share_batches(spread_cross_encoder: Path) -> None:
     assert batches < len(jobs)  # fewer model calls than requests: they were mixed
 
 
+@pytest.mark.slow
 def test_concurrent_requests_are_not_mixed(model_shim: ShimProcess) -> None:
     """Requests from many threads share batches; every reply equals the reply the same
     request gets alone."""
@@ -119,6 +120,7 @@ def test_concurrent_requests_are_not_mixed(model_shim: ShimProcess) -> None:
         )
 
 
+@pytest.mark.slow
 def test_large_request_is_split_over_http(
     model_shim: ShimProcess, spread_cross_encoder: Path
 ) -> None:
@@ -132,6 +134,7 @@ def test_large_request_is_split_over_http(
     np.testing.assert_allclose([got[i] for i in range(300)], expected, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_full_queue_is_429_with_retry_after() -> None:
     shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow", "--max-queue", "1"])
     try:
@@ -169,6 +172,7 @@ def test_engine_refuses_when_full_and_after_close() -> None:
         engine.submit("q", ["a"])
 
 
+@pytest.mark.slow
 def test_sigterm_drains_in_flight_request() -> None:
     shim = ShimProcess(["--scorer", "tests.inference_shim.scorers:slow"])
     body = {"query": "berlin", "texts": ["berlin city", "paris"]}
@@ -184,6 +188,7 @@ def test_sigterm_drains_in_flight_request() -> None:
         httpx.get(shim.url + "/health", timeout=2)
 
 
+@pytest.mark.slow
 def test_bi_encoder_is_scored_by_cosine() -> None:
     path = packaged_bi_encoder_path()
     texts = ["Berlin has 3.5 million people.", "Cats purr when content.", "Paris is in France."]
@@ -206,6 +211,7 @@ def test_bi_encoder_is_scored_by_cosine() -> None:
     assert long.status_code == 422
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -226,6 +232,7 @@ def test_cli_errors(args: list[str], needle: str) -> None:
     assert needle in r.stderr
 
 
+@pytest.mark.slow
 def test_environment_mirrors_flags() -> None:
     shim = ShimProcess(
         [],
@@ -246,6 +253,7 @@ def test_environment_mirrors_flags() -> None:
     assert info["kind"] == "scorer"
 
 
+@pytest.mark.slow
 def test_max_input_length_above_the_model_is_refused(spread_cross_encoder: Path) -> None:
     r = run_shim(["--model", str(spread_cross_encoder), "--max-input-length", "4096"])
     assert r.returncode == 2

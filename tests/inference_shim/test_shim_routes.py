@@ -17,6 +17,8 @@ from tests.helpers.shim import ShimProcess
 from tests.inference_shim import es_side
 from tests.inference_shim.scorers import overlap
 
+pytestmark = pytest.mark.slow
+
 QUERY = "berlin population city"
 TEXTS = [
     "berlin is a city of people",

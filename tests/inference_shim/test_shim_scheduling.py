@@ -334,6 +334,7 @@ def test_queued_work_that_can_no_longer_meet_its_deadline_is_refused_early() -> 
         engine.close(30)
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_over_http() -> None:
     """A scorer that sleeps 2 s per call makes throughput slow and deterministic: with
     --max-queue-wait 0.5, a request arriving while 2 s of work is in progress gets 429 JSON
@@ -371,6 +372,7 @@ def test_429_with_retry_after_over_http() -> None:
         assert shim.terminate() == 0
 
 
+@pytest.mark.slow
 def test_request_timeout_over_http_503_once_admitted_429_before() -> None:
     """With --request-timeout 1 and a scorer taking 2 s per batch of one pair, a request of
     two pairs admitted on a fresh server (no rate measured yet: alone, it is admitted) has
@@ -402,6 +404,7 @@ def test_request_timeout_over_http_503_once_admitted_429_before() -> None:
         assert shim.terminate() == 0
 
 
+@pytest.mark.slow
 def test_timing_headers_are_consistent(model_shim: ShimProcess) -> None:
     """Every scored reply carries TEI's timing headers in whole milliseconds; the parts add
     up to no more than the total; /metrics counts per-request queue and model time."""

@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from es_rerank.cli import main
 
 
@@ -11,6 +13,7 @@ def test_normalize_command(capsys) -> None:  # type: ignore[no-untyped-def]
     assert out[1].rstrip().endswith("3")
 
 
+@pytest.mark.slow
 def test_denormalize_bad_value_is_a_clear_error() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "es_rerank", "denormalize", "0"],

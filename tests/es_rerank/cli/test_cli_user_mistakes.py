@@ -357,6 +357,7 @@ def test_demo_fallback_without_the_bi_encoder_extra_names_it(
     assert not cache.exists()
 
 
+@pytest.mark.slow
 def test_the_shim_without_its_extra_says_which(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['waitress'] = None\n"
@@ -372,6 +373,7 @@ def test_the_shim_without_its_extra_says_which(tmp_path: Path) -> None:
 # -- the shim's own flags and port ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_port_in_use_fails_before_the_model_loads() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -386,6 +388,7 @@ def test_a_port_in_use_fails_before_the_model_loads() -> None:
     assert "model" not in r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
@@ -495,6 +498,7 @@ def test_eval_honours_es_url_from_the_environment(
     assert result["per_query"]["bm25"]["mrr@10"] == {"1": 1.0}
 
 
+@pytest.mark.slow
 def test_both_commands_report_the_package_version() -> None:
     version = metadata.version("es-rerank")
     for module, prog in (("es_rerank", "es-rerank"), ("inference_shim", "inference-shim")):

@@ -26,6 +26,8 @@ from es_rerank.runtime.hardware import cpu_supports_bf16
 from tests.helpers.tiny_families import ENCODER_FAMILIES, LLM_FAMILIES, build_family
 from tests.helpers.tiny_models import WORDS
 
+pytestmark = pytest.mark.slow
+
 FAMILIES = (*ENCODER_FAMILIES, *LLM_FAMILIES)
 QUERY = "how many people live in berlin"
 

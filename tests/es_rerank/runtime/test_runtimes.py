@@ -25,6 +25,8 @@ from es_rerank.runtime.hardware import cpu_supports_bf16
 from inference_shim.runner import Engine
 from tests.helpers.tiny_models import WORDS
 
+pytestmark = pytest.mark.slow
+
 
 def _available(runtime: str, dtype: str) -> bool:
     mods = {
@@ -98,7 +100,6 @@ def distilled_reference(distilled_cross_encoder: Path) -> np.ndarray:
     return score_pairs(rt, [p for q, ts in calibration_pairs() for p in rt.tokenize(q, ts)])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("runtime", "dtype"), [c for c in COMBOS if c.values[1] != "fp32"])
 def test_distilled_model_agrees_with_fp32(
     runtime: str,
