@@ -12,15 +12,8 @@ import griffe
 def fence_doctests(text: str) -> str:
     """Wrap each run of ``>>>`` lines and their expected output in a ``pycon`` fence.
 
-    >>> print(fence_doctests("Intro.\\n\\n>>> 1 + 1\\n2\\n\\nAfter."))
-    Intro.
-    <BLANKLINE>
-    ```pycon
-    >>> 1 + 1
-    2
-    ```
-    <BLANKLINE>
-    After.
+    >>> fence_doctests("Intro.\\n\\n>>> 1 + 1\\n2\\n\\nAfter.").splitlines()
+    ['Intro.', '', '```pycon', '>>> 1 + 1', '2', '```', '', 'After.']
     """
     out: list[str] = []
     fence = False

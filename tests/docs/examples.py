@@ -56,7 +56,9 @@ class Example:
 
     @property
     def slow(self) -> bool:
-        return bool(_SLOW.search(self.code)) or "server" in self.markers or "run-with" in self.markers
+        return (
+            bool(_SLOW.search(self.code)) or "server" in self.markers or "run-with" in self.markers
+        )
 
     @property
     def promised_output(self) -> str | None:

@@ -62,7 +62,9 @@ def wait_healthy(
     raise AssertionError(f"no answer from 127.0.0.1:{port}{path} in {TIMEOUT} s")
 
 
-def start_server(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> subprocess.Popen[bytes]:
     """A server process whose output goes to ``log`` (a pipe could fill and block it)."""
     with log.open("wb") as out:
         return subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -107,7 +107,9 @@ def skip_reason(ex: Example) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def docs_run(tmp_path_factory: pytest.TempPathFactory, tiny_cross_encoder: Path) -> Iterator[DocsRun]:
+def docs_run(
+    tmp_path_factory: pytest.TempPathFactory, tiny_cross_encoder: Path
+) -> Iterator[DocsRun]:
     run = DocsRun(tmp_path_factory.mktemp("docs-examples"), tiny_cross_encoder)
     yield run
     if run.shim is not None:
@@ -144,7 +146,9 @@ def test_every_skipped_example_says_why() -> None:
 
 
 def summary() -> str:
-    """How many examples run, and why the others do not (``python -m tests.docs.test_docs_examples``)."""
+    """How many examples run, and why the others do not.
+
+    ``python -m tests.docs.test_docs_examples`` prints it."""
     skipped = Counter(r for ex in EXAMPLES if (r := skip_reason(ex)) is not None)
     elsewhere = sum("runs-in" in ex.markers for ex in EXAMPLES)
     slow = sum(ex.slow for ex in EXAMPLES if skip_reason(ex) is None)
