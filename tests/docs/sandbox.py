@@ -120,16 +120,19 @@ class PageSandbox:
             argv, stdin = [sys.executable, "-c", _DOCTEST], code
         else:
             argv, stdin = [sys.executable, "-c", code], None
-        return subprocess.run(
-            argv,
-            cwd=self.work,
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
+        try:
+            return subprocess.run(
+                argv,
+                cwd=self.work,
+                env=self.env,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"{ex.id} ran past {TIMEOUT} s: {exc.stderr!r}") from exc
 
     def serve_each(self, ex: Example) -> None:
         """Start each command of a ``server`` block on a free port, wait, stop it."""
