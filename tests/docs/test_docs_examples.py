@@ -19,6 +19,7 @@ import pytest
 
 from tests.docs.examples import MARKERS, ROOT, Example, all_examples
 from tests.docs.sandbox import (
+    TIMEOUT,
     PageSandbox,
     free_port,
     start_server,
@@ -117,7 +118,9 @@ def docs_run(
 
 
 def _param(ex: Example) -> object:
-    return pytest.param(ex, id=ex.id, marks=[pytest.mark.slow] if ex.slow else [])
+    # a slow block may run its page's earlier blocks first, each within TIMEOUT
+    slow = [pytest.mark.slow, pytest.mark.timeout(2 * TIMEOUT)]
+    return pytest.param(ex, id=ex.id, marks=slow if ex.slow else [])
 
 
 @pytest.mark.parametrize("ex", [_param(ex) for ex in EXAMPLES])
