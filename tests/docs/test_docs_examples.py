@@ -8,8 +8,6 @@ index a corpus are marked ``slow``."""
 from __future__ import annotations
 
 import doctest
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,14 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.docs.examples import MARKERS, ROOT, Example, all_examples
-from tests.docs.sandbox import (
-    TIMEOUT,
-    PageSandbox,
-    free_port,
-    start_server,
-    stop_server,
-    wait_healthy,
-)
+from tests.docs.sandbox import TIMEOUT, PageSandbox
+from tests.shim.server_proc import ShimProcess
 
 EXAMPLES = all_examples()
 SHARED = ROOT.parent / "shared"  # as tests/conftest.py finds it
@@ -41,7 +33,7 @@ class DocsRun:
     tiny_model: Path
     sandboxes: dict[Path, PageSandbox] = field(default_factory=dict)
     outcomes: dict[str, str | None] = field(default_factory=dict)  # id -> error or None
-    shim: tuple[subprocess.Popen[bytes], int] | None = None
+    shim: ShimProcess | None = None
 
     def sandbox(self, page: Path) -> PageSandbox:
         if page not in self.sandboxes:
@@ -52,15 +44,8 @@ class DocsRun:
 
     def shim_port(self) -> int:
         if self.shim is None:
-            port = free_port()
-            box = self.sandbox(ROOT / "README.md")
-            argv = [sys.executable, "-m", "inference_shim.cli", "serve", "--port", str(port)]
-            argv += ["--model", str(self.tiny_model)]
-            log = self.base / "shim.log"
-            proc = start_server(argv, box.env, box.work, log)
-            self.shim = (proc, port)
-            wait_healthy(proc, port, log, path="/ready")
-        return self.shim[1]
+            self.shim = ShimProcess(["--model", str(self.tiny_model)])
+        return int(self.shim.url.rsplit(":", 1)[1])
 
     def run_through(self, ex: Example) -> None:
         """Run the page's earlier runnable blocks (once), then ``ex``."""
@@ -114,7 +99,7 @@ def docs_run(
     run = DocsRun(tmp_path_factory.mktemp("docs-examples"), tiny_cross_encoder)
     yield run
     if run.shim is not None:
-        stop_server(run.shim[0])
+        run.shim.terminate()
 
 
 def _param(ex: Example) -> object:
