@@ -40,8 +40,9 @@ typecheck: lint
 
 # The docs site (mkdocs.yml, docs/) into build/site; --strict fails on any warning (a broken
 # link or anchor, a page missing from the nav, an API reference entry that does not resolve).
+# Never with --quiet: it hides the warnings from --strict, which then passes.
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # pytest includes tests/docs: every example of README.md and docs/ runs.
 test: lint docs
