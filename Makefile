@@ -16,7 +16,7 @@ torch_index = $(shell [ "$$(uname -s)" = Linux ] && $(PYTHON) -c "import socket;
 # Stops make when the venv's torch is a CUDA build (checked after each install).
 cpu_torch_check = $(BIN)/python -c "import sys, torch; sys.exit(f'torch {torch.__version__} is a CUDA build; make clean, then run make again where $(TORCH_CPU_INDEX) is reachable' if torch.version.cuda else 0)"
 
-.PHONY: venv test test-fast lint typecheck demo clean up down test-es
+.PHONY: venv test test-fast lint typecheck docs demo clean up down test-es
 
 venv: $(STAMP)
 
@@ -38,7 +38,14 @@ lint: $(STAMP)
 
 typecheck: lint
 
-test: lint
+# The docs site (mkdocs.yml, docs/) into build/site; --strict fails on any warning (a broken
+# link or anchor, a page missing from the nav, an API reference entry that does not resolve).
+# Never with --quiet: it hides the warnings from --strict, which then passes.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# pytest includes tests/docs: every example of README.md and docs/ runs.
+test: lint docs
 	$(BIN)/python -m pytest
 
 # The loop to run while changing code: every test but those marked slow (model exports,
@@ -50,7 +57,7 @@ demo: $(STAMP)
 	$(BIN)/es-rerank demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build/site
 
 # Runtimes against sentence-transformers and Infinity, side by side (BENCH=throughput),
 # each runtime's agreement and NDCG@10 against fp32 on the distilled model (BENCH=quality),

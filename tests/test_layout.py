@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.helpers import ROOT
 
 TESTS = ROOT / "tests"
-CROSS_CUTTING = ("conformance", "elasticsearch", "spec")
+CROSS_CUTTING = ("conformance", "docs", "elasticsearch", "spec")
 LAUNCHER = TESTS / "helpers" / "shim.py"
 
 

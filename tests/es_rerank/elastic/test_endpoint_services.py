@@ -1,4 +1,4 @@
-"""Every rerank service ``es-rerank endpoint create`` knows: the README's example for each
+"""Every rerank service ``es-rerank endpoint create`` knows: its example in docs/endpoints.md
 runs against a recording ES, and the body sent is checked against the
 elasticsearch-specification's ``inference.put_*`` request types (commit named by
 ``tests/spec/inference_types.json``), with the few places where ES's own source differs
@@ -35,7 +35,7 @@ GOOGLE = json.dumps({"type": "service_account", "private_key": "-----BEGIN fake"
 BLOCK = re.compile(r"<!-- endpoint-examples -->\n```sh\n(.*?)```", re.S)
 EXAMPLES = [
     shlex.split(line)
-    for line in BLOCK.search((ROOT / "README.md").read_text()).group(1).splitlines()  # type: ignore[union-attr]
+    for line in BLOCK.search((ROOT / "docs/endpoints.md").read_text()).group(1).splitlines()  # type: ignore[union-attr]
     if line.strip()
 ]
 
@@ -58,7 +58,7 @@ def es(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[RecordingES]
         yield rec
 
 
-def test_the_readme_shows_one_example_per_service() -> None:
+def test_the_docs_show_one_example_per_service() -> None:
     assert sorted(_service_of(a) for a in EXAMPLES) == sorted(SERVICES)
 
 
@@ -68,7 +68,7 @@ def test_spec_commit_is_named() -> None:
 
 
 @pytest.mark.parametrize("argv", EXAMPLES, ids=_service_of)
-def test_readme_example_sends_a_body_the_specification_accepts(
+def test_docs_example_sends_a_body_the_specification_accepts(
     es: RecordingES, argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert argv[:3] == ["es-rerank", "endpoint", "create"]
@@ -87,7 +87,7 @@ def test_readme_example_sends_a_body_the_specification_accepts(
         assert secrets["service_account_json"] == GOOGLE
 
 
-def test_readme_examples_carry_their_service_settings(es: RecordingES) -> None:
+def test_docs_examples_carry_their_service_settings(es: RecordingES) -> None:
     for argv in EXAMPLES:
         assert main(argv[1:]) == 0
     bodies = {r.body["service"]: r.body for r in es.requests if r.method == "PUT"}
