@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from tests.helpers.shim_app import serve_shim
+from tests.helpers.shim import serve_shim
 
 from es_rerank.rerankers import HttpReranker
 from es_rerank.runtime import FunctionRuntime
