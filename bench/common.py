@@ -244,9 +244,10 @@ def st_onnx_int8_export(model: Path) -> str:
     return ST_ONNX_INT8
 
 
-def st_openvino_int8_export(model: Path) -> str:
-    """sentence-transformers' static int8 OpenVINO export of ``model``, calibrated on 300
-    samples of this package's calibration set (made once, in place); its file name."""
+def st_openvino_int8_export(model: Path, samples: int = 300) -> str:
+    """sentence-transformers' static int8 OpenVINO export of ``model``, calibrated on
+    ``samples`` pairs of this package's calibration set (made once, in place); its file
+    name."""
     import shutil
     import tempfile
 
@@ -259,12 +260,12 @@ def st_openvino_int8_export(model: Path) -> str:
     if not (model / ST_OPENVINO_INT8).is_file():
         data = Path(tempfile.mkdtemp())
         with (data / "train.jsonl").open("w") as fh:
-            for q, texts in calibration_pairs():
-                for t in texts:
-                    fh.write(json.dumps({"sentence": f"{q} {t}"}) + "\n")
+            flat = [f"{q} {t}" for q, texts in calibration_pairs() for t in texts]
+            for text in flat[:: max(1, len(flat) // samples)][:samples]:  # every query
+                fh.write(json.dumps({"sentence": text}) + "\n")
         export_static_quantized_openvino_model(
             CrossEncoder(str(model), backend="openvino"),
-            OVQuantizationConfig(num_samples=300),
+            OVQuantizationConfig(num_samples=samples),
             str(model),
             dataset_name=str(data),
             dataset_config_name="default",

@@ -5,19 +5,23 @@ pairs, side by side in one run, with score agreement against fp32 torch.
 Families (configs as published; random weights, so agreement numbers say how much a
 runtime moves scores, not how good rankings are):
 
+- bert: cross-encoder/ms-marco-MiniLM-L6-v2's config (BERT, 6 layers, hidden 384);
+- electra: cross-encoder/ms-marco-electra-base's config (ELECTRA base, 12 layers, 768);
+- deberta-v2: mxbai-rerank-base-v1's config (DeBERTa-v3 base, 12 layers, 768);
+- modernbert: gte-reranker-modernbert-base's config (ModernBERT base, 22 layers, 768);
+- xlm-roberta: bge-reranker-v2-m3's config (XLM-RoBERTa large, 24 layers, hidden 1024);
 - llm-reranker: Qwen3-Reranker-0.6B's config (Qwen3ForCausalLM, 28 layers, hidden 1024),
   scored logit("yes") - logit("no") in its prompt template; a byte-level BPE tokenizer
-  trained here on the calibration passages (about Qwen's tokens per word on this text);
-- xlm-roberta: bge-reranker-v2-m3's config (XLM-RoBERTa large, 24 layers, hidden 1024);
-- modernbert: gte-reranker-modernbert-base's config (ModernBERT base, 22 layers, 768).
+  trained here on the calibration passages (about Qwen's tokens per word on this text).
 
 The encoders use the packaged BERT WordPiece vocabulary (their own tokenizers are
-SentencePiece/BPE with similar token counts on English). Pairs: the first ``--queries``
-calibration queries with ``--per-query`` passages each, cut to ``--words`` words (short
-texts keep the run sane on 2 cores). sentence-transformers runs ``predict`` (fp32 torch,
-and its int8 backends: ONNX dynamic avx512_vnni; OpenVINO static int8, calibrated, only for
-models under ``--calibrate-below`` parameters: static calibration of a 0.5B+ model takes
-longer than this run on 2 cores, for its OpenVINO int8 and ours alike).
+SentencePiece/BPE with similar token counts on English). Pairs: ``--queries`` MS MARCO
+(TREC DL 2019) queries with ``--per-query`` passages each from the shared
+msmarco-dl19-subset, whole (``--words`` cuts them). sentence-transformers runs ``predict``
+(fp32 torch, and its int8 backends: ``export_dynamic_quantized_onnx_model`` avx512_vnni,
+and ``export_static_quantized_openvino_model`` calibrated on ``--st-samples`` pairs, for
+models under ``--calibrate-below`` parameters). Our OpenVINO int8 is static (NNCF, the
+shipped calibration set) for encoders and int8 weights for LLM rerankers.
 
 Run: ``make bench BENCH=families`` (or ``python bench/model_families.py --family modernbert``).
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import shutil
 import tempfile
 import time
@@ -35,9 +40,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import BENCH_CACHE, print_machine, st_onnx_int8_export, st_openvino_int8_export
+from common import (
+    BENCH_CACHE,
+    load_requests,
+    print_machine,
+    st_onnx_int8_export,
+    st_openvino_int8_export,
+)
 
-from es_rerank.runtime.calibration import calibration_pairs
+from es_rerank.runtime.calibration import calibration_pairs  # the LLM tokenizer's corpus
 
 Pairs = list[tuple[str, list[str]]]
 ROOT = BENCH_CACHE / "families"
@@ -56,6 +67,72 @@ def _bert_tokenizer(path: Path, *, types: bool) -> None:
         tok.init_kwargs["model_input_names"] = tok.model_input_names
     tok.model_max_length = 512
     tok.save_pretrained(path)
+
+
+def _save_encoder(path: Path, model: Any, *, types: bool) -> None:
+    model.eval().save_pretrained(path)
+    _bert_tokenizer(path, types=types)
+
+
+def build_minilm_l6(path: Path) -> None:
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(  # cross-encoder/ms-marco-MiniLM-L6-v2
+        vocab_size=30522,
+        hidden_size=384,
+        num_hidden_layers=6,
+        num_attention_heads=12,
+        intermediate_size=1536,
+        max_position_embeddings=512,
+        num_labels=1,
+    )
+    _save_encoder(path, BertForSequenceClassification(config), types=True)
+
+
+def build_electra_base(path: Path) -> None:
+    import torch
+    from transformers import ElectraConfig, ElectraForSequenceClassification
+
+    torch.manual_seed(0)
+    config = ElectraConfig(  # cross-encoder/ms-marco-electra-base
+        vocab_size=30522,
+        embedding_size=768,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=512,
+        num_labels=1,
+    )
+    _save_encoder(path, ElectraForSequenceClassification(config), types=True)
+
+
+def build_deberta_v3_base(path: Path) -> None:
+    import torch
+    from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
+
+    torch.manual_seed(0)
+    config = DebertaV2Config(  # mixedbread-ai/mxbai-rerank-base-v1 (DeBERTa-v3 base)
+        vocab_size=128100,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=512,
+        relative_attention=True,
+        position_buckets=256,
+        max_relative_positions=-1,
+        norm_rel_ebd="layer_norm",
+        share_att_key=True,
+        pos_att_type=["p2c", "c2p"],
+        position_biased_input=False,
+        type_vocab_size=0,
+        pad_token_id=0,
+        num_labels=1,
+    )
+    _save_encoder(path, DebertaV2ForSequenceClassification(config), types=False)
 
 
 def build_xlmr_large(path: Path) -> None:
@@ -151,9 +228,12 @@ def build_qwen3_reranker(path: Path) -> None:
 
 
 FAMILIES: dict[str, tuple[str, Callable[[Path], None]]] = {
-    "llm-reranker": ("Qwen3-Reranker-0.6B config", build_qwen3_reranker),
-    "xlm-roberta": ("bge-reranker-v2-m3 config (XLM-R large)", build_xlmr_large),
+    "bert": ("ms-marco-MiniLM-L6-v2 config", build_minilm_l6),
+    "electra": ("ms-marco-electra-base config", build_electra_base),
+    "deberta-v2": ("mxbai-rerank-base-v1 config (DeBERTa-v3 base)", build_deberta_v3_base),
     "modernbert": ("gte-reranker-modernbert-base config", build_modernbert_base),
+    "xlm-roberta": ("bge-reranker-v2-m3 config (XLM-R large)", build_xlmr_large),
+    "llm-reranker": ("Qwen3-Reranker-0.6B config", build_qwen3_reranker),
 }
 
 
@@ -214,11 +294,11 @@ def st_onnx_int8(path: Path) -> Callable[[Pairs], np.ndarray]:
     return _st_predict(ce)
 
 
-def st_openvino_int8(path: Path) -> Callable[[Pairs], np.ndarray]:
+def st_openvino_int8(path: Path, samples: int) -> Callable[[Pairs], np.ndarray]:
     import torch
     from sentence_transformers import CrossEncoder
 
-    file = st_openvino_int8_export(path)
+    file = st_openvino_int8_export(path, samples)
     kwargs = {"file_name": file}
     ce = CrossEncoder(
         str(path), backend="openvino", model_kwargs=kwargs, activation_fn=torch.nn.Identity()
@@ -227,9 +307,20 @@ def st_openvino_int8(path: Path) -> Callable[[Pairs], np.ndarray]:
 
 
 # -- measuring ----------------------------------------------------------------------------
-def bench_pairs(queries: int, per_query: int, words: int) -> Pairs:
-    groups = calibration_pairs()[:queries]
-    return [(q, [" ".join(t.split()[:words]) for t in texts[:per_query]]) for q, texts in groups]
+def bench_pairs(queries: int, per_query: int, words: int) -> tuple[Pairs, str]:
+    """MS MARCO queries with sampled passages (seeded), cut to ``words`` words if > 0."""
+    requests, source = load_requests(queries, per_query, seed=0)
+    cut = (lambda t: " ".join(t.split()[:words])) if words > 0 else (lambda t: t)
+    return [(q, [cut(t) for t in texts]) for q, texts in requests], source
+
+
+def token_lengths(path: Path, pairs: Pairs) -> str:
+    """Tokens per pair as our runtimes feed the model (the LLM's template included)."""
+    from es_rerank.runtime.tokenizing import PairTokenizer
+
+    tok = PairTokenizer.from_dir(path, name=path.name)
+    n = np.array([p.length for q, texts in pairs for p in tok(q, texts)])
+    return f"tokens per pair mean {n.mean():.0f}, median {np.median(n):.0f}, max {n.max()}"
 
 
 def measure(fn: Callable[[Pairs], np.ndarray], pairs: Pairs, reps: int) -> tuple[float, np.ndarray]:
@@ -251,13 +342,15 @@ def agreement(scores: np.ndarray, ref: np.ndarray) -> str:
     return f"max|diff| {np.abs(scores - ref).max():.2e}, Spearman {rho:.4f}"
 
 
-def run_family(family: str, args: argparse.Namespace, pairs: Pairs) -> list[dict[str, Any]]:
+def run_family(family: str, args: argparse.Namespace, pairs: Pairs) -> dict[str, Any]:
+    """Every contender on ``pairs``, then the deciding ones head to head; the table row."""
     from es_rerank.runtime.hardware import cpu_supports_bf16
 
     path = model_dir(family)
     n_params = parameters(path)
     calibrate = n_params < args.calibrate_below
     print(f"\n## {family}: {FAMILIES[family][0]}, {n_params / 1e6:.0f}M parameters")
+    print(f"  {token_lengths(path, pairs)}")
     contenders: list[tuple[str, str, Callable[[], Callable[[Pairs], np.ndarray]]]] = [
         ("ours", "torch fp32", lambda: ours(path, "torch", "fp32")),
         ("st", "CrossEncoder fp32 (torch)", lambda: st_fp32(path)),
@@ -273,13 +366,12 @@ def run_family(family: str, args: argparse.Namespace, pairs: Pairs) -> list[dict
         contenders.append(("ours", "openvino bf16", lambda: ours(path, "openvino", "bf16")))
     llm = family == "llm-reranker"
     if llm or calibrate:
-        label = "openvino int8 (weights)" if llm else "openvino int8 (static)"
+        label = "openvino int8 (weights)" if llm else "openvino int8 (static, NNCF)"
         contenders.append(("ours", label, lambda: ours(path, "openvino", "int8")))
     contenders.append(("st", "CrossEncoder onnx int8 (avx512_vnni)", lambda: st_onnx_int8(path)))
-    if calibrate and not llm:
-        contenders.append(
-            ("st", "CrossEncoder openvino int8 (static)", lambda: st_openvino_int8(path))
-        )
+    if calibrate:
+        label = f"CrossEncoder openvino int8 (static, {args.st_samples} samples)"
+        contenders.append(("st", label, lambda: st_openvino_int8(path, args.st_samples)))
     if args.only:  # the reference (our torch fp32) always runs first
         keep = ("torch fp32", *args.only)
         contenders = [c for c in contenders if any(k in c[1] for k in keep)]
@@ -310,8 +402,10 @@ def run_family(family: str, args: argparse.Namespace, pairs: Pairs) -> list[dict
         )
         del fn
         gc.collect()
-    head_to_head(family, rows, {label: make for _, label, make in contenders}, pairs, args)
-    return rows
+    makers = {label: make for _, label, make in contenders}
+    row = head_to_head(family, rows, makers, pairs, args)
+    row.update(params=n_params, tokens=token_lengths(path, pairs))
+    return row
 
 
 def head_to_head(
@@ -320,7 +414,7 @@ def head_to_head(
     makers: dict[str, Callable[[], Callable[[Pairs], np.ndarray]]],
     pairs: Pairs,
     args: argparse.Namespace,
-) -> None:
+) -> dict[str, Any]:
     """The target ratios, measured again with the contenders that decide them loaded side
     by side and run in turn (``--rounds`` rounds, best of each): on a shared machine the
     load changes between the sequential runs above."""
@@ -352,7 +446,7 @@ def head_to_head(
     print(f"  head to head ({args.rounds} rounds in turn, best of each):")
     for label in labels:
         print(f"    {label:40} {best[label]:7.2f} pairs/s")
-    summarize(
+    return summarize(
         family,
         [
             {
@@ -365,21 +459,26 @@ def head_to_head(
     )
 
 
-def summarize(family: str, rows: Sequence[dict[str, Any]]) -> None:
+def summarize(family: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Prints the target ratios; returns them as one table row."""
     ok = [r for r in rows if "pairs_per_s" in r]
     mine = [r for r in ok if r["who"] == "ours"]
     st = {r["label"]: r["pairs_per_s"] for r in ok if r["who"] == "st"}
+    out: dict[str, Any] = {"family": family}
     if not mine:
-        return
+        return out
     best = max(mine, key=lambda r: r["pairs_per_s"])
+    out["ours"] = (best["label"], best["pairs_per_s"])
     print(f"  fastest of ours: {best['label']} {best['pairs_per_s']:.2f} pairs/s")
     fp32 = st.get("CrossEncoder fp32 (torch)")
     if fp32:
         ratio = best["pairs_per_s"] / fp32
+        out["st_fp32"] = fp32
         print(f"  target >= 1.5x ST fp32: {ratio:.2f}x -> {'met' if ratio >= 1.5 else 'NOT met'}")
     int8 = {k: v for k, v in st.items() if "int8" in k}
     if int8:
         name, value = max(int8.items(), key=lambda kv: kv[1])
+        out["st_int8"] = (name, value)
         ratio = best["pairs_per_s"] / value
         print(
             f"  target >= 1.2x ST best int8 ({name}): {ratio:.2f}x -> "
@@ -393,22 +492,26 @@ def summarize(family: str, rows: Sequence[dict[str, Any]]) -> None:
         if torch32 and q:
             top = max(q, key=lambda r: r["pairs_per_s"])
             ratio = top["pairs_per_s"] / torch32
+            out["int8_vs_torch_fp32"] = (top["label"], ratio)
             print(
                 f"  target LLM int8 >= 2x torch fp32: {top['label']} {ratio:.2f}x -> "
                 f"{'met' if ratio >= 2 else 'NOT met'}"
             )
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--family", action="append", choices=list(FAMILIES))
-    p.add_argument("--queries", type=int, default=2)
+    p.add_argument("--queries", type=int, default=4)
     p.add_argument("--per-query", type=int, default=8)
-    p.add_argument("--words", type=int, default=32)
+    p.add_argument("--words", type=int, default=0, help="cut passages to this many words")
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--calibrate-below", type=float, default=300e6)
+    p.add_argument("--calibrate-below", type=float, default=1e12)
+    p.add_argument("--st-samples", type=int, default=64, help="ST OpenVINO calibration pairs")
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--json", help="append each family's table row (JSON) to this file")
     p.add_argument("--only", nargs="+", help="run only contenders whose label has one of these")
     args = p.parse_args(argv)
     ROOT.mkdir(parents=True, exist_ok=True)
@@ -416,14 +519,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     os.environ.setdefault("ES_RERANK_CACHE", str(ROOT / "cache"))
     print_machine()
-    pairs = bench_pairs(args.queries, args.per_query, args.words)
+    pairs, source = bench_pairs(args.queries, args.per_query, args.words)
     n = sum(len(t) for _, t in pairs)
+    words = np.array([len(t.split()) for _, texts in pairs for t in texts])
+    cut = f", cut to {args.words} words" if args.words > 0 else ""
     print(
-        f"pairs: {n} ({args.queries} calibration queries x {args.per_query} passages cut to "
-        f"{args.words} words); best of {args.reps} runs after a warm-up; random weights"
+        f"pairs: {n} ({args.queries} queries x {args.per_query} passages from {source}{cut}; "
+        f"passage words mean {words.mean():.0f}, max {words.max()}); best of {args.reps} runs "
+        "after a warm-up; random weights"
     )
     for family in args.family or list(FAMILIES):
-        run_family(family, args, pairs)
+        row = run_family(family, args, pairs)
+        row.update(pairs=n, load_1min=os.getloadavg()[0])
+        if args.json:
+            with open(args.json, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
     print(f"\nload average (1 min) at the end: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -40,7 +40,10 @@ def classifier_checkpoint(
         if config.pad_token_id is None:  # the head finds each pair's last token by it
             config.pad_token_id = tokenizer.pad_token_id or tokenizer.eos_token_id
         classifier = AutoModelForSequenceClassification.from_config(config)  # type: ignore[no-untyped-call]
-        classifier.base_model.load_state_dict(causal.base_model.state_dict())
+        # get_decoder: base_model is the model itself where base_model_prefix names no
+        # attribute (Gemma 3's causal LM)
+        decoder = causal.get_decoder()  # type: ignore[no-untyped-call]
+        classifier.get_decoder().load_state_dict(decoder.state_dict())
         weight = causal.get_output_embeddings().weight  # type: ignore[no-untyped-call]
         with torch.no_grad():
             classifier.score.weight.copy_((weight[family.yes_id] - weight[family.no_id])[None])

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from es_rerank.runtime.base import (
 )
 from es_rerank.runtime.cache import model_digest
 from es_rerank.runtime.families import detect_family
+from es_rerank.runtime.support import check_exportable
 
 __all__ = ["check_choice", "describe", "family_info", "load_runtime"]
 
@@ -151,6 +153,13 @@ def build(
         raise RuntimeUnavailableError(
             f"runtime {runtime} runs on the CPU; for device {device!r} use runtime torch"
         )
+    config = json.loads((path / "config.json").read_text())
+    check_exportable(
+        runtime,
+        str(config.get("model_type", "")),
+        name=name,
+        architecture=str((config.get("architectures") or ["?"])[0]),
+    )
     digest = digest or model_digest(path)
     cls: Any
     if runtime == "onnx":

@@ -1,6 +1,7 @@
 """OpenVINO runtime: fp32, bf16 (the CPU plugin's bf16 inference precision, on CPUs with
-bf16 instructions) and int8 (post-training static quantization with NNCF, calibrated on
-the calibration set shipped with this package; int8 weights for LLM rerankers).
+bf16 instructions; not LLM rerankers, which the plugin cannot compile in bf16) and int8
+(post-training static quantization with NNCF, calibrated on the calibration set shipped
+with this package; int8 weights for LLM rerankers).
 
 The model is exported to OpenVINO IR with optimum-intel's exporter and quantized with
 ``nncf.quantize``; both are cached (:mod:`es_rerank.runtime.cache`).
@@ -171,6 +172,15 @@ class OpenVINORuntime(TokenizedRuntime):
             path, name=name, max_length=max_length, instruction=instruction
         )
         self.max_length: int | None = self.tokenizer.max_length
+        family = self.tokenizer.family
+        if dtype == "bf16" and family is not None and family.is_llm:
+            # The CPU plugin (2026.4) dies with SIGFPE compiling a Qwen3 reranker in bf16
+            # (tiny ones of hidden 32 and 128 alike): refused, so auto moves on.
+            raise RuntimeUnavailableError(
+                f"runtime openvino (bf16) cannot run {name} ({family.name}): OpenVINO's CPU "
+                "plugin crashes compiling LLM rerankers in bf16; use runtime openvino with "
+                "dtype int8 or fp32, or runtime torch with dtype bf16"
+            )
         path, digest = exportable(path, self.tokenizer, digest=digest, cache=cache)
         self.entry = export_openvino(
             path, dtype, digest=digest, tokenizer=self.tokenizer, cache=cache

@@ -178,7 +178,8 @@ class TorchRuntime(TokenizedRuntime):
         """``logit("yes") - logit("no")`` at each pair's last token (batches are padded on
         the right; rotary positions make the scores those of left padding)."""
         torch = self._torch
-        hidden = self.model.base_model(**inputs).last_hidden_state
+        # the decoder, not base_model: that is the whole causal LM for some (Gemma 3)
+        hidden = self.model.get_decoder()(**inputs).last_hidden_state
         last = inputs["attention_mask"].sum(dim=1) - 1
         h = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
         weight, bias = self._yes_no

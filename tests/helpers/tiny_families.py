@@ -182,6 +182,37 @@ def build_tiny_llm_reranker(path: Path, *, seed: int = 0, max_length: int = 256)
     return path
 
 
+def build_tiny_causal_reranker(
+    path: Path, model_type: str, *, seed: int = 0, max_length: int = 256
+) -> Path:
+    """A seeded 2-layer causal LM of any ``model_type`` (``gemma3_text``, ``starcoder2``,
+    ...) saved as an LLM reranker: the tokenizer with ``yes``/``no`` and Qwen3-Reranker's
+    chat template (for architectures some exporters cannot take)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = _llm_tokenizer(max_length)
+    torch.manual_seed(seed)
+    config = AutoConfig.for_model(
+        model_type,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=max_length,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    model = AutoModelForCausalLM.from_config(config).eval()  # type: ignore[no-untyped-call]
+    _spread(model, ("model.norm.weight", "model.norm.bias"), 50.0).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
 def build_tiny_llm_seq_cls(path: Path, *, seed: int = 0, max_length: int = 256) -> Path:
     """The sequence-classification conversion of an LLM reranker
     (``Qwen3ForSequenceClassification``, num_labels=1), saved with the sentence-transformers

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from tests.helpers.shim import serve_shim
 
 from es_rerank.rerankers import HttpReranker
 from es_rerank.runtime import FunctionRuntime
@@ -31,6 +30,7 @@ from inference_shim.cli import main
 from inference_shim.config import Settings
 from inference_shim.runner import Engine
 from inference_shim.schemas import committed_openapi, openapi_document
+from tests.helpers.shim import serve_shim
 
 TEXTS = ["a", "abc", "abcdef"]
 RAW = [-2.0, 0.0, 3.0]  # the scorer's raw score of each text: len - 3 (>= 0) or -2
