@@ -23,6 +23,9 @@ from tests.helpers.tiny_families import (
 )
 from tests.helpers.tiny_models import WORDS
 
+# every test exports or measures a model on ONNX / OpenVINO
+pytestmark = pytest.mark.slow
+
 QUERY = "how many people live in berlin"
 TEXTS = [" ".join(WORDS[i : i + n]) for i, n in ((0, 3), (5, 12), (9, 30), (2, 7), (20, 60))]
 EXPORTERS = pytest.mark.skipif(
