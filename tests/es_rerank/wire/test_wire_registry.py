@@ -25,8 +25,8 @@ from es_rerank.wire import (
 )
 from inference_shim.errors import OverloadedError, error_json
 from inference_shim.schemas import openapi_document
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ROUTES = {"/rerank", "/v1/rerank", "/v2/rerank", "/inference/rerank"}
 
 
