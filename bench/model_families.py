@@ -75,20 +75,10 @@ def _save_encoder(path: Path, model: Any, *, types: bool) -> None:
 
 
 def build_minilm_l6(path: Path) -> None:
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
+    from tests.helpers.tiny_models import minilm_l6_random
 
-    torch.manual_seed(0)
-    config = BertConfig(  # cross-encoder/ms-marco-MiniLM-L6-v2
-        vocab_size=30522,
-        hidden_size=384,
-        num_hidden_layers=6,
-        num_attention_heads=12,
-        intermediate_size=1536,
-        max_position_embeddings=512,
-        num_labels=1,
-    )
-    _save_encoder(path, BertForSequenceClassification(config), types=True)
+    minilm_l6_random(path)  # cross-encoder/ms-marco-MiniLM-L6-v2, as the throughput bench
+    _bert_tokenizer(path, types=True)  # the same tokenizer, with the other families' length
 
 
 def build_electra_base(path: Path) -> None:
