@@ -11,8 +11,8 @@ import importlib.util
 import re
 
 from es_rerank.cli import build_parser as es_rerank_parser
-from es_rerank.cli.env_mirrors import ENV_MIRRORS
 from es_rerank.elastic.connection import ENV_VARS
+from es_rerank.env_mirrors import ENV_MIRRORS
 from inference_shim.cli import build_parser as shim_parser
 from inference_shim.config import ENV_PREFIX, Settings
 from tests.docs.examples import ROOT
