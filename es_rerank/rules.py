@@ -248,8 +248,9 @@ def _check_children(node: Retriever) -> None:
             )
         if isinstance(node, PinnedRetriever):
             if child.query is None:
+                # PinnedRetrieverBuilder.finalizeSourceBuilder (elastic/elasticsearch 4eddd89e)
                 raise RetrieverValidationError(
-                    "query", "Underlying query cannot be null for pinned retriever"
+                    "query", "pinned retriever requires retriever with associated query"
                 )
             if child.sort is not None and not _sorts_by_score_only(child.sort):
                 raise RetrieverValidationError(

@@ -500,7 +500,12 @@ def test_es_checks_of_children_run_before_anything() -> None:
     small_rrf = RRFRetriever(retrievers=[A, B], rank_window_size=5)
     with pytest.raises(RetrieverValidationError, match=r"\[window_size: 10\] to be smaller"):
         run(RescorerRetriever(retriever=small_rrf, rescore=rescore), backend, size=5)
-    with pytest.raises(RetrieverValidationError, match="Underlying query cannot be null"):
+    # the message of PinnedRetrieverBuilder.finalizeSourceBuilder at elastic/elasticsearch
+    # 4eddd89eff25efe8aab3f239e38d2b4dfe451f77 (the older "Underlying query cannot be null")
+    with pytest.raises(
+        RetrieverValidationError,
+        match=r"^pinned retriever requires retriever with associated query$",
+    ):
         run(PinnedRetriever(ids=["d1"], retriever=StandardRetriever()), backend)
     by_id = StandardRetriever(query={"match_all": {}}, sort=[{"_id": "desc"}])
     with pytest.raises(RetrieverValidationError, match="only supports sorting by score"):

@@ -226,8 +226,9 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
             ((kind, spec),) = step.items()
             if kind in _IGNORED_STEPS:
                 continue
+            own = rules.cases.get(case.id, {}).get("set_aside", {})
             if kind == "do":
-                response = _do(spec, target, rules, outcome)
+                response = _do(spec, target, rules, outcome, own)
                 continue
             if kind == "set":  # stash values for later `$name` references
                 stash.update({name: lookup(response, path) for path, name in spec.items()})
@@ -236,7 +237,6 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
                 raise UnsupportedStepError(f"step {kind!r}")
             if isinstance(spec, str):  # is_true/is_false name a path alone
                 spec = {spec: None}
-            own = rules.cases.get(case.id, {}).get("set_aside", {})
             for path, expected in spec.items():
                 why = own.get(path) or rules.assertion_reason(path)
                 if why is not None:
@@ -256,7 +256,13 @@ def run_case(case: Case, target: Target, rules: Rules | None = None) -> CaseOutc
     return outcome
 
 
-def _do(spec: Mapping[str, Any], target: Target, rules: Rules, outcome: CaseOutcome) -> Any:
+def _do(
+    spec: Mapping[str, Any],
+    target: Target,
+    rules: Rules,
+    outcome: CaseOutcome,
+    set_aside: Mapping[str, str],
+) -> Any:
     spec = dict(spec)
     catch = spec.pop("catch", None)
     for key in _IGNORED_DO_KEYS:
@@ -278,7 +284,13 @@ def _do(spec: Mapping[str, Any], target: Target, rules: Rules, outcome: CaseOutc
     except Exception as exc:
         if catch is None:
             raise
-        _check_catch(str(catch), exc)
+        why = set_aside.get("catch")
+        if why is not None and str(catch).startswith("/"):
+            # the regex names ES's exception class: only the refusal (a 4xx) is checked
+            outcome.set_aside.append((f"catch {catch}", why))
+            _check_catch("request", exc)
+        else:
+            _check_catch(str(catch), exc)
         return error_body(exc)
     if catch is not None:
         raise AssertionError(f"catch {catch}: the request succeeded: {response!r}")

@@ -4,6 +4,7 @@ worthless."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from pathlib import Path
@@ -19,7 +20,7 @@ from tests.conformance.es_rest.reranking_service import (
     default_scorer,
     java_parse_float,
 )
-from tests.conformance.es_rest.runner import _check_catch, _match, lookup, run_case
+from tests.conformance.es_rest.runner import _check_catch, _match, load_rules, lookup, run_case
 from tests.conformance.es_rest.suite import Case, _EsYamlLoader
 from tests.conformance.es_rest.targets import LocalTarget, bulk_items, drop_fields
 
@@ -183,6 +184,28 @@ def test_catch_and_unknown_steps(tmp_path: Path) -> None:
     assert not uncaught.passed and "InferenceEndpointNotFoundError" in (uncaught.failure or "")
     unknown = run(tmp_path / "c", {"do": {"indices.delete": {"index": "t"}}})
     assert not unknown.passed and "indices.delete" in (unknown.failure or "")
+
+
+def test_a_catch_set_aside_checks_only_the_refusal(tmp_path: Path) -> None:
+    """ES matches a catch regex against the Java toString of the error object, class name
+    included (DoSection); set aside for a case, only a 4xx refusal is checked."""
+    missing = {
+        "text_similarity_reranker": {**RERANK["text_similarity_reranker"], "inference_id": "n"}
+    }
+    step = {"do": {"catch": "/some_exception.+reason=other/", **search(missing)["do"]}}
+    base = load_rules()
+    aside = dataclasses.replace(
+        base, cases={**base.cases, "f::c": {"set_aside": {"catch": "names a class"}}}
+    )
+    case = Case("f", "c", SETUP, (step,))
+    kept = run_case(case, LocalTarget(tmp_path / "a"), aside)
+    assert kept.passed, kept.failure
+    assert kept.set_aside == [("catch /some_exception.+reason=other/", "names a class")]
+    strict = run_case(case, LocalTarget(tmp_path / "b"), base)
+    assert not strict.passed and "does not match" in (strict.failure or "")
+    found = {"do": {"catch": "/x/", **search(RERANK)["do"]}}
+    succeeded = run_case(Case("f", "c", SETUP, (found,)), LocalTarget(tmp_path / "c"), aside)
+    assert not succeeded.passed and "succeeded" in (succeeded.failure or "")
 
 
 def test_fields_of_missing_types_are_refused_only_when_read(tmp_path: Path) -> None:
