@@ -77,6 +77,7 @@ from es_rerank.retrievers import (
     filters_of,
 )
 from es_rerank.rules import (
+    Candidate,
     Ranked,
     apply_rerank,
     candidate_scores,
@@ -92,6 +93,7 @@ from es_rerank.rules import (
     with_cluster_chunking,
     with_filters,
 )
+from es_rerank.scores import normalize
 from es_rerank.semantic_rerank import semantic_rerank_call
 
 _Fused = TypeVar("_Fused", RRFRetriever, LinearRetriever)
@@ -549,8 +551,13 @@ class _Executor:
                 ranking = _with_min_score_rule(node, _Ranking(kept, child.total, child.relation))
                 ranking.items = kept[:window]
                 return ranking
+        raw = candidate_scores(call, input_scores)
         ranked = apply_rerank(
-            candidates, candidate_scores(call, input_scores), min_score=node.min_score, limit=own
+            candidates,
+            raw,
+            min_score=node.min_score,
+            limit=own,
+            order=self._rerank_ties(candidates, raw, node.min_score),
         )
         if self.explanations is not None:
             explanation = explain_rerank(
@@ -567,6 +574,20 @@ class _Executor:
         ranking = _with_min_score_rule(node, _Ranking(ranked, child.total, child.relation))
         ranking.items = ranked[:window]
         return ranking
+
+    def _rerank_ties(
+        self, candidates: Sequence[Candidate], raw: Sequence[float], min_score: float | None
+    ) -> dict[str, int] | None:
+        """The index order of the reranked documents that tie on their normalized score:
+        ES sorts them by ``RankDoc.compareTo`` (score, then shard, then Lucene doc id;
+        ``TextSimilarityRankFeaturePhaseRankCoordinatorContext.preprocess``), not in the
+        child's order. ``None`` without ties or without a backend that sorts by ``_doc``."""
+        kept = [
+            Hit(c.hit.id, normalize(score))
+            for c, score in zip(candidates, raw, strict=True)
+            if min_score is None or score >= min_score
+        ]
+        return self._index_order(kept)
 
     def explanation(self) -> list[RerankExplanation] | None:
         """Every reranker node's explanation, outermost first (siblings in tree order)."""

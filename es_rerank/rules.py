@@ -14,7 +14,9 @@ Per ``text_similarity_reranker`` node, in order:
    ``size`` chunks by BM25 against ``inference_text`` are sent instead, and a hit's raw
    score is the max over its chunks (:func:`candidate_scores`);
 4. hits whose RAW score is ``>= min_score`` are kept and scored ``normalize(raw)``; they
-   are sorted by score, descending, ties in the child's order (:func:`apply_rerank`);
+   are sorted by score, descending, ties in index order where the executor knows it (ES's
+   ``RankDoc`` order: shard, then Lucene doc id), else in the child's order
+   (:func:`apply_rerank`);
 5. ``from``/``size`` page inside the window (:func:`page`).
 
 >>> child = [Ranked(Hit("a", 2.0, {"text": "x"})), Ranked(Hit("b", 1.0, {})),
@@ -337,17 +339,29 @@ def apply_rerank(
     *,
     min_score: float | None,
     limit: int,
+    order: Mapping[str, int] | None = None,
 ) -> list[Ranked]:
     """Keep candidates whose raw score is ``>= min_score``, score them ``normalize(raw)``,
-    sort descending with ties in the child's order, and keep the first ``limit``."""
+    sort descending, and keep the first ``limit``. Equal scores follow ``order`` (the
+    documents' index order: ES sorts the reranked docs by ``RankDoc.compareTo``, score
+    then shard then Lucene doc id), else the child's order.
+
+    >>> cands = [Candidate(1, Hit("a", 2.0), "x"), Candidate(2, Hit("b", 1.0), "y")]
+    >>> [r.hit.id for r in apply_rerank(cands, [0.5, 0.5], min_score=None, limit=2)]
+    ['a', 'b']
+    >>> tied = apply_rerank(cands, [0.5, 0.5], min_score=None, limit=1, order={"b": 0, "a": 1})
+    >>> [r.hit.id for r in tied]
+    ['b']
+    """
+    known = {} if order is None else order
     kept = [
-        (normalize(score), c.position, c.hit)
+        (normalize(score), known.get(c.hit.id, len(known)), c.position, c.hit)
         for c, score in zip(candidates, raw_scores, strict=True)
         if min_score is None or score >= min_score
     ]
-    kept.sort(key=lambda item: (-item[0], item[1]))
+    kept.sort(key=lambda item: (-item[0], item[1], item[2]))
     return [
-        Ranked(Hit(hit.id, score, hit.source), position) for score, position, hit in kept[:limit]
+        Ranked(Hit(hit.id, score, hit.source), position) for score, _, position, hit in kept[:limit]
     ]
 
 

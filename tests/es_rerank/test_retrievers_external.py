@@ -15,6 +15,11 @@ Rules from elastic/elasticsearch (path @ commit):
 - allow_rerank_failures with a missing endpoint: REST test "Text similarity reranking with
   allowed failure maintains custom sorting" (x-pack/plugin/inference/src/yamlRestTest/
   .../70_text_similarity_rank_retriever.yml, elastic/elasticsearch main)
+- equal rerank scores: x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/
+  inference/rank/textsimilarity/TextSimilarityRankFeaturePhaseRankCoordinatorContext.java
+  @ 0196a7c31b5f4dd50f045c857a59a48557131a4c (``preprocess``: ``docs.sort(null)``) with
+  server/src/main/java/org/elasticsearch/search/rank/RankDoc.java (``compareTo``: score,
+  then shard index, then Lucene doc id)
 """
 
 from __future__ import annotations
@@ -639,3 +644,26 @@ def test_children_refused_by_the_backend_fail_as_es_reports_them() -> None:
     # es_rerank's own validation is ES's parse-time refusal: not wrapped
     with pytest.raises(RetrieverValidationError):
         run(RRFRetriever(retrievers=[A, StandardRetriever(query={}, sort=["num"])]))
+
+
+def test_equal_rerank_scores_rank_in_index_order_not_the_childs() -> None:
+    """ES sorts the reranked docs by RankDoc.compareTo: a tie goes to the lower Lucene doc
+    id (index order), whatever the child's order; one extra request, only for ties."""
+    flat = {"flat": lambda query, texts: [0.5] * len(texts)}
+    tree = rerank(A, inference_id="flat", rank_window_size=4)
+    backend = MemoryBackend(DOCS)
+    result = search(tree, backend=backend, reranker=flat, mode="external", size=4)
+    # the child's window is d4, d1, d3, d2 (A_ORDER); tied, they come back in index order
+    assert [h.id for h in result.hits] == ["d1", "d2", "d3", "d4"]
+    assert [h.first_stage_rank for h in result.hits] == [2, 4, 3, 1]
+    async_result = asyncio.run(
+        es_rerank.asyncio.search(tree, backend=AsyncMemory(), reranker=flat, size=4)
+    )
+    assert [h.id for h in async_result.hits] == ["d1", "d2", "d3", "d4"]
+    # a window cut by rank_window_size keeps the first in index order among the tied
+    cut = search(rerank(A, inference_id="flat", rank_window_size=2), backend=backend,
+                 reranker=flat, mode="external", size=2)  # fmt: skip
+    assert [h.id for h in cut.hits] == ["d1", "d4"]
+    distinct = search(rerank(A, rank_window_size=4), backend=backend, reranker=RERANKERS,
+                      mode="external", size=4)  # fmt: skip
+    assert [h.id for h in distinct.hits] == ["d2", "d1", "d4", "d3"]  # scores 3, 1, 0.5, -2
