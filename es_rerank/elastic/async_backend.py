@@ -22,6 +22,7 @@ from elasticsearch._async.client._base import NamespacedClient
 
 from es_rerank.asyncio.bridge import resolve, run_sync
 from es_rerank.backends.base import Hits
+from es_rerank.backends.retriever_request import RetrieverRequest
 from es_rerank.elastic.backend import ElasticsearchBackend
 from es_rerank.elastic.inference import ElasticInferenceReranker
 from es_rerank.errors import ConfigurationError
@@ -99,24 +100,10 @@ class AsyncElasticsearchBackend:
         return await run_sync(self.sync_view.search_request, query, size=size, options=options)
 
     async def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-        collapse: Mapping[str, Any] | None = None,
+        self, request: RetrieverRequest | Mapping[str, Any], /, **old: Any
     ) -> SearchResult:
-        return await run_sync(
-            self.sync_view.search_retriever,
-            retriever,
-            size=size,
-            from_=from_,
-            source=source,
-            explain=explain,
-            collapse=collapse,
-        )
+        """:meth:`ElasticsearchBackend.search_retriever`, awaited."""
+        return await run_sync(self.sync_view.search_retriever, request, **old)
 
     async def supports_native(self) -> bool:
         return await run_sync(self.sync_view.supports_native)

@@ -20,6 +20,7 @@ from es_rerank import (
     HttpReranker,
     InferenceEndpointNotFoundError,
     RerankError,
+    RetrieverRequest,
     RetrieverValidationError,
     StandardRetriever,
     TextSimilarityReranker,
@@ -439,18 +440,8 @@ class _OwnAsyncBackend:
     async def supports_native(self) -> bool:
         return await self.inner.supports_native()
 
-    async def search_retriever(
-        self,
-        retriever: Any,
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-    ) -> Any:
-        return await self.inner.search_retriever(
-            retriever, size=size, from_=from_, source=source, explain=explain
-        )
+    async def search_retriever(self, request: RetrieverRequest) -> Any:
+        return await self.inner.search_retriever(request)
 
 
 def test_native_explain_reaches_an_async_backend_of_ones_own(es: RecordingES) -> None:
