@@ -19,7 +19,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from es_rerank.asyncio.bridge import resolve
+from es_rerank.async_bridge import resolve
 from es_rerank.asyncio.rerankers import AsyncReranker, AsyncRerankFunction
 from es_rerank.backends.base import Backend, Hit, Hits
 from es_rerank.backends.retriever_request import RetrieverRequest, call_search_retriever

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-import es_rerank.asyncio.bridge as bridge_module
+import es_rerank.async_bridge as bridge_module
 import es_rerank.rerankers.retry as retry_module
 from es_rerank import (
     ConfigurationError,
