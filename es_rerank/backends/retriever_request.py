@@ -82,8 +82,11 @@ def call_search_retriever(method: Callable[..., T], request: RetrieverRequest) -
     ``retriever`` or ``size`` parameter), ``method(retriever, size=..., ...)`` with the
     asked fields, warning that the form is deprecated. ``method`` may be a coroutine
     function: its awaitable is returned."""
-    params = inspect.signature(method).parameters
-    if "retriever" in params or "size" in params:
+    try:
+        names = set(inspect.signature(method).parameters)
+    except (TypeError, ValueError):  # no signature to read (a builtin): the current form
+        names = set()
+    if names & {"retriever", "size"}:
         warnings.warn(_OLD_FORM, DeprecationWarning, stacklevel=3)
         return method(request.retriever, **request.asked())
     return method(request)
