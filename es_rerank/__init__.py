@@ -11,6 +11,7 @@ from es_rerank.backends import (
     Hits,
     InferenceRerankBackend,
     RetrieverBackend,
+    RetrieverRequest,
     SearchRequestBackend,
 )
 from es_rerank.backends.local import LocalIndex
@@ -115,6 +116,7 @@ __all__ = [
     "RescorerRetriever",
     "Retriever",
     "RetrieverBackend",
+    "RetrieverRequest",
     "RetrieverValidationError",
     "RuleRetriever",
     "RuntimeUnavailableError",

@@ -35,6 +35,7 @@ from es_rerank.backends.base import (
     SearchRequestBackend,
     TotalRelation,
 )
+from es_rerank.backends.retriever_request import RetrieverRequest, call_search_retriever
 from es_rerank.errors import (
     ChildRetrieversFailedError,
     ConfigurationError,
@@ -304,7 +305,8 @@ class _Executor:
             own = filters_of(node.filter)  # type: ignore[attr-defined]
             spec = dataclasses.replace(cast(Any, node), filter=[*filters, *own])
         size = min(window, own_window(node) or window)
-        result = self.backend.search_retriever(spec.to_dict(), size=size, from_=0)
+        request = RetrieverRequest(spec.to_dict(), size=size)
+        result = call_search_retriever(self.backend.search_retriever, request)
         items = [Ranked(Hit(h.id, h.score, h.source)) for h in result.hits]
         relation: TotalRelation = "gte" if result.total_relation == "gte" else "eq"
         return _Ranking(items, result.total, relation)

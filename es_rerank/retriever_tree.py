@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from es_rerank.retrievers import (
     DiversifyRetriever,
+    KnnRetriever,
     LinearRetriever,
     PinnedRetriever,
     RescorerRetriever,
@@ -51,16 +52,6 @@ def dispatch(
     raise ValueError(f"{what} does not support [{node.kind}] retrievers")
 
 
-#: The single-child retrievers (one ``retriever`` parameter).
-_SINGLE_CHILD = (
-    TextSimilarityReranker,
-    RescorerRetriever,
-    RuleRetriever,
-    PinnedRetriever,
-    DiversifyRetriever,
-)
-
-
 def walk(node: Retriever) -> list[Retriever]:
     """``node`` and all its descendants, depth first, in tree order."""
     out = [node]
@@ -76,20 +67,40 @@ def has_reranker(node: Retriever) -> bool:
 
 def map_children(node: R, fn: Callable[[Retriever], Retriever]) -> R:
     """``node`` with each direct child replaced by ``fn(child)`` (entries keep their
-    ``weight`` and ``normalizer``)."""
-    if isinstance(node, RRFRetriever | LinearRetriever):
-        if node.retrievers is None:
-            return node
-        entries = [
+    ``weight`` and ``normalizer``), chosen by the node's class through :func:`dispatch`:
+    a kind without a handler is a ``ValueError``, never returned with its children
+    untouched."""
+
+    def entries(n: RRFRetriever | LinearRetriever) -> Retriever:
+        if n.retrievers is None:
+            return n  # the multi-field format: no child retrievers yet
+        mapped = [
             dataclasses.replace(e, retriever=fn(e.retriever))
             if isinstance(e, WeightedRetriever)
             else fn(e)
-            for e in node.retrievers
+            for e in n.retrievers
         ]
-        return dataclasses.replace(node, retrievers=entries)
-    if isinstance(node, _SINGLE_CHILD):
-        return dataclasses.replace(node, retriever=fn(node.retriever))
-    return node
+        return dataclasses.replace(n, retrievers=mapped)
+
+    def single(n: Any) -> Retriever:
+        replaced: Retriever = dataclasses.replace(n, retriever=fn(n.retriever))
+        return replaced
+
+    def leaf(n: Retriever) -> Retriever:
+        return n
+
+    handlers: dict[type[Retriever], Callable[[Any], Retriever]] = {
+        StandardRetriever: leaf,
+        KnnRetriever: leaf,
+        RRFRetriever: entries,
+        LinearRetriever: entries,
+        TextSimilarityReranker: single,
+        RescorerRetriever: single,
+        RuleRetriever: single,
+        PinnedRetriever: single,
+        DiversifyRetriever: single,
+    }
+    return cast(R, dispatch(node, handlers, what="rewriting a retriever's children"))
 
 
 def own_window(node: Retriever) -> int | None:

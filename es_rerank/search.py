@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from es_rerank.backends.base import Backend, RetrieverBackend
+from es_rerank.backends.retriever_request import RetrieverRequest, call_search_retriever
 from es_rerank.errors import ConfigurationError, RetrieverValidationError
 from es_rerank.explain import explain_native
 from es_rerank.external import RerankerSpec, run_external
@@ -134,15 +135,16 @@ def search(
                 "mode='native' needs a backend that runs retrievers (ElasticsearchBackend), "
                 f"got {type(backend).__name__}"
             )
-        extra: dict[str, Any] = {} if collapse is None else {"collapse": dict(collapse)}
-        if not explain:
-            return backend.search_retriever(
-                spec.to_dict(), size=size, from_=from_, source=source, **extra
-            )
-        result = backend.search_retriever(
-            spec.to_dict(), size=size, from_=from_, source=source, explain=True, **extra
+        request = RetrieverRequest(
+            spec.to_dict(),
+            size=size,
+            from_=from_,
+            source=source,
+            explain=explain,
+            collapse=None if collapse is None else dict(collapse),
         )
-        return with_native_explanation(spec, result, from_=from_)
+        result = call_search_retriever(backend.search_retriever, request)
+        return with_native_explanation(spec, result, from_=from_) if explain else result
     if collapse is not None and "inner_hits" in collapse:
         raise ConfigurationError(
             "collapse.inner_hits is run by Elasticsearch only (mode='native'): external "

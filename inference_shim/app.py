@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from es_rerank.runtime.loader import family_info
 from es_rerank.scores import denormalize, normalize
+from es_rerank.version import package_version
 from es_rerank.wire import (
     Limits,
     NormalizedScoreList,
@@ -45,7 +46,6 @@ from es_rerank.wire import (
     route_score_modes,
     shim_routes,
 )
-from inference_shim import __version__
 from inference_shim.config import Settings
 from inference_shim.disconnect import await_scores, client_gone_check
 from inference_shim.errors import (
@@ -327,7 +327,7 @@ def create_app(settings: Settings, *, engine: Engine, metrics: Metrics | None = 
                 "max_input_length": i.max_input_length,
                 "score_mode": settings.score_mode,
                 "score_modes": score_modes,
-                "version": __version__,
+                "version": package_version(),
                 "limits": {
                     **settings.public_limits(),
                     "max_batch_tokens": engine.max_batch_tokens,

@@ -1,27 +1,36 @@
 """Server settings: one dataclass, filled from command-line flags whose defaults come from
-``SHIM_*`` environment variables (flag > environment > built-in default).
+``SHIM_*`` environment variables (flag > environment > built-in default). Every variable the
+shim reads is in one table, :data:`VARIABLES`, derived from the flags and read as
+:class:`es_rerank.env.Variable` reads (surrounding blanks dropped; empty is unset).
 
 >>> argv = ["--model", "/models/ce", "--port", "9000"]
 >>> s = settings_from_argv(argv, environ={"SHIM_API_KEY": "k"})
 >>> s.model, s.port, s.api_key, s.score_mode
 ('/models/ce', 9000, 'k', None)
+>>> [v.name for v in VARIABLES][:3]
+['SHIM_MODEL', 'SHIM_SCORER', 'SHIM_HOST']
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from es_rerank.env import parse_bool
+from es_rerank.env import Variable, parse_bool
 from es_rerank.runtime.base import DTYPES, RUNTIMES
 from es_rerank.runtime.batching import CUDA_MAX_BATCH_TOKENS, DEFAULT_MAX_BATCH_TOKENS
 from es_rerank.wire import WIRE_FORMATS
 from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
-__all__ = ["ENV_PREFIX", "Settings", "add_serve_arguments", "settings_from_argv"]
+__all__ = [
+    "ENV_PREFIX",
+    "VARIABLES",
+    "Settings",
+    "add_serve_arguments",
+    "settings_from_argv",
+]
 
 ENV_PREFIX = "SHIM_"
 
@@ -278,19 +287,35 @@ def _env_name(flag: str) -> str:
     return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
 
 
+_PROTECT_INFO = Variable(
+    _env_name("--protect-info"),
+    "also require the API key on /health, /ready, /metrics and /openapi.json "
+    "(open by default, as in TEI; /info always needs it)",
+)
+
+#: Every environment variable the shim reads: one per flag (its name in capitals after
+#: ``SHIM_``), in the flags' order; nothing else in the package reads the environment.
+VARIABLES: tuple[Variable, ...] = (
+    *(Variable(_env_name(flag), text) for flag, _, text in _FLAGS),
+    _PROTECT_INFO,
+)
+_BY_NAME = {v.name: v for v in VARIABLES}
+
+
 def add_serve_arguments(
     parser: argparse.ArgumentParser, *, environ: Mapping[str, str] | None = None
 ) -> None:
-    """Add every setting as a flag; each flag's default is read from its ``SHIM_*`` variable."""
-    env = os.environ if environ is None else environ
+    """Add every setting as a flag; each flag's default is read from its ``SHIM_*`` variable
+    (in ``environ``, default ``os.environ``)."""
     defaults = Settings()
     for flag, conv, text in _FLAGS:
         dest = flag.lstrip("-").replace("-", "_")
         var = _env_name(flag)
         default: Any = getattr(defaults, dest)
-        if var in env:
+        given = _BY_NAME[var].value(environ)
+        if given is not None:
             try:
-                default = conv(env[var])
+                default = conv(given)
             except ValueError as exc:
                 parser.error(f"environment variable {var}: {exc}")
         secret = dest == "api_key"  # never echo a key from the environment
@@ -302,17 +327,16 @@ def add_serve_arguments(
             default=default,
             help=f"{text} [env {var}{shown}]",
         )
-    var = _env_name("--protect-info")
+    var = _PROTECT_INFO.name
     try:
-        protect = parse_bool(env.get(var, ""))
+        protect = parse_bool(_PROTECT_INFO.text(environ))
     except ValueError as exc:
         parser.error(f"environment variable {var}: {exc}")
     parser.add_argument(
         "--protect-info",
         action=argparse.BooleanOptionalAction,
         default=protect,
-        help="also require the API key on /health, /ready, /metrics and /openapi.json "
-        f"(open by default, as in TEI; /info always needs it) [env {var}]",
+        help=f"{_PROTECT_INFO.about} [env {var}]",
     )
 
 

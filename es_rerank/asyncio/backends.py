@@ -19,9 +19,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from es_rerank.asyncio.bridge import resolve
+from es_rerank.async_bridge import resolve
 from es_rerank.asyncio.rerankers import AsyncReranker, AsyncRerankFunction
 from es_rerank.backends.base import Backend, Hit, Hits
+from es_rerank.backends.retriever_request import RetrieverRequest, call_search_retriever
 from es_rerank.errors import ConfigurationError
 from es_rerank.rerankers.base import Reranker, RerankFunction, as_reranker
 from es_rerank.results import SearchResult
@@ -54,16 +55,7 @@ class AsyncRetrieverBackend(AsyncBackend, Protocol):
 
     async def supports_native(self) -> bool: ...
 
-    async def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-        collapse: Mapping[str, Any] | None = None,
-    ) -> SearchResult: ...
+    async def search_retriever(self, request: RetrieverRequest) -> SearchResult: ...
 
 
 @runtime_checkable
@@ -120,23 +112,9 @@ class _SyncRetrieverBackend(_SyncBackend):
     def supports_native(self) -> bool:
         return bool(resolve(self.inner.supports_native()))
 
-    def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-        collapse: Mapping[str, Any] | None = None,
-    ) -> SearchResult:
-        # explain and collapse only when asked, as es_rerank.search calls a synchronous one
-        extra: dict[str, Any] = {"explain": True} if explain else {}
-        if collapse is not None:
-            extra["collapse"] = collapse
-        result: SearchResult = resolve(
-            self.inner.search_retriever(retriever, size=size, from_=from_, source=source, **extra)
-        )
+    def search_retriever(self, request: RetrieverRequest) -> SearchResult:
+        # an old-form inner backend is called as es_rerank.search calls a synchronous one
+        result: SearchResult = resolve(call_search_retriever(self.inner.search_retriever, request))
         return result
 
 

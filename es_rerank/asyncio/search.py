@@ -2,7 +2,7 @@
 
 The same function runs: :func:`es_rerank.search` and its external executor
 (:mod:`es_rerank.external`, applying :mod:`es_rerank.rules`) execute inside the bridge
-(:mod:`es_rerank.asyncio.bridge`), and every backend query and reranker call they make is
+(:mod:`es_rerank.async_bridge`), and every backend query and reranker call they make is
 awaited on the event loop. One semantics, no thread pool: a request's reranker call waits
 without holding a thread, and many searches run concurrently on one loop.
 
@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from es_rerank.async_bridge import run_sync
 from es_rerank.asyncio.backends import AnyReranker, AsyncBackend, sync_backend, sync_reranker
-from es_rerank.asyncio.bridge import run_sync
 from es_rerank.backends.base import Backend
 from es_rerank.external import RerankerSpec
 from es_rerank.results import SearchResult

@@ -11,6 +11,7 @@ from es_rerank.backends.base import (
     RetrieverBackend,
     SearchRequestBackend,
 )
+from es_rerank.backends.retriever_request import RetrieverRequest
 
 __all__ = [
     "Backend",
@@ -19,5 +20,6 @@ __all__ = [
     "Hits",
     "InferenceRerankBackend",
     "RetrieverBackend",
+    "RetrieverRequest",
     "SearchRequestBackend",
 ]

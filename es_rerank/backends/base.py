@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from es_rerank.backends.retriever_request import RetrieverRequest
 from es_rerank.hits import Hit, Hits, TotalRelation
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "Hits",
     "InferenceRerankBackend",
     "RetrieverBackend",
+    "RetrieverRequest",
     "SearchRequestBackend",
     "TotalRelation",
 ]
@@ -64,21 +66,12 @@ class RetrieverBackend(Backend, Protocol):
         """Whether native execution works here (e.g. the cluster's license allows it)."""
         ...
 
-    def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-        collapse: Mapping[str, Any] | None = None,
-    ) -> SearchResult:
-        """Run ``retriever`` (its ES JSON) and return the page ``from_``..``from_+size``;
-        with ``explain``, ``result.raw`` holds each hit's ``_explanation``; ``collapse`` is
-        the request's top-level ``collapse``. :func:`es_rerank.search` passes ``explain`` and
-        ``collapse`` only when they are asked for, so a backend without them still runs
-        every other search."""
+    def search_retriever(self, request: RetrieverRequest) -> SearchResult:
+        """Run ``request.retriever`` (its ES JSON) natively and return the page
+        ``request.from_``..``from_+size``; the request's fields say what else is asked
+        (:class:`~es_rerank.backends.retriever_request.RetrieverRequest`). A backend still
+        written as ``search_retriever(retriever, *, size, ...)`` keeps working, with a
+        ``DeprecationWarning``."""
         ...
 
 

@@ -1,6 +1,6 @@
 """An ``AsyncElasticsearch`` index as an async backend. It is
 :class:`~es_rerank.ElasticsearchBackend` itself, run over the async client through the
-bridge (:mod:`es_rerank.asyncio.bridge`): the same requests, response parsing, license check
+bridge (:mod:`es_rerank.async_bridge`): the same requests, response parsing, license check
 and error translation, awaited.
 
 >>> from elasticsearch import AsyncElasticsearch
@@ -20,8 +20,9 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 # The base of the async client's namespaces (.inference, .license...): no public name.
 from elasticsearch._async.client._base import NamespacedClient
 
-from es_rerank.asyncio.bridge import resolve, run_sync
+from es_rerank.async_bridge import resolve, run_sync
 from es_rerank.backends.base import Hits
+from es_rerank.backends.retriever_request import RetrieverRequest
 from es_rerank.elastic.backend import ElasticsearchBackend
 from es_rerank.elastic.inference import ElasticInferenceReranker
 from es_rerank.errors import ConfigurationError
@@ -33,7 +34,7 @@ __all__ = ["AsyncElasticInferenceReranker", "AsyncElasticsearchBackend"]
 class _BridgedClient:
     """An ``AsyncElasticsearch`` (or one of its namespaces, such as ``.inference``) seen as
     the synchronous client, whose API it mirrors method for method: each call is awaited
-    through the bridge. Only usable inside :func:`~es_rerank.asyncio.bridge.run_sync`."""
+    through the bridge. Only usable inside :func:`~es_rerank.async_bridge.run_sync`."""
 
     def __init__(self, target: Any) -> None:
         self._target = target
@@ -99,24 +100,10 @@ class AsyncElasticsearchBackend:
         return await run_sync(self.sync_view.search_request, query, size=size, options=options)
 
     async def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-        collapse: Mapping[str, Any] | None = None,
+        self, request: RetrieverRequest | Mapping[str, Any], /, **old: Any
     ) -> SearchResult:
-        return await run_sync(
-            self.sync_view.search_retriever,
-            retriever,
-            size=size,
-            from_=from_,
-            source=source,
-            explain=explain,
-            collapse=collapse,
-        )
+        """:meth:`ElasticsearchBackend.search_retriever`, awaited."""
+        return await run_sync(self.sync_view.search_retriever, request, **old)
 
     async def supports_native(self) -> bool:
         return await run_sync(self.sync_view.supports_native)

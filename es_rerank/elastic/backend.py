@@ -15,12 +15,13 @@ natively, and the cluster's rerank inference endpoints as rerankers. It implemen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from elasticsearch import Elasticsearch
 
 from es_rerank.backends.base import Hits
+from es_rerank.backends.retriever_request import RetrieverRequest, as_request
 from es_rerank.chunking.endpoint_defaults import ENDPOINT_CHUNK_SIZE_SINCE, for_cluster
 from es_rerank.chunking.settings import ChunkRescorer
 from es_rerank.elastic.cluster import cluster_version, license_type
@@ -86,33 +87,28 @@ class ElasticsearchBackend:
         return hits_from_response(response.body)
 
     def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-        collapse: Mapping[str, Any] | None = None,
+        self, request: RetrieverRequest | Mapping[str, Any], /, **old: Any
     ) -> SearchResult:
-        """``_search`` with ``retriever=``: ES runs the whole tree (``explain: true`` adds
-        each hit's ``_explanation``, kept in ``result.raw``; ``collapse`` is the request's
-        top-level ``collapse``)."""
+        """``_search`` with ``retriever=``: ES runs the whole tree (``explain`` adds each
+        hit's ``_explanation``, kept in ``result.raw``; ``collapse`` is the request's
+        top-level ``collapse``). The old call form ``search_retriever(retriever, size=...,
+        ...)`` still works, with a ``DeprecationWarning``."""
+        request = as_request(request, old)
         # ES takes a list of fields as _source too; the client's annotation is narrower.
-        src: Any = source if isinstance(source, bool) else list(source)
-        extra: dict[str, Any] = {"explain": True} if explain else {}
-        if collapse is not None:
-            extra["collapse"] = dict(collapse)
+        source: Any = request.source if isinstance(request.source, bool) else list(request.source)
+        extra: dict[str, Any] = {"explain": True} if request.explain else {}
+        if request.collapse is not None:
+            extra["collapse"] = dict(request.collapse)
         with translated():
             response = self.client.search(
                 index=self.index,
-                retriever=dict(retriever),
-                size=size,
-                from_=from_,
-                source=src,
+                retriever=dict(request.retriever),
+                size=request.size,
+                from_=request.from_,
+                source=source,
                 **extra,
             )
-        return result_from_response(response.body, from_=from_)
+        return result_from_response(response.body, from_=request.from_)
 
     def supports_native(self) -> bool:
         """True when the cluster's license runs ``text_similarity_reranker`` (asked once)."""

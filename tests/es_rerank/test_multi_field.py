@@ -127,7 +127,7 @@ class NativeBackend(MemoryBackend):
     def supports_native(self) -> bool:
         return True
 
-    def search_retriever(self, retriever: Any, **kw: Any) -> Any:
+    def search_retriever(self, request: Any) -> Any:
         raise AssertionError("fields=[...] was sent to Elasticsearch")
 
 

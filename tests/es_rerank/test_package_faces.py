@@ -2,11 +2,14 @@
 ``inference-shim`` service in ``inference_shim``) stand on the core and never on each
 other: no ``es_rerank.cli`` module imports another one (the package's dispatcher loads the
 subcommands by name), the shim imports nothing of ``es_rerank.cli``, and the core imports
-no face. The core has no import circle, not even one through imports for type checkers."""
+no face. Neither the core nor the shim has an import circle, not even one through imports
+for type checkers."""
 
 from __future__ import annotations
 
 import importlib
+
+import pytest
 
 from tests.helpers.import_graph import cycles, graph
 
@@ -67,11 +70,21 @@ def test_the_dispatcher_names_every_subcommand_module() -> None:
     assert modules - commands == {"es_rerank.cli.env_mirrors"}  # an old name, kept
 
 
-def test_the_core_has_no_import_circle_even_for_type_checkers() -> None:
+@pytest.mark.parametrize(
+    ("package", "type_only"),
+    [
+        ("es_rerank", ("es_rerank.backends.base", "es_rerank.results")),
+        ("inference_shim", ("inference_shim", "inference_shim.app")),  # its lazy exports
+    ],
+)
+def test_no_package_has_an_import_circle_even_for_type_checkers(
+    package: str, type_only: tuple[str, str]
+) -> None:
     edges = {
-        a: {b for b in targets if _in(b, "es_rerank")}
+        a: {b for b in targets if _in(b, package)}
         for a, targets in graph(type_checking=True).items()
-        if _in(a, "es_rerank")
+        if _in(a, package)
     }
-    assert "es_rerank.results" in edges["es_rerank.backends.base"]  # a type-only import seen
+    importer, imported = type_only
+    assert imported in edges[importer]  # a type-only import is seen
     assert cycles(edges) == []

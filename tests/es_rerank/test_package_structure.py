@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+from pathlib import Path
 
 import es_rerank
 import es_rerank.errors
@@ -17,6 +18,7 @@ PACKAGES = ("es_rerank", "inference_shim")
 # The graph walker is shared with the other structure tests (test_package_faces.py).
 from tests.helpers.import_graph import cycles as _cycles  # noqa: E402
 from tests.helpers.import_graph import graph as _graph  # noqa: E402
+from tests.helpers.import_graph import imports as _imports  # noqa: E402
 from tests.helpers.import_graph import modules as _modules  # noqa: E402
 
 
@@ -25,6 +27,18 @@ def test_the_import_graph_has_no_cycle() -> None:
     assert "es_rerank.elastic.backend" in graph  # the walk sees the modules
     assert "es_rerank.rerankers.base" in graph["es_rerank.elastic.inference"]
     assert _cycles(graph) == []
+
+
+def test_importing_a_module_counts_its_packages_init(tmp_path: Path) -> None:
+    # es_rerank.elastic.async_backend imported es_rerank.asyncio.bridge, so the
+    # es_rerank.asyncio package that re-exports it: imported first, it failed half-made.
+    path = tmp_path / "async_backend.py"
+    path.write_text("from pkg.facade.bridge import run_sync\n")
+    known = {"pkg", "pkg.facade", "pkg.facade.bridge", "pkg.other", "pkg.other.async_backend"}
+    assert _imports("pkg.other.async_backend", path, known) == {
+        "pkg.facade.bridge",
+        "pkg.facade",  # its __init__ runs first; pkg itself already ran before this module
+    }
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

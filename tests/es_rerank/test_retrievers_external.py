@@ -33,7 +33,13 @@ from typing import Any
 import pytest
 
 import es_rerank.asyncio
-from es_rerank import Hit, InferenceEndpointNotFoundError, RetrieverValidationError, search
+from es_rerank import (
+    Hit,
+    InferenceEndpointNotFoundError,
+    RetrieverRequest,
+    RetrieverValidationError,
+    search,
+)
 from es_rerank.backends.base import Hits
 from es_rerank.errors import ConfigurationError
 from es_rerank.fusion import pin_scores
@@ -300,16 +306,9 @@ class FakeCluster(MemoryBackend):
     def supports_native(self) -> bool:
         return self.native
 
-    def search_retriever(
-        self,
-        retriever: Mapping[str, Any],
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-    ) -> SearchResult:
-        self.retriever_calls.append((retriever, size))
+    def search_retriever(self, request: RetrieverRequest) -> SearchResult:
+        self.retriever_calls.append((request.retriever, request.size))
+        size = request.size
         hits = [
             SearchHit(id=d, score=1.0, source=dict(DOCS[int(d[1]) - 1]), rank=i + 1)
             for i, d in enumerate(["d5", "d2"][:size])

@@ -38,7 +38,9 @@ def imports(name: str, path: Path, known: set[str], *, type_checking: bool = Fal
     """Modules of ours that ``name`` imports when it runs, anywhere in the file: lazy
     imports inside functions count (a cycle through them is still a design cycle), imports
     for type checkers only do not (unless ``type_checking``). ``from pkg import x`` points at
-    ``pkg.x`` when that is a module, else at ``pkg``."""
+    ``pkg.x`` when that is a module, else at ``pkg``. Importing ``a.b.c`` also runs the
+    ``__init__`` of the packages ``a`` and ``a.b``: those count too, unless they contain
+    ``name`` (Python has started them before ``name``)."""
     is_package = path.name == "__init__.py"
     found: set[str] = set()
     tree = ast.parse(path.read_text(), str(path))
@@ -59,7 +61,14 @@ def imports(name: str, path: Path, known: set[str], *, type_checking: bool = Fal
         else:
             continue
         found.update(t for t in targets if t in known and t != name)
-    return found
+    own = _packages_of(name) | {name}
+    return found | {p for t in found for p in _packages_of(t) if p in known and p not in own}
+
+
+def _packages_of(module: str) -> set[str]:
+    """The packages containing ``module``: ``a`` and ``a.b`` for ``a.b.c``."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
 
 
 def graph(*, type_checking: bool = False) -> dict[str, set[str]]:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+import inference_shim
 from es_rerank.rerankers import HttpReranker
 from es_rerank.runtime import FunctionRuntime
 from inference_shim.app import create_app
@@ -130,6 +131,7 @@ def test_info_states_each_routes_default(engine: Engine) -> None:
         "/v2/rerank": "sigmoid",
         "/inference/rerank": "raw",
     }
+    assert info["version"] == inference_shim.__version__
 
 
 def test_openapi_states_each_routes_default_and_how_to_get_raw(engine: Engine) -> None:

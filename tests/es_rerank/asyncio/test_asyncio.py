@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-import es_rerank.asyncio.bridge as bridge_module
+import es_rerank.async_bridge as bridge_module
 import es_rerank.rerankers.retry as retry_module
 from es_rerank import (
     ConfigurationError,
     HttpReranker,
     InferenceEndpointNotFoundError,
     RerankError,
+    RetrieverRequest,
     RetrieverValidationError,
     StandardRetriever,
     TextSimilarityReranker,
@@ -439,18 +440,8 @@ class _OwnAsyncBackend:
     async def supports_native(self) -> bool:
         return await self.inner.supports_native()
 
-    async def search_retriever(
-        self,
-        retriever: Any,
-        *,
-        size: int,
-        from_: int = 0,
-        source: bool | Sequence[str] = True,
-        explain: bool = False,
-    ) -> Any:
-        return await self.inner.search_retriever(
-            retriever, size=size, from_=from_, source=source, explain=explain
-        )
+    async def search_retriever(self, request: RetrieverRequest) -> Any:
+        return await self.inner.search_retriever(request)
 
 
 def test_native_explain_reaches_an_async_backend_of_ones_own(es: RecordingES) -> None:
@@ -470,3 +461,17 @@ def test_native_explain_reaches_an_async_backend_of_ones_own(es: RecordingES) ->
     assert es.requests[-1].body["explain"] is True
     assert result.explanation is not None and len(result.explanation) == 1
     assert [h.id for h in result.explanation[0].hits] == ["d1", "d2"]
+
+
+def test_the_async_backends_old_call_form_still_runs_with_a_warning(es: RecordingES) -> None:
+    tree = rerank_spec(inference_id="my-rerank").to_dict()
+
+    async def both(backend: AsyncElasticsearchBackend) -> Any:
+        await backend.search_retriever(RetrieverRequest(tree, size=2, from_=1))
+        return await backend.search_retriever(tree, size=2, from_=1)
+
+    with pytest.warns(DeprecationWarning, match="RetrieverRequest"):
+        result = asyncio.run(_with_backend(es.url, both))
+    assert [h.id for h in result.hits] == ["d1", "d2"]
+    new, old = (r.body for r in es.requests[-2:])
+    assert old == new and old["from"] == 1 and old["retriever"] == tree

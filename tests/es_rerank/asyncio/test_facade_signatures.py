@@ -1,23 +1,26 @@
 """The async facade's signatures are the synchronous ones: ``await es_rerank.asyncio.search``
 takes what :func:`es_rerank.search` takes (same names, order, kinds and defaults; only the
-backend and reranker may be async), and every ``search_retriever`` (the sync and async
-protocols, both Elasticsearch backends and the adapter between them) has the protocol's
-parameters. A parameter added on one side and not the other fails here."""
+backend and reranker may be async). ``search_retriever``'s parameter list is written once,
+as the fields of :class:`~es_rerank.RetrieverRequest`: every ``search_retriever`` in the
+package (found by walking it, not listed here) takes that one request, so a parameter added
+to one backend and not the others has nowhere to go."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import es_rerank
 import es_rerank.asyncio
-from es_rerank.asyncio.backends import AsyncRetrieverBackend, sync_backend
+from es_rerank.asyncio.backends import sync_backend
 from es_rerank.backends.base import RetrieverBackend
-from es_rerank.elastic.async_backend import AsyncElasticsearchBackend
-from es_rerank.elastic.backend import ElasticsearchBackend
+
+PACKAGE_ROOT = Path(es_rerank.__file__).parent
 
 #: The parameters whose types the async facade widens to async objects.
 ASYNC_WIDENED = {"backend", "reranker"}
@@ -50,7 +53,7 @@ def _adapter_method() -> Callable[..., Any]:
         async def supports_native(self) -> bool:
             return True
 
-        async def search_retriever(self, retriever: Any, **kw: Any) -> Any:
+        async def search_retriever(self, request: Any) -> Any:
             return None
 
     adapter = sync_backend(Native())
@@ -58,21 +61,40 @@ def _adapter_method() -> Callable[..., Any]:
     return type(adapter).search_retriever  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(
-    "method",
-    [
-        AsyncRetrieverBackend.search_retriever,
-        ElasticsearchBackend.search_retriever,
-        AsyncElasticsearchBackend.search_retriever,
-        _adapter_method(),
-    ],
-    ids=["async protocol", "ElasticsearchBackend", "AsyncElasticsearchBackend", "adapter"],
-)
-def test_every_search_retriever_has_the_protocols_parameters(method: Callable[..., Any]) -> None:
-    assert shape(method) == shape(RetrieverBackend.search_retriever)
+def search_retrievers() -> dict[str, Callable[..., Any]]:
+    """Every class of the package defining ``search_retriever`` (protocols included), by
+    qualified name, plus the bridge's adapter (a class made at run time)."""
+    found: dict[str, Callable[..., Any]] = {"adapter": _adapter_method()}
+    for path in sorted(PACKAGE_ROOT.rglob("*.py")):
+        if "def search_retriever" not in path.read_text():
+            continue  # importing every module would run the CLIs' __main__
+        dotted = ".".join(path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts)
+        module = importlib.import_module(dotted.removesuffix(".__init__"))
+        for cls in vars(module).values():
+            own = inspect.isclass(cls) and cls.__module__ == module.__name__
+            if own and "search_retriever" in vars(cls):
+                found[f"{module.__name__}.{cls.__qualname__}"] = vars(cls)["search_retriever"]
+    return found
 
 
-def test_the_comparison_sees_a_lost_parameter() -> None:
-    def lost(retriever: Any, *, size: int, from_: int = 0) -> None: ...
+def test_the_walk_finds_every_search_retriever() -> None:
+    found = search_retrievers()
+    for name in (
+        "es_rerank.backends.base.RetrieverBackend",
+        "es_rerank.asyncio.backends.AsyncRetrieverBackend",
+        "es_rerank.elastic.backend.ElasticsearchBackend",
+        "es_rerank.elastic.async_backend.AsyncElasticsearchBackend",
+        "adapter",
+    ):
+        assert name in found
 
-    assert shape(lost) != shape(RetrieverBackend.search_retriever)
+
+@pytest.mark.parametrize("name", sorted(search_retrievers()))
+def test_every_search_retriever_takes_one_request(name: str) -> None:
+    """The first parameter is the request; the only other parameter allowed is the
+    ``**old`` keywords of the deprecated call form, whose names are the request's fields."""
+    params = list(inspect.signature(search_retrievers()[name]).parameters.values())[1:]
+    first, *rest = params
+    assert first.annotation.startswith("RetrieverRequest"), (name, first)
+    assert first.kind in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD)
+    assert all(p.kind is p.VAR_KEYWORD for p in rest), (name, rest)

@@ -16,6 +16,7 @@ from es_rerank import (
     ElasticsearchRequestError,
     InferenceEndpointNotFoundError,
     LicenseError,
+    RetrieverRequest,
     StandardRetriever,
     TextSimilarityReranker,
     search,
@@ -188,6 +189,28 @@ def test_native_search_sends_the_retriever_and_reads_the_response(cluster: Any) 
         "/docs/_search",
         "/docs/_search",
     ]
+
+
+def test_the_old_call_form_sends_what_a_request_sends(cluster: Any) -> None:
+    state, server, client = cluster
+    state.search_reply = Reply(200, hits(("b", 3.5, {"text": "y"})))
+    backend = ElasticsearchBackend(client, "docs")
+    backend.search_retriever(RetrieverRequest(spec().to_dict(), size=2, from_=1, explain=True))
+    with pytest.warns(DeprecationWarning, match="RetrieverRequest"):
+        old = backend.search_retriever(spec().to_dict(), size=2, from_=1, explain=True)
+    assert [h.id for h in old.hits] == ["b"]
+    new_body, old_body = (r.body for r in server.requests)
+    assert (
+        old_body
+        == new_body
+        == {
+            "retriever": spec().to_dict(),
+            "size": 2,
+            "from": 1,
+            "_source": True,
+            "explain": True,
+        }
+    )
 
 
 def test_normalized_min_score_is_sent_raw(cluster: Any) -> None:

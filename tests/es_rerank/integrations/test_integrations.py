@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from es_rerank import CrossEncoderReranker, StandardRetriever, TextSimilarityReranker, normalize
+from es_rerank import (
+    CrossEncoderReranker,
+    RetrieverRequest,
+    StandardRetriever,
+    TextSimilarityReranker,
+    normalize,
+)
 from es_rerank.errors import ConfigurationError, RerankError
 from es_rerank.integrations import RAW_SCORE_KEY, SCORE_KEY, rank
 from es_rerank.rerankers.base import scores_from_rerank_response
@@ -154,8 +160,8 @@ class NativeCluster(MemoryBackend):
     def supports_native(self) -> bool:
         return True
 
-    def search_retriever(self, retriever: dict[str, Any], **kwargs: Any) -> SearchResult:
-        self.sent.append(retriever)
+    def search_retriever(self, request: RetrieverRequest) -> SearchResult:
+        self.sent.append(dict(request.retriever))
         hits = [
             SearchHit("b", normalize(1.25), {"text": "moon eclipse sun", "title": "B"}, rank=1),
             SearchHit("a", normalize(-2.0), {"text": "moon tides", "title": "A"}, rank=2),
