@@ -74,6 +74,14 @@ def forecast_summary(metrics: str) -> str:
     )
 
 
+def queue_drain_s(metrics: str) -> float:
+    """The server's ``shim_queue_drain_seconds`` gauge."""
+    for line in metrics.splitlines():
+        if line.startswith("shim_queue_drain_seconds "):
+            return float(line.split()[1])
+    raise RuntimeError("no shim_queue_drain_seconds in /metrics")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import httpx
 
@@ -116,9 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rss: list[tuple[float, float]] = []
     retry_after: list[tuple[float, float]] = []  # (when, Retry-After) of every 429
     answered_at: list[float] = []  # when each reply (or transport error) came
+    # Status of each request sent after waiting a Retry-After, and the server's own drain
+    # estimate (shim_queue_drain_seconds) when the clients stop sending.
+    retried: Counter[int | str] = Counter()
+    drain_estimate: list[float] = []
 
     def client(k: int) -> None:
         rng = random.Random(k)
+        after_retry = False  # this request follows a full Retry-After wait
         with httpx.Client(base_url=url, timeout=120) as c:
             while time.monotonic() < stop:
                 query, texts = rng.choice(reqs)
@@ -134,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with lock:
                     answered_at.append(time.monotonic())
                     statuses[r.status_code] += 1
+                    if after_retry:
+                        retried[r.status_code] += 1
                     if r.status_code == 429:
                         retry_after.append((time.monotonic(), float(r.headers["Retry-After"])))
                         shed = "before its work started" in r.json()["error"]
@@ -141,9 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if r.status_code == 200:
                         accepted.latencies.append(dt)
                         accepted.pairs += len(texts)
+                after_retry = False
                 if r.status_code == 429:
                     # Not past the end of the run (the drain is measured from it).
                     pause = min(float(r.headers.get("Retry-After", "1")), 30.0)
+                    after_retry = time.monotonic() + pause < stop
                     time.sleep(max(0.0, min(pause, stop - time.monotonic())))
 
     start = time.monotonic()
@@ -153,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
+        if not drain_estimate and time.monotonic() >= stop:
+            drain_estimate.append(queue_drain_s(httpx.get(url + "/metrics", timeout=10).text))
         rss.append((time.monotonic() - start, rss_mb(proc.pid)))
         loads.append(os.getloadavg()[0])
         time.sleep(1.0)
@@ -207,6 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print(f"no 429 in the last 15 s; measured drain time {drain:.1f} s")
+    if drain_estimate:
+        print(
+            f"server's drain estimate (shim_queue_drain_seconds) within 1 s after the clients "
+            f"stop: {drain_estimate[0]:.1f} s, against the measured {drain:.1f} s"
+        )
+    print(
+        f"requests sent after waiting a Retry-After: {sum(retried.values())}; by status "
+        f"{dict(retried)}"
+    )
     mean_load = sum(loads) / max(1, len(loads))
     print(f"load average (1 min): start {load_start:.2f}, mean {mean_load:.2f}, end {load_end:.2f}")
     print(f"server exit status after SIGTERM: {code}")

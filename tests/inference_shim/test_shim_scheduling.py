@@ -227,6 +227,38 @@ def _held(gate: threading.Event) -> Callable[[str, list[str]], list[float]]:
     return held
 
 
+def test_a_lone_request_refused_on_its_size_retries_when_the_rate_is_measured_again(
+    gated: tuple[Engine, Gate],
+) -> None:
+    """Alone, a request too large for its deadline at a fresh rate is refused with a
+    Retry-After of when the rate is next measured (its newest batch leaves the 30 s window),
+    not 1 s: nothing drains meanwhile, so an earlier retry gets the same refusal."""
+    engine, gate = gated
+    gate.release()
+    with pytest.raises(OverloadedError, match="deadline") as refused:
+        engine.submit("q", _texts(50, seed=3), timeout=0.01)
+    assert engine.open_requests == 0
+    assert 15 <= refused.value.retry_after <= 30  # the calibration batch was just measured
+    assert _dropped(engine, "admission") == 1
+
+
+def test_queue_drain_gauge_follows_the_queued_work(gated: tuple[Engine, Gate]) -> None:
+    """``shim_queue_drain_seconds`` is the queued work's time at the current rate (what a
+    429's Retry-After tells): above 0 while work waits, 0 once it has drained."""
+    engine, gate = gated
+    assert engine.metrics is not None
+    registry = engine.metrics.registry
+    assert registry.get_sample_value("shim_queue_drain_seconds") == 0.0
+    first = engine.submit("q", _texts(40, seed=4))
+    assert gate.entered.wait(30)
+    second = engine.submit("q", _texts(40, seed=5))
+    queued = registry.get_sample_value("shim_queue_drain_seconds")
+    assert queued is not None and queued > 0
+    gate.release()
+    assert first.result(60).shape == second.result(60).shape == (40,)
+    assert registry.get_sample_value("shim_queue_drain_seconds") == 0.0
+
+
 def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
     """With a measured throughput, a request whose queued work ahead and its own need longer
     than max_queue_wait is refused with a Retry-After that covers the excess; an empty queue
