@@ -667,7 +667,10 @@ class Engine:
             pass
 
     def _observe(self, tokens: int, elapsed: float, *, full: bool) -> None:
-        self._rate.observe(tokens, elapsed, now=time.perf_counter(), full=full)
+        # Under the lock: admission reads the batch history from request threads (without
+        # it, a batch measured during a read failed that request with a 500).
+        with self._cond:
+            self._rate.observe(tokens, elapsed, now=time.perf_counter(), full=full)
 
 
 def _whole_seconds(seconds: float) -> int:

@@ -568,3 +568,34 @@ def test_small_requests_cannot_starve_the_oldest() -> None:
         assert big.skipped < 2  # never left out of two batches in a row
         batches += 1
     assert batches >= alone
+
+
+def test_admission_reads_the_rate_while_batches_are_measured() -> None:
+    """Request threads read the engine's batch history (admission) while the engine thread
+    adds to it: never a RuntimeError (a 500), the history is read and written under the
+    engine's lock. (Unlocked, 10 of these admission checks failed.)"""
+    engine = Engine(FunctionRuntime(overlap, name="overlap"), max_queue_wait=20.0)
+    for _ in range(50_000):  # a long history: reading it takes milliseconds
+        engine._observe(1000, 0.5, full=True)
+    errors: list[RuntimeError] = []
+    measured = threading.Event()
+
+    def measure() -> None:
+        for _ in range(300):
+            engine._observe(1000, 0.5, full=True)  # what the engine thread does per batch
+            time.sleep(0.001)
+        measured.set()
+
+    def admit() -> None:
+        while not measured.is_set():
+            try:
+                engine.check_admission()
+            except RuntimeError as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=f) for f in (measure, admit, admit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert measured.is_set() and errors == []
