@@ -74,6 +74,12 @@ def forecast_summary(metrics: str) -> str:
     )
 
 
+def minute_median(samples: list[tuple[float, float]], until: float) -> float:
+    """Median RSS of the samples of the minute up to ``until`` seconds."""
+    window = sorted(r for t, r in samples if until - 60.0 <= t <= until)
+    return window[len(window) // 2]
+
+
 def queue_drain_s(metrics: str) -> float:
     """The server's ``shim_queue_drain_seconds`` gauge."""
     for line in metrics.splitlines():
@@ -213,6 +219,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"server RSS: start {first:.0f} MB, mid {mid:.0f} MB, end {last:.0f} MB; growth over "
         f"the last half {100 * (last - mid) / mid:+.1f}%"
+    )
+    # Single samples swing with the batches in flight; medians of a minute do not.
+    mid_m, last_m = minute_median(rss, half), minute_median(rss, rss[-1][0])
+    low, high = min(r for _, r in rss), max(r for _, r in rss)
+    print(
+        f"server RSS, median of the minute up to the middle / the end: {mid_m:.0f} / "
+        f"{last_m:.0f} MB ({100 * (last_m - mid_m) / mid_m:+.1f}%); min {low:.0f} MB, max "
+        f"{high:.0f} MB"
     )
     print(f"engine drops: {'; '.join(dropped) or 'none'}")
     if late:

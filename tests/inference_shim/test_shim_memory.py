@@ -140,3 +140,31 @@ def test_openmp_waits_are_made_passive_before_torch_loads(tiny_cross_encoder: Pa
     # The last line: the tokenizer may print warnings before it.
     assert _python(code).splitlines()[-1] == "PASSIVE True"
     assert _python(code, OMP_WAIT_POLICY="ACTIVE").splitlines()[-1] == "ACTIVE True"
+
+
+@glibc_only
+def test_large_blocks_keep_their_own_mapping_after_a_larger_one_was_freed() -> None:
+    """glibc raises its mmap threshold to the largest block freed, so a batch's activations
+    came from the heap; tuned, a 1 MB block is still mapped (and unmapped when freed)
+    after a 4 MB one was freed."""
+    code = """
+        import ctypes, sys
+        from inference_shim.memory import limit_arenas
+        if sys.argv[1:] == ["tuned"]:
+            limit_arenas()
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype = ctypes.c_void_p
+        libc.free.argtypes = [ctypes.c_void_p]
+        names = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                 "uordblks", "fordblks", "keepcost")
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in names]
+        libc.mallinfo2.restype = MallInfo2
+        libc.free(libc.malloc(4 << 20))
+        before = libc.mallinfo2().hblks
+        block = libc.malloc(1 << 20)
+        print(libc.mallinfo2().hblks - before)
+    """
+    tuned = code.replace('sys.argv[1:] == ["tuned"]', "True")
+    assert _python(code) == "0"  # glibc's default: from the heap
+    assert _python(tuned) == "1"  # its own mapping
