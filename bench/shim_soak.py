@@ -46,12 +46,14 @@ from common import (
 )
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """``field`` of the process's status in MB: VmRSS, or RssAnon (its own memory, without
+    the model's file pages, which the kernel drops and reloads when memory is short)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
 
 
 def forecast_summary(metrics: str) -> str:
@@ -128,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lock = threading.Lock()
     stop = time.monotonic() + args.seconds
     rss: list[tuple[float, float]] = []
+    anon: list[tuple[float, float]] = []
     retry_after: list[tuple[float, float]] = []  # (when, Retry-After) of every 429
     answered_at: list[float] = []  # when each reply (or transport error) came
     # Status of each request sent after waiting a Retry-After, and the server's own drain
@@ -179,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not drain_estimate and time.monotonic() >= stop:
             drain_estimate.append(queue_drain_s(httpx.get(url + "/metrics", timeout=10).text))
         rss.append((time.monotonic() - start, rss_mb(proc.pid)))
+        anon.append((rss[-1][0], rss_mb(proc.pid, "RssAnon")))
         loads.append(os.getloadavg()[0])
         time.sleep(1.0)
     for t in threads:
@@ -227,6 +231,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"server RSS, median of the minute up to the middle / the end: {mid_m:.0f} / "
         f"{last_m:.0f} MB ({100 * (last_m - mid_m) / mid_m:+.1f}%); min {low:.0f} MB, max "
         f"{high:.0f} MB"
+    )
+    a_start, a_mid, a_end = anon[0][1], minute_median(anon, half), minute_median(anon, anon[-1][0])
+    a_growth = 100 * (a_end - a_mid) / a_mid
+    print(
+        f"server anonymous RSS (RssAnon), start / median of the minute up to the middle / "
+        f"the end: {a_start:.0f} / {a_mid:.0f} / {a_end:.0f} MB ({a_growth:+.1f}% over the "
+        "last half)"
     )
     print(f"engine drops: {'; '.join(dropped) or 'none'}")
     if late:
