@@ -46,12 +46,14 @@ from common import (
 )
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """``field`` of the process's status in MB: VmRSS, or RssAnon (its own memory, without
+    the model's file pages, which the kernel drops and reloads when memory is short)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
 
 
 def forecast_summary(metrics: str) -> str:
@@ -72,6 +74,20 @@ def forecast_summary(metrics: str) -> str:
         + ", ".join(parts)
         + f", above 2: {total - dict(buckets)['2.0']:.0f}"
     )
+
+
+def minute_median(samples: list[tuple[float, float]], until: float) -> float:
+    """Median RSS of the samples of the minute up to ``until`` seconds."""
+    window = sorted(r for t, r in samples if until - 60.0 <= t <= until)
+    return window[len(window) // 2]
+
+
+def queue_drain_s(metrics: str) -> float:
+    """The server's ``shim_queue_drain_seconds`` gauge."""
+    for line in metrics.splitlines():
+        if line.startswith("shim_queue_drain_seconds "):
+            return float(line.split()[1])
+    raise RuntimeError("no shim_queue_drain_seconds in /metrics")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,11 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     lock = threading.Lock()
     stop = time.monotonic() + args.seconds
     rss: list[tuple[float, float]] = []
+    anon: list[tuple[float, float]] = []
     retry_after: list[tuple[float, float]] = []  # (when, Retry-After) of every 429
     answered_at: list[float] = []  # when each reply (or transport error) came
+    # Status of each request sent after waiting a Retry-After, and the server's own drain
+    # estimate (shim_queue_drain_seconds) when the clients stop sending.
+    retried: Counter[int | str] = Counter()
+    drain_estimate: list[float] = []
 
     def client(k: int) -> None:
         rng = random.Random(k)
+        after_retry = False  # this request follows a full Retry-After wait
         with httpx.Client(base_url=url, timeout=120) as c:
             while time.monotonic() < stop:
                 query, texts = rng.choice(reqs)
@@ -134,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with lock:
                     answered_at.append(time.monotonic())
                     statuses[r.status_code] += 1
+                    if after_retry:
+                        retried[r.status_code] += 1
                     if r.status_code == 429:
                         retry_after.append((time.monotonic(), float(r.headers["Retry-After"])))
                         shed = "before its work started" in r.json()["error"]
@@ -141,9 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if r.status_code == 200:
                         accepted.latencies.append(dt)
                         accepted.pairs += len(texts)
+                after_retry = False
                 if r.status_code == 429:
                     # Not past the end of the run (the drain is measured from it).
                     pause = min(float(r.headers.get("Retry-After", "1")), 30.0)
+                    after_retry = time.monotonic() + pause < stop
                     time.sleep(max(0.0, min(pause, stop - time.monotonic())))
 
     start = time.monotonic()
@@ -153,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
+        if not drain_estimate and time.monotonic() >= stop:
+            drain_estimate.append(queue_drain_s(httpx.get(url + "/metrics", timeout=10).text))
         rss.append((time.monotonic() - start, rss_mb(proc.pid)))
+        anon.append((rss[-1][0], rss_mb(proc.pid, "RssAnon")))
         loads.append(os.getloadavg()[0])
         time.sleep(1.0)
     for t in threads:
@@ -195,6 +224,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"server RSS: start {first:.0f} MB, mid {mid:.0f} MB, end {last:.0f} MB; growth over "
         f"the last half {100 * (last - mid) / mid:+.1f}%"
     )
+    # Single samples swing with the batches in flight; medians of a minute do not.
+    mid_m, last_m = minute_median(rss, half), minute_median(rss, rss[-1][0])
+    low, high = min(r for _, r in rss), max(r for _, r in rss)
+    print(
+        f"server RSS, median of the minute up to the middle / the end: {mid_m:.0f} / "
+        f"{last_m:.0f} MB ({100 * (last_m - mid_m) / mid_m:+.1f}%); min {low:.0f} MB, max "
+        f"{high:.0f} MB"
+    )
+    a_start, a_mid, a_end = anon[0][1], minute_median(anon, half), minute_median(anon, anon[-1][0])
+    a_growth = 100 * (a_end - a_mid) / a_mid
+    print(
+        f"server anonymous RSS (RssAnon), start / median of the minute up to the middle / "
+        f"the end: {a_start:.0f} / {a_mid:.0f} / {a_end:.0f} MB ({a_growth:+.1f}% over the "
+        "last half)"
+    )
     print(f"engine drops: {'; '.join(dropped) or 'none'}")
     if late:
         # Retry-After is whole seconds, at least 1: below 1 s of drain, 1 s is the answer.
@@ -207,6 +251,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print(f"no 429 in the last 15 s; measured drain time {drain:.1f} s")
+    if drain_estimate:
+        print(
+            f"server's drain estimate (shim_queue_drain_seconds) within 1 s after the clients "
+            f"stop: {drain_estimate[0]:.1f} s, against the measured {drain:.1f} s"
+        )
+    print(
+        f"requests sent after waiting a Retry-After: {sum(retried.values())}; by status "
+        f"{dict(retried)}"
+    )
     mean_load = sum(loads) / max(1, len(loads))
     print(f"load average (1 min): start {load_start:.2f}, mean {mean_load:.2f}, end {load_end:.2f}")
     print(f"server exit status after SIGTERM: {code}")

@@ -11,13 +11,23 @@ OpenVINO; bi-encoders by cosine), or a ``--scorer`` function.
 
 from __future__ import annotations
 
+import os
+import sys
+
 from es_rerank.console import long_step
 from es_rerank.runtime import FunctionRuntime, MaxLengthError, ModelRuntime, load_runtime
 from inference_shim.config import Settings
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine, load_scorer
 
-__all__ = ["build_engine", "build_runtime"]
+__all__ = ["build_engine", "build_runtime", "passive_openmp_waits"]
+
+# libgomp's default lets a thread that finished its share of a parallel region spin for the
+# others; on cores shared with other processes the thread it waits for is descheduled, and
+# torch on 2 intra-op threads beside a CPU hog ran MiniLM-L6 at 260-300 tokens/s, a
+# 100-passage request in 28-33 s, past the 30 s deadline. Sleeping instead: 1,700-3,600
+# tokens/s, 2.4-5 s (docs/shim-reliability.md).
+OMP_WAIT_POLICY = "PASSIVE"
 
 
 def _example_scorer(query: str, texts: list[str]) -> list[float]:
@@ -26,12 +36,29 @@ def _example_scorer(query: str, texts: list[str]) -> list[float]:
     return [float(len(words & set(t.lower().split()))) for t in texts]
 
 
+def passive_openmp_waits() -> bool:
+    """Have OpenMP's idle threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE``)
+    unless the environment already chose; OpenMP reads it once, when torch is first
+    imported, so True only when that is still to come.
+
+    >>> import os
+    >>> passive_openmp_waits() == ("torch" not in sys.modules)
+    True
+    >>> bool(os.environ["OMP_WAIT_POLICY"])
+    True
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+    return "torch" not in sys.modules
+
+
 def build_runtime(settings: Settings) -> ModelRuntime:
-    """The model runtime (or scorer adapter) the settings name."""
+    """The model runtime (or scorer adapter) the settings name; OpenMP's waits are made
+    passive first (:func:`passive_openmp_waits`)."""
     if settings.scorer is not None:
         return FunctionRuntime(load_scorer(settings.scorer), name=settings.scorer)
     if settings.model is None:
         raise ValueError("give exactly one of --model and --scorer")
+    passive_openmp_waits()
     try:
         with long_step(f"loading {settings.model} (runtime {settings.runtime})"):
             return load_runtime(

@@ -81,6 +81,11 @@ class Metrics:
         self.queue_depth = Gauge(
             "shim_queue_depth", "requests waiting or running in the engine", registry=r
         )
+        self.queue_drain = Gauge(
+            "shim_queue_drain_seconds",
+            "time the queued work takes at the current throughput (what Retry-After tells)",
+            registry=r,
+        )
 
     def _seconds(self, name: str, documentation: str) -> Histogram:
         return Histogram(name, documentation, buckets=_LATENCY_BUCKETS, registry=self.registry)

@@ -28,10 +28,12 @@ longer finish before its deadline, with its own model time counted twice as a ma
 refused at once with the same 429 (its work never started), and so is one whose deadline
 passed in the queue. An admitted request is never refused: it is served, and only when its
 deadline passes mid-work is its remaining work dropped
-(:class:`~inference_shim.errors.DeadlineError`, 503). Every refusal's ``retry_after`` is
-the time the queued work takes to drain at the current average rate, from 1 s to
-``RETRY_AFTER_MAX_S``. A cancelled :class:`Submission` (a client that has gone) has its
-queued work dropped at once.
+(:class:`~inference_shim.errors.DeadlineError`, 503). A refusal's ``retry_after`` is the
+time until the request would be admitted if nothing else arrived (the excess of the work
+ahead over its limit, drained at the current average rate); for a request refused alone on
+its own size, until the rate is measured again; for a shed request, the queue's whole
+drain; from 1 s to ``RETRY_AFTER_MAX_S``. A cancelled :class:`Submission` (a client that
+has gone) has its queued work dropped at once.
 
 >>> from es_rerank.runtime import FunctionRuntime
 >>> engine = Engine(FunctionRuntime(lambda q, ts: [float(len(t)) for t in ts], name="len"))
@@ -69,6 +71,7 @@ from inference_shim.errors import (
     UnhealthyError,
     ValidationError,
 )
+from inference_shim.memory import HEAP_TRIM_INTERVAL_S, HeapTrimmer
 from inference_shim.metrics import Metrics
 from inference_shim.scheduling import Job, next_batch
 from inference_shim.throughput import Throughput, TokenRatio
@@ -139,7 +142,9 @@ class Engine:
     ``max_queue`` caps the requests accepted and not yet answered; ``max_queue_wait``
     (seconds, None: no limit) refuses a request when the work already queued and its own
     need longer than that at the measured throughput; ``fair_share`` is the share of every
-    batch given to the requests with the least work left (0: strictly oldest first)."""
+    batch given to the requests with the least work left (0: strictly oldest first);
+    ``heap_trim_interval_s``: between batches, free heap memory is given back to the OS at
+    most this often (None: never; :mod:`inference_shim.memory`)."""
 
     def __init__(
         self,
@@ -150,6 +155,7 @@ class Engine:
         max_queue_wait: float | None = None,
         fair_share: float = DEFAULT_FAIR_SHARE,
         metrics: Metrics | None = None,
+        heap_trim_interval_s: float | None = HEAP_TRIM_INTERVAL_S,
     ) -> None:
         if max_batch_tokens is None:
             max_batch_tokens = default_max_batch_tokens(runtime.device)
@@ -184,11 +190,17 @@ class Engine:
         self._busy_since: float | None = None  # start of the engine's current busy spell
         self._rate = Throughput()
         self._recalibrate = False  # set when refusing alone on a stale rate
+        self._calibration_tokens = 0  # of the calibration batch
         self._ratio = TokenRatio()  # tokens per character, to size a request untokenized
         self._stopping = False
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._fault: str | None = None
+        self._trimmer = (
+            None if heap_trim_interval_s is None else HeapTrimmer(interval_s=heap_trim_interval_s)
+        )
+        if metrics is not None:
+            metrics.queue_drain.set_function(lambda: self.estimated_wait_s or 0.0)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -379,36 +391,59 @@ class Engine:
         ahead = self._wait_locked(rate) or 0.0
         wait = ahead + tokens / rate
         if queued and limit is not None and wait > limit:
-            self._refuse_for(wait, f"more than --max-queue-wait {limit:g} s")
+            self._refuse_for(
+                wait,
+                f"more than --max-queue-wait {limit:g} s",
+                retry_after=self._until_fits(wait - limit, rate),
+            )
         need = ahead + START_MARGIN * tokens / rate
         if timeout is not None and need > timeout:
+            # Alone, it is refused on its own size: nothing drains, and the answer changes
+            # only with a new measurement of the rate, so that is when to retry (1 s told
+            # every client to retry at once, for the same refusal: 3,704 in 120 s).
+            again: float | None = None
             if not queued and not self._rate.fresh(now=now):
                 if self.runtime.kind == "scorer":
                     return  # nothing else re-measures a scorer function: admit, measure
                 self._recalibrate = True  # the rate may be stale: measure it again
                 self._cond.notify_all()
+                again = self._calibration_tokens / (self._rate.current or rate)
+            elif not queued:
+                again = self._rate.stale_in(now=now)
+            elif START_MARGIN * tokens / rate <= timeout:  # it fits once enough has drained
+                again = self._until_fits(need - timeout, rate)
             self._refuse_for(
                 need,
                 f"with its own work counted {START_MARGIN:g} times, more than its deadline of "
                 f"{timeout:g} s (--request-timeout)",
+                retry_after=again,
             )
 
-    def _refuse_for(self, wait: float, why: str) -> None:
-        """Count and raise the refusal at the door."""
+    def _until_fits(self, excess: float, rate: float) -> float:
+        """Seconds until ``excess`` seconds of queued work (at the conservative ``rate``)
+        have drained at the current average: when the refused request would be admitted.
+        A refused client need not wait for the whole queue to drain, only for the part of
+        it that kept it out."""
+        return excess * rate / (self._rate.current or rate)
+
+    def _refuse_for(self, wait: float, why: str, *, retry_after: float | None = None) -> None:
+        """Count and raise the refusal at the door; ``retry_after`` (seconds) instead of
+        the queue's drain time."""
         if self.metrics is not None:
             self.metrics.dropped.labels(reason="admission").inc()
         raise OverloadedError(
             f"the queued work and this request need about {wait:.1f} s at the server's "
             f"recent throughput, {why}; retry later",
-            retry_after=self._retry_after_locked(),
+            retry_after=self._retry_after_locked()
+            if retry_after is None
+            else _whole_seconds(retry_after),
         )
 
     def _retry_after_locked(self) -> int:
         """Whole seconds the queued work takes to drain at the current average rate (not
         the best recent one: beside a CPU hog that told clients 0.3-0.6 times the real
         drain), from 1 to ``RETRY_AFTER_MAX_S``."""
-        drain = self._wait_locked(self._rate.current) or 0.0
-        return max(1, min(RETRY_AFTER_MAX_S, math.ceil(drain)))
+        return _whole_seconds(self._wait_locked(self._rate.current) or 0.0)
 
     # -- bookkeeping (callers hold self._cond) ---------------------------------------
     def _set_depth(self) -> None:
@@ -456,6 +491,8 @@ class Engine:
                 if self._busy_since is None:
                     self._busy_since = time.perf_counter()
                 self._run(batches)
+                if self._trimmer is not None:
+                    self._trimmer.maybe_trim(now=time.perf_counter())
                 # The next batch's clock starts now if work is waiting, so the measured
                 # rate includes the engine's own overhead between batches.
                 with self._cond:
@@ -479,6 +516,7 @@ class Engine:
             return
         text = " ".join(["the population of berlin grew in the last century"] * 10)
         pairs = self.runtime.tokenize("how many people live in berlin", [text] * 16)
+        self._calibration_tokens = sum(p.length for p in pairs)
         t0 = time.perf_counter()
         self.runtime.forward(pairs)
         self._observe(sum(p.length for p in pairs), time.perf_counter() - t0, full=True)
@@ -644,7 +682,15 @@ class Engine:
             pass
 
     def _observe(self, tokens: int, elapsed: float, *, full: bool) -> None:
-        self._rate.observe(tokens, elapsed, now=time.perf_counter(), full=full)
+        # Under the lock: admission reads the batch history from request threads (without
+        # it, a batch measured during a read failed that request with a 500).
+        with self._cond:
+            self._rate.observe(tokens, elapsed, now=time.perf_counter(), full=full)
+
+
+def _whole_seconds(seconds: float) -> int:
+    """A Retry-After: whole seconds, from 1 to ``RETRY_AFTER_MAX_S``."""
+    return max(1, min(RETRY_AFTER_MAX_S, math.ceil(seconds)))
 
 
 def _backend_error(exc: Exception) -> ShimError:

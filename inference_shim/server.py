@@ -24,6 +24,7 @@ from inference_shim.config import Settings
 from inference_shim.errors import error_json
 from inference_shim.http_server import ShimServer, create_shim_server
 from inference_shim.loading import build_engine
+from inference_shim.memory import limit_arenas
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine
 
@@ -67,6 +68,7 @@ def serve(settings: Settings) -> int:
     """Load the model, serve until SIGTERM/SIGINT, drain, return the exit status."""
     import signal
 
+    limit_arenas()  # before the server's threads allocate
     configure_logging(settings.log_format, settings.log_level)
     stop = threading.Event()
 

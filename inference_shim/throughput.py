@@ -84,6 +84,12 @@ class Throughput:
         """Whether a full batch was measured in the last ``low_window_s`` seconds."""
         return bool(self._batches) and self._batches[-1][0] >= now - self.low_window_s
 
+    def stale_in(self, *, now: float) -> float:
+        """Seconds until the newest full batch leaves the window (0: none in it now)."""
+        if not self._batches:
+            return 0.0
+        return max(0.0, self._batches[-1][0] + self.low_window_s - now)
+
     def low(self, *, now: float) -> float | None:
         """The conservative rate: the ``low_quantile`` of the rates of the last
         ``low_window_s`` seconds of batches in consecutive spells of at least ``spell_s``

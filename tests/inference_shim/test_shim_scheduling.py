@@ -227,6 +227,38 @@ def _held(gate: threading.Event) -> Callable[[str, list[str]], list[float]]:
     return held
 
 
+def test_a_lone_request_refused_on_its_size_retries_when_the_rate_is_measured_again(
+    gated: tuple[Engine, Gate],
+) -> None:
+    """Alone, a request too large for its deadline at a fresh rate is refused with a
+    Retry-After of when the rate is next measured (its newest batch leaves the 30 s window),
+    not 1 s: nothing drains meanwhile, so an earlier retry gets the same refusal."""
+    engine, gate = gated
+    gate.release()
+    with pytest.raises(OverloadedError, match="deadline") as refused:
+        engine.submit("q", _texts(50, seed=3), timeout=0.01)
+    assert engine.open_requests == 0
+    assert 15 <= refused.value.retry_after <= 30  # the calibration batch was just measured
+    assert _dropped(engine, "admission") == 1
+
+
+def test_queue_drain_gauge_follows_the_queued_work(gated: tuple[Engine, Gate]) -> None:
+    """``shim_queue_drain_seconds`` is the queued work's time at the current rate (what a
+    429's Retry-After tells): above 0 while work waits, 0 once it has drained."""
+    engine, gate = gated
+    assert engine.metrics is not None
+    registry = engine.metrics.registry
+    assert registry.get_sample_value("shim_queue_drain_seconds") == 0.0
+    first = engine.submit("q", _texts(40, seed=4))
+    assert gate.entered.wait(30)
+    second = engine.submit("q", _texts(40, seed=5))
+    queued = registry.get_sample_value("shim_queue_drain_seconds")
+    assert queued is not None and queued > 0
+    gate.release()
+    assert first.result(60).shape == second.result(60).shape == (40,)
+    assert registry.get_sample_value("shim_queue_drain_seconds") == 0.0
+
+
 def test_admission_refuses_when_queued_work_exceeds_the_wait_limit() -> None:
     """With a measured throughput, a request whose queued work ahead and its own need longer
     than max_queue_wait is refused with a Retry-After that covers the excess; an empty queue
@@ -261,6 +293,31 @@ class _CountingRuntime(FunctionRuntime):
     def tokenize(self, query: str, texts: Sequence[str], **kw: Any) -> list[Pair]:
         self.tokenized += 1
         return super().tokenize(query, texts, **kw)
+
+
+def test_retry_after_is_when_the_refused_request_would_fit_not_the_whole_drain() -> None:
+    """Refused on --max-queue-wait, a request is told to come back when enough of the work
+    ahead has drained for it to be admitted: about the excess over the limit, less than
+    the whole queue's drain."""
+    gate = threading.Event()
+    engine = Engine(
+        FunctionRuntime(_held(gate), name="held"), max_batch_tokens=10, max_queue_wait=5.0
+    )
+    engine.start()
+    try:
+        engine.score("warm", ["a"] * 10)  # 10 tokens in about 0.05 s
+        big = engine.submit("hold", ["b"] * 4000)  # about 20 s of work ahead
+        with pytest.raises(OverloadedError, match="max-queue-wait") as refused:
+            engine.submit("q", ["c"])
+        drain = engine.estimated_wait_s
+        assert drain is not None and drain > 10
+        assert 1 <= refused.value.retry_after < drain
+        big.cancel()  # not 20 s of scoring
+        gate.set()
+        assert engine.score("q", ["c"]).shape == (1,)
+    finally:
+        gate.set()
+        engine.close(30)
 
 
 def test_admission_refuses_before_parsing_and_before_tokenizing() -> None:
@@ -536,3 +593,34 @@ def test_small_requests_cannot_starve_the_oldest() -> None:
         assert big.skipped < 2  # never left out of two batches in a row
         batches += 1
     assert batches >= alone
+
+
+def test_admission_reads_the_rate_while_batches_are_measured() -> None:
+    """Request threads read the engine's batch history (admission) while the engine thread
+    adds to it: never a RuntimeError (a 500), the history is read and written under the
+    engine's lock. (Unlocked, 10 of these admission checks failed.)"""
+    engine = Engine(FunctionRuntime(overlap, name="overlap"), max_queue_wait=20.0)
+    for _ in range(50_000):  # a long history: reading it takes milliseconds
+        engine._observe(1000, 0.5, full=True)
+    errors: list[RuntimeError] = []
+    measured = threading.Event()
+
+    def measure() -> None:
+        for _ in range(300):
+            engine._observe(1000, 0.5, full=True)  # what the engine thread does per batch
+            time.sleep(0.001)
+        measured.set()
+
+    def admit() -> None:
+        while not measured.is_set():
+            try:
+                engine.check_admission()
+            except RuntimeError as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=f) for f in (measure, admit, admit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert measured.is_set() and errors == []
