@@ -18,7 +18,7 @@ by :mod:`es_rerank.env_mirrors`; the connection variables (``ES_URL``...) are re
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -77,6 +77,18 @@ class Variable:
     def truthy(self, environ: Mapping[str, str] | None = None) -> bool:
         """Set to ``1``, ``true``, ``yes`` or ``on`` (any case); anything else is false."""
         return self.text(environ).lower() in _TRUE
+
+    def set_default(self, value: str, environ: MutableMapping[str, str] | None = None) -> str:
+        """Set it to ``value`` unless it already has one (the user's wins); its value after.
+
+        >>> env = {"A": "mine"}
+        >>> Variable("A", "").set_default("x", env), Variable("B", "").set_default("y", env)
+        ('mine', 'y')
+        """
+        env = os.environ if environ is None else environ
+        if self.value(env) is None:
+            env[self.name] = value
+        return env[self.name]
 
 
 CACHE = Variable(

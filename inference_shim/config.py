@@ -26,6 +26,10 @@ from inference_shim.modes import SCORE_MODES, ScoreMode, parse_mode
 
 __all__ = [
     "ENV_PREFIX",
+    "MALLOC_ARENA_MAX",
+    "MALLOC_MMAP_THRESHOLD",
+    "OMP_WAIT_POLICY",
+    "PROCESS_VARIABLES",
     "VARIABLES",
     "Settings",
     "add_serve_arguments",
@@ -293,12 +297,25 @@ _PROTECT_INFO = Variable(
     "(open by default, as in TEI; /info always needs it)",
 )
 
-#: Every environment variable the shim reads: one per flag (its name in capitals after
-#: ``SHIM_``), in the flags' order; nothing else in the package reads the environment.
+# What the server sets for its own process when the environment leaves it unset
+# (docs/shim-reliability.md, "Cores and memory").
+OMP_WAIT_POLICY = Variable(
+    "OMP_WAIT_POLICY", "OpenMP's idle threads: PASSIVE (sleep) unless set; read when torch loads"
+)
+MALLOC_ARENA_MAX = Variable("MALLOC_ARENA_MAX", "glibc malloc arenas: 2 unless set")
+MALLOC_MMAP_THRESHOLD = Variable(
+    "MALLOC_MMAP_THRESHOLD_", "glibc: blocks this large get their own mapping; 256 KiB unless set"
+)
+
+#: Every setting's environment variable: one per flag (its name in capitals after
+#: ``SHIM_``), in the flags' order. With :data:`PROCESS_VARIABLES`, all the shim reads;
+#: nothing else in the package reads the environment.
 VARIABLES: tuple[Variable, ...] = (
     *(Variable(_env_name(flag), text) for flag, _, text in _FLAGS),
     _PROTECT_INFO,
 )
+#: The process's own variables the server sets when they are unset (the user's value wins).
+PROCESS_VARIABLES: tuple[Variable, ...] = (OMP_WAIT_POLICY, MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD)
 _BY_NAME = {v.name: v for v in VARIABLES}
 
 

@@ -11,12 +11,11 @@ OpenVINO; bi-encoders by cosine), or a ``--scorer`` function.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from es_rerank.console import long_step
 from es_rerank.runtime import FunctionRuntime, MaxLengthError, ModelRuntime, load_runtime
-from inference_shim.config import Settings
+from inference_shim.config import OMP_WAIT_POLICY, Settings
 from inference_shim.metrics import Metrics
 from inference_shim.runner import Engine, load_scorer
 
@@ -27,7 +26,7 @@ __all__ = ["build_engine", "build_runtime", "passive_openmp_waits"]
 # torch on 2 intra-op threads beside a CPU hog ran MiniLM-L6 at 260-300 tokens/s, a
 # 100-passage request in 28-33 s, past the 30 s deadline. Sleeping instead: 1,700-3,600
 # tokens/s, 2.4-5 s (docs/shim-reliability.md).
-OMP_WAIT_POLICY = "PASSIVE"
+OMP_WAIT = "PASSIVE"
 
 
 def _example_scorer(query: str, texts: list[str]) -> list[float]:
@@ -41,13 +40,12 @@ def passive_openmp_waits() -> bool:
     unless the environment already chose; OpenMP reads it once, when torch is first
     imported, so True only when that is still to come.
 
-    >>> import os
     >>> passive_openmp_waits() == ("torch" not in sys.modules)
     True
-    >>> bool(os.environ["OMP_WAIT_POLICY"])
+    >>> bool(OMP_WAIT_POLICY.value())
     True
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+    OMP_WAIT_POLICY.set_default(OMP_WAIT)
     return "torch" not in sys.modules
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 from collections.abc import Callable
+
+from inference_shim.config import MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD
 
 __all__ = [
     "HEAP_TRIM_INTERVAL_S",
@@ -88,9 +89,9 @@ def limit_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     libc = _glibc()
     if libc is None:
         return False
-    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+    if MALLOC_MMAP_THRESHOLD.value() is None:
         libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    if "MALLOC_ARENA_MAX" in os.environ:
+    if MALLOC_ARENA_MAX.value() is not None:
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, arenas))
 

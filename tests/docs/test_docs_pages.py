@@ -13,6 +13,7 @@ from es_rerank.cli import build_parser as es_rerank_parser
 from es_rerank.elastic.connection import ENV_VARS
 from es_rerank.env_mirrors import ENV_MIRRORS
 from inference_shim.cli import build_parser as shim_parser
+from inference_shim.config import PROCESS_VARIABLES
 from inference_shim.config import VARIABLES as SHIM_VARIABLES
 from tests.docs.examples import ROOT
 
@@ -55,6 +56,8 @@ def test_the_environment_page_names_every_variable() -> None:
         assert f"`{var}`" in page, var
     for variable in SHIM_VARIABLES:
         assert f"`{variable.name}`" in page and f"`{variable.name}`" in shim_page, variable
+    for variable in PROCESS_VARIABLES:
+        assert f"`{variable.name}" in page, variable
 
 
 def test_the_api_reference_griffe_extension_fences_doctests() -> None:
