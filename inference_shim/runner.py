@@ -28,12 +28,10 @@ longer finish before its deadline, with its own model time counted twice as a ma
 refused at once with the same 429 (its work never started), and so is one whose deadline
 passed in the queue. An admitted request is never refused: it is served, and only when its
 deadline passes mid-work is its remaining work dropped
-(:class:`~inference_shim.errors.DeadlineError`, 503). A refusal's ``retry_after`` is the
-time until the request would be admitted if nothing else arrived (the excess of the work
-ahead over its limit, drained at the current average rate); for a request refused alone on
-its own size, until the rate is measured again; for a shed request, the queue's whole
-drain; from 1 s to ``RETRY_AFTER_MAX_S``. A cancelled :class:`Submission` (a client that
-has gone) has its queued work dropped at once.
+(:class:`~inference_shim.errors.DeadlineError`, 503). Every refusal's ``retry_after`` is
+the time the queued work takes to drain at the current average rate, from 1 s to
+``RETRY_AFTER_MAX_S``. A cancelled :class:`Submission` (a client that has gone) has its
+queued work dropped at once.
 
 >>> from es_rerank.runtime import FunctionRuntime
 >>> engine = Engine(FunctionRuntime(lambda q, ts: [float(len(t)) for t in ts], name="len"))
@@ -391,11 +389,7 @@ class Engine:
         ahead = self._wait_locked(rate) or 0.0
         wait = ahead + tokens / rate
         if queued and limit is not None and wait > limit:
-            self._refuse_for(
-                wait,
-                f"more than --max-queue-wait {limit:g} s",
-                retry_after=self._until_fits(wait - limit, rate),
-            )
+            self._refuse_for(wait, f"more than --max-queue-wait {limit:g} s")
         need = ahead + START_MARGIN * tokens / rate
         if timeout is not None and need > timeout:
             # Alone, it is refused on its own size: nothing drains, and the answer changes
@@ -410,21 +404,12 @@ class Engine:
                 again = self._calibration_tokens / (self._rate.current or rate)
             elif not queued:
                 again = self._rate.stale_in(now=now)
-            elif START_MARGIN * tokens / rate <= timeout:  # it fits once enough has drained
-                again = self._until_fits(need - timeout, rate)
             self._refuse_for(
                 need,
                 f"with its own work counted {START_MARGIN:g} times, more than its deadline of "
                 f"{timeout:g} s (--request-timeout)",
                 retry_after=again,
             )
-
-    def _until_fits(self, excess: float, rate: float) -> float:
-        """Seconds until ``excess`` seconds of queued work (at the conservative ``rate``)
-        have drained at the current average: when the refused request would be admitted.
-        A refused client need not wait for the whole queue to drain, only for the part of
-        it that kept it out."""
-        return excess * rate / (self._rate.current or rate)
 
     def _refuse_for(self, wait: float, why: str, *, retry_after: float | None = None) -> None:
         """Count and raise the refusal at the door; ``retry_after`` (seconds) instead of

@@ -295,31 +295,6 @@ class _CountingRuntime(FunctionRuntime):
         return super().tokenize(query, texts, **kw)
 
 
-def test_retry_after_is_when_the_refused_request_would_fit_not_the_whole_drain() -> None:
-    """Refused on --max-queue-wait, a request is told to come back when enough of the work
-    ahead has drained for it to be admitted: about the excess over the limit, less than
-    the whole queue's drain."""
-    gate = threading.Event()
-    engine = Engine(
-        FunctionRuntime(_held(gate), name="held"), max_batch_tokens=10, max_queue_wait=5.0
-    )
-    engine.start()
-    try:
-        engine.score("warm", ["a"] * 10)  # 10 tokens in about 0.05 s
-        big = engine.submit("hold", ["b"] * 4000)  # about 20 s of work ahead
-        with pytest.raises(OverloadedError, match="max-queue-wait") as refused:
-            engine.submit("q", ["c"])
-        drain = engine.estimated_wait_s
-        assert drain is not None and drain > 10
-        assert 1 <= refused.value.retry_after < drain
-        big.cancel()  # not 20 s of scoring
-        gate.set()
-        assert engine.score("q", ["c"]).shape == (1,)
-    finally:
-        gate.set()
-        engine.close(30)
-
-
 def test_admission_refuses_before_parsing_and_before_tokenizing() -> None:
     """With work queued beyond max_queue_wait, check_admission (what the app calls before
     parsing a body) refuses on the work ahead alone; a request whose size estimated from its
