@@ -365,6 +365,10 @@ def run_family(family: str, args: argparse.Namespace, pairs: Pairs) -> dict[str,
     if args.only:  # the reference (our torch fp32) always runs first
         keep = ("torch fp32", *args.only)
         contenders = [c for c in contenders if any(k in c[1] for k in keep)]
+    if args.skip:
+        contenders = [
+            c for c in contenders if c[1] == "torch fp32" or not any(k in c[1] for k in args.skip)
+        ]
     rows: list[dict[str, Any]] = []
     ref: np.ndarray | None = None
     for who, label, make in contenders:
@@ -503,6 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--json", help="append each family's table row (JSON) to this file")
     p.add_argument("--only", nargs="+", help="run only contenders whose label has one of these")
+    p.add_argument("--skip", nargs="+", help="leave out contenders whose label has one of these")
     args = p.parse_args(argv)
     ROOT.mkdir(parents=True, exist_ok=True)
     import os

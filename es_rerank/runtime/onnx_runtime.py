@@ -17,6 +17,7 @@ import numpy as np
 from es_rerank.extras import require_extra
 from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
 from es_rerank.runtime.cache import library_versions, model_entry
+from es_rerank.runtime.deberta_attention import export_recipe, exporting
 from es_rerank.runtime.hardware import cpu_supports_vnni, default_threads
 from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, exportable
 
@@ -50,18 +51,19 @@ def export_onnx(
     """The cached ONNX export of ``path`` for ``dtype`` (built on first use); ``llm``: a
     decoder classifier, whose head int8 leaves in fp32."""
     _require()
-    versions = library_versions(ONNX_LIBRARIES)
+    versions = {**library_versions(ONNX_LIBRARIES), **export_recipe(path)}
 
     def build_fp32(out: Path) -> None:
         from optimum.exporters.onnx import main_export
 
-        main_export(
-            str(path),
-            output=out,
-            task="text-classification",
-            device="cpu",
-            library_name="transformers",  # a sentence-transformers CrossEncoder directory too
-        )
+        with exporting(path):
+            main_export(
+                str(path),
+                output=out,
+                task="text-classification",
+                device="cpu",
+                library_name="transformers",  # a sentence-transformers CrossEncoder dir too
+            )
 
     fp32 = model_entry(
         path,

@@ -18,6 +18,7 @@ import numpy as np
 from es_rerank.extras import require_extra
 from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
 from es_rerank.runtime.cache import library_versions, model_entry
+from es_rerank.runtime.deberta_attention import export_recipe, exporting
 from es_rerank.runtime.hardware import cpu_supports_bf16, default_threads
 from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, exportable, model_feed
 
@@ -60,18 +61,19 @@ def export_openvino(
     """The cached OpenVINO IR of ``path``: fp32 weights (fp32 and bf16 run these), or the
     int8 model NNCF quantized on the shipped calibration set."""
     _require()
-    versions = library_versions(OPENVINO_LIBRARIES)
+    versions = {**library_versions(OPENVINO_LIBRARIES), **export_recipe(path)}
 
     def build_fp32(out: Path) -> None:
         from optimum.exporters.openvino import main_export
 
-        main_export(
-            str(path),
-            output=out,
-            task="text-classification",
-            compression_option="fp32",
-            library_name="transformers",  # a sentence-transformers CrossEncoder directory too
-        )
+        with exporting(path):
+            main_export(
+                str(path),
+                output=out,
+                task="text-classification",
+                compression_option="fp32",
+                library_name="transformers",  # a sentence-transformers CrossEncoder dir too
+            )
 
     fp32 = model_entry(
         path,
