@@ -249,6 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"(clients stop sending -> last reply) {drain:.1f} s; max Retry-After / drain "
             f"{ratio}"
         )
+        # The queue a Retry-After foretells is the one when it was sent: those of the last
+        # 2 s before the stop foretell the queue whose drain is measured.
+        final = [r for t, r in retry_after if t >= stop - 2.0]
+        if final and drain >= 1.0:
+            print(
+                f"Retry-After of the {len(final)} 429s in the last 2 s: median "
+                f"{sorted(final)[len(final) // 2]:.0f} s, max {max(final):.0f} s; median / "
+                f"drain {sorted(final)[len(final) // 2] / drain:.2f}, max / drain "
+                f"{max(final) / drain:.2f}"
+            )
     else:
         print(f"no 429 in the last 15 s; measured drain time {drain:.1f} s")
     if drain_estimate:

@@ -238,7 +238,9 @@ def test_a_lone_request_refused_on_its_size_retries_when_the_rate_is_measured_ag
     with pytest.raises(OverloadedError, match="deadline") as refused:
         engine.submit("q", _texts(50, seed=3), timeout=0.01)
     assert engine.open_requests == 0
-    assert 15 <= refused.value.retry_after <= 30  # the calibration batch was just measured
+    # The calibration batch was measured moments ago (seconds on a loaded machine): most of
+    # the 30 s window is left, never the 1 s an empty queue used to give.
+    assert 5 <= refused.value.retry_after <= 30
     assert _dropped(engine, "admission") == 1
 
 
