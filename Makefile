@@ -44,9 +44,13 @@ typecheck: lint
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# pytest includes tests/docs: every example of README.md and docs/ runs.
+# pytest includes tests/docs: every example of README.md and docs/ runs. It runs on
+# TEST_WORKERS pytest-xdist workers (0: one process), each with its share of the CPUs; a
+# module's tests, or a docs page's examples, stay on one worker in their order
+# (tests/conftest.py), and the groups are handed out in collection order.
+TEST_WORKERS ?= 2
 test: lint docs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The loop to run while changing code: every test but those marked slow (model exports,
 # subprocess shims with a model, commands run end to end, soaks); make test runs them all.

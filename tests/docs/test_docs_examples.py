@@ -17,6 +17,7 @@ import pytest
 
 from tests.docs.examples import MARKERS, ROOT, Example, all_examples
 from tests.docs.sandbox import TIMEOUT, PageSandbox
+from tests.helpers import DEMO_INDEX_GROUP
 from tests.helpers.shim import ShimProcess
 
 EXAMPLES = all_examples()
@@ -32,6 +33,7 @@ class DocsRun:
 
     base: Path
     tiny_model: Path
+    cache: Path  # ES_RERANK_CACHE of every page
     sandboxes: dict[Path, PageSandbox] = field(default_factory=dict)
     outcomes: dict[str, str | None] = field(default_factory=dict)  # id -> error or None
     shim: ShimProcess | None = None
@@ -40,7 +42,7 @@ class DocsRun:
         if page not in self.sandboxes:
             folder = self.base / page.relative_to(ROOT).as_posix().replace("/", "_")
             shared = SHARED if SHARED.is_dir() else None
-            self.sandboxes[page] = PageSandbox(folder, self.base / "cache", self.tiny_model, shared)
+            self.sandboxes[page] = PageSandbox(folder, self.cache, self.tiny_model, shared)
         return self.sandboxes[page]
 
     def shim_port(self) -> int:
@@ -95,18 +97,26 @@ def skip_reason(ex: Example) -> str | None:
 
 @pytest.fixture(scope="session")
 def docs_run(
-    tmp_path_factory: pytest.TempPathFactory, tiny_cross_encoder: Path
+    tmp_path_factory: pytest.TempPathFactory, tiny_cross_encoder: Path, es_rerank_cache: Path
 ) -> Iterator[DocsRun]:
-    run = DocsRun(tmp_path_factory.mktemp("docs-examples"), tiny_cross_encoder)
+    run = DocsRun(tmp_path_factory.mktemp("docs-examples"), tiny_cross_encoder, es_rerank_cache)
     yield run
     if run.shim is not None:
         run.shim.terminate()
 
 
+def _group(ex: Example) -> str:
+    """The pytest-xdist group: a page's blocks run in order in one worker (they share its
+    sandbox); the demo page's with the other users of the demo index."""
+    page = ex.page.relative_to(ROOT).as_posix()
+    return DEMO_INDEX_GROUP if page == "docs/demo.md" else page
+
+
 def _param(ex: Example) -> object:
     # a slow block may run its page's earlier blocks first, each within TIMEOUT
     slow = [pytest.mark.slow, pytest.mark.timeout(2 * TIMEOUT)]
-    return pytest.param(ex, id=ex.id, marks=slow if ex.slow else [])
+    marks = [pytest.mark.xdist_group(_group(ex)), *(slow if ex.slow else [])]
+    return pytest.param(ex, id=ex.id, marks=marks)
 
 
 @pytest.mark.parametrize("ex", [_param(ex) for ex in EXAMPLES])

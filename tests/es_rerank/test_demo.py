@@ -14,8 +14,11 @@ from es_rerank.demo import (
     semantic_query,
 )
 from es_rerank.rerank_window import resolve_model
+from tests.helpers import DEMO_INDEX_GROUP
 
-pytestmark = pytest.mark.slow
+# One xdist worker runs these after the demo page's examples (tests/docs), in one session
+# cache: the hybrid demo reuses the embedded index the page built.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(DEMO_INDEX_GROUP)]
 
 
 def test_demo_prints_first_stage_and_reranked_side_by_side(
@@ -56,16 +59,16 @@ def test_demo_prints_first_stage_and_reranked_side_by_side(
     assert stamp.stat().st_mtime_ns == before
 
 
-def test_hybrid_demo_shows_each_stage_rank(tmp_path: Path, tiny_cross_encoder: Path) -> None:
+def test_hybrid_demo_shows_each_stage_rank(es_rerank_cache: Path, tiny_cross_encoder: Path) -> None:
     out = io.StringIO()
     q = "loop over a sequence and stop early"
+    cache = es_rerank_cache  # the embedded index is built once a session
     assert (
-        run_demo(model=str(tiny_cross_encoder), queries=[q], window=20, cache=tmp_path, out=out)
-        == 0
+        run_demo(model=str(tiny_cross_encoder), queries=[q], window=20, cache=cache, out=out) == 0
     )
     text = out.getvalue()
     assert "RRF(BM25, kNN" in text and "bm25   knn   rrf" in text
-    index = build_demo_index(tmp_path, progress=False, semantic=True)
+    index = build_demo_index(cache, progress=False, semantic=True)
     bm25 = [h.id for h in index.search_query(first_stage_query(q), size=20)]
     knn = [h.id for h in index.search_query(semantic_query(q), size=20)]
     rows = [
