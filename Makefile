@@ -55,7 +55,7 @@ test: lint docs
 # The loop to run while changing code: every test but those marked slow (model exports,
 # subprocess shims with a model, commands run end to end, soaks); make test runs them all.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 demo: $(STAMP)
 	$(BIN)/es-rerank demo

@@ -104,8 +104,11 @@ def test_arenas_are_limited_unless_the_environment_chose() -> None:
         applied = limit_arenas()
         libc = ctypes.CDLL(None)
         libc.malloc.restype = ctypes.c_void_p
+        # All 8 alive at once: a thread that exits hands its arena to the next one.
+        together = threading.Barrier(8)
         def alloc():
             libc.malloc(100)
+            together.wait()
         ts = [threading.Thread(target=alloc) for _ in range(8)]
         [t.start() for t in ts]; [t.join() for t in ts]
         maps = open("/proc/self/maps").read().splitlines()
