@@ -61,8 +61,14 @@ def test_auto_on_an_llm_reranker_picks_a_runtime_that_runs_it(
         refused |= {("onnx", "fp32"), ("onnx", "int8")}
         assert all("use runtime openvino or torch" in failed[r] for r in refused if r[0] == "onnx")
     assert set(failed) == refused
-    rho = np.corrcoef(np.argsort(np.argsort(got)), np.argsort(np.argsort(want)))[0, 1]
-    assert rho >= MIN_SPEARMAN
+    # The choice agrees with fp32 on auto's calibration set; on these 5 near-tied texts of
+    # a random model, bf16 or int8 may swap ranks (auto picks among equal speeds by noise).
+    assert chosen.spearman is not None and chosen.spearman >= MIN_SPEARMAN
+    direct, _ = _scores(path, runtime=sel.runtime, dtype=sel.dtype, cache_dir=runtime_cache)
+    np.testing.assert_allclose(got, direct, rtol=1e-5, atol=1e-5)  # auto serves its choice
+    if sel.dtype == "fp32":
+        rho = np.corrcoef(np.argsort(np.argsort(got)), np.argsort(np.argsort(want)))[0, 1]
+        assert rho >= MIN_SPEARMAN
     # (gemma3_text's OpenVINO export moves its fp32 scores by a few per cent)
     if sel.dtype == "fp32" and model_type == "qwen3":
         np.testing.assert_allclose(got, want, atol=1e-4 * max(1.0, float(np.abs(want).max())))
