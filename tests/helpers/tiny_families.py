@@ -149,10 +149,12 @@ def _llm_tokenizer(max_length: int) -> Any:
     return fast
 
 
-def _qwen3_config(vocab: int, pad: int, max_length: int, **extra: Any) -> Any:
-    from transformers import Qwen3Config
+def _causal_config(model_type: str, vocab: int, pad: int, max_length: int, **extra: Any) -> Any:
+    """The 2-layer config every tiny causal reranker here uses, for any ``model_type``."""
+    from transformers import AutoConfig
 
-    return Qwen3Config(
+    return AutoConfig.for_model(
+        model_type,
         vocab_size=vocab,
         hidden_size=32,
         intermediate_size=64,
@@ -176,7 +178,7 @@ def build_tiny_llm_reranker(path: Path, *, seed: int = 0, max_length: int = 256)
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = _llm_tokenizer(max_length)
     torch.manual_seed(seed)
-    config = _qwen3_config(len(tokenizer), tokenizer.pad_token_id, max_length)
+    config = _causal_config("qwen3", len(tokenizer), tokenizer.pad_token_id, max_length)
     _spread(Qwen3ForCausalLM(config).eval(), ("model.norm.weight",), 50.0).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
@@ -189,24 +191,12 @@ def build_tiny_causal_reranker(
     ...) saved as an LLM reranker: the tokenizer with ``yes``/``no`` and Qwen3-Reranker's
     chat template (for architectures some exporters cannot take)."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM
 
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = _llm_tokenizer(max_length)
     torch.manual_seed(seed)
-    config = AutoConfig.for_model(
-        model_type,
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=max_length,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
-    )
+    config = _causal_config(model_type, len(tokenizer), tokenizer.pad_token_id, max_length)
     model = AutoModelForCausalLM.from_config(config).eval()  # type: ignore[no-untyped-call]
     _spread(model, ("model.norm.weight", "model.norm.bias"), 50.0).save_pretrained(path)
     tokenizer.save_pretrained(path)
@@ -223,7 +213,9 @@ def build_tiny_llm_seq_cls(path: Path, *, seed: int = 0, max_length: int = 256) 
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = _llm_tokenizer(max_length)
     torch.manual_seed(seed)
-    config = _qwen3_config(len(tokenizer), tokenizer.pad_token_id, max_length, num_labels=1)
+    config = _causal_config(
+        "qwen3", len(tokenizer), tokenizer.pad_token_id, max_length, num_labels=1
+    )
     model = Qwen3ForSequenceClassification(config).eval()
     _spread(model, ("score.weight",), 50.0).save_pretrained(path)
     tokenizer.save_pretrained(path)
