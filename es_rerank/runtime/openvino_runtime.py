@@ -1,7 +1,7 @@
 """OpenVINO runtime: fp32, bf16 (the CPU plugin's bf16 inference precision, on CPUs with
-bf16 instructions; not LLM rerankers, which the plugin cannot compile in bf16) and int8
-(post-training static quantization with NNCF, calibrated on the calibration set shipped
-with this package; int8 weights for LLM rerankers).
+bf16 instructions) and int8 (post-training static quantization with NNCF, calibrated on the
+calibration set shipped with this package; for LLM rerankers, int8 weights with bf16
+activations where the CPU has bf16).
 
 The model is exported to OpenVINO IR with optimum-intel's exporter and quantized with
 ``nncf.quantize``; both are cached (:mod:`es_rerank.runtime.cache`).
@@ -175,13 +175,17 @@ class OpenVINORuntime(TokenizedRuntime):
         )
         self.max_length: int | None = self.tokenizer.max_length
         family = self.tokenizer.family
-        if dtype == "bf16" and family is not None and family.is_llm:
-            # The CPU plugin (2026.4) dies with SIGFPE compiling a Qwen3 reranker in bf16
-            # (tiny ones of hidden 32 and 128 alike): refused, so auto moves on.
+        llm = family is not None and family.is_llm
+        threads = min(threads or default_threads(), default_threads())
+        precision = _precision(dtype, llm=llm, threads=threads)
+        #: the CPU plugin's inference precision: what runs unquantized ops (f32 or bf16)
+        self.precision = precision
+        if dtype == "bf16" and precision != "bf16" and family is not None:
             raise RuntimeUnavailableError(
-                f"runtime openvino (bf16) cannot run {name} ({family.name}): OpenVINO's CPU "
-                "plugin crashes compiling LLM rerankers in bf16; use runtime openvino with "
-                "dtype int8 or fp32, or runtime torch with dtype bf16"
+                f"runtime openvino (bf16) cannot run {name} ({family.name}) on {threads} "
+                "thread: OpenVINO's CPU plugin crashes compiling LLM "
+                "rerankers in bf16 on one thread; give it 2 or more threads, or use runtime "
+                "openvino with dtype int8 or fp32, or runtime torch with dtype bf16"
             )
         path, digest = exportable(path, self.tokenizer, digest=digest, cache=cache)
         self.entry = export_openvino(
@@ -198,11 +202,13 @@ class OpenVINORuntime(TokenizedRuntime):
         model = core.read_model(self.entry / _XML)
         self._inputs = {next(iter(i.get_names())) for i in model.inputs}
         settings: dict[str, Any] = {
-            "INFERENCE_NUM_THREADS": threads or default_threads(),
-            "PERFORMANCE_HINT": "THROUGHPUT",
-            # fp32 and int8 keep fp32 for what is not quantized; bf16 runs in bf16.
-            "INFERENCE_PRECISION_HINT": "bf16" if dtype == "bf16" else "f32",
+            "INFERENCE_NUM_THREADS": threads,
+            # An LLM reranker in bf16 runs one stream of every thread: see _precision.
+            "PERFORMANCE_HINT": "LATENCY" if llm and precision == "bf16" else "THROUGHPUT",
+            "INFERENCE_PRECISION_HINT": precision,
         }
+        if llm and precision == "bf16":  # every CPU counted, hyper-threads included
+            settings["ENABLE_HYPER_THREADING"] = True
         self._compiled: Any = core.compile_model(model, "CPU", settings)
         self.parallel_batches = int(self._compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self._requests: list[Any] = [
@@ -234,6 +240,29 @@ class OpenVINORuntime(TokenizedRuntime):
                 if failure is not None:
                     raise failure
         return out
+
+
+def _precision(dtype: str, *, llm: bool, threads: int) -> str:
+    """The CPU plugin's inference precision for ``dtype``: bf16 runs in bf16; fp32 and an
+    encoder's int8 keep f32 for what is not quantized (int8 with bf16 for the rest did not
+    beat bf16 on an AMX CPU); an LLM reranker's int8 weights run with bf16 activations
+    where the CPU has bf16 (Qwen3-Reranker-0.6B's config, 2 cores with AMX: 2.75 pairs/s
+    against 1.49 with f32).
+
+    OpenVINO 2026.4's CPU plugin fails on LLM rerankers in bf16 when a stream has one
+    thread: SIGFPE compiling fp32 weights, garbage scores from int8 weights (off by 2,271
+    on that model). With one stream of two or more threads their scores stay within 0.03 of
+    f32, so an LLM reranker in bf16 gets one stream of every thread, and none on one thread
+    (bf16 is refused, int8 keeps f32).
+
+    >>> _precision("int8", llm=True, threads=1)
+    'f32'
+    """
+    if dtype == "bf16":
+        return "f32" if llm and threads < 2 else "bf16"
+    if dtype == "int8" and llm and threads >= 2 and cpu_supports_bf16():
+        return "bf16"
+    return "f32"
 
 
 def spread(sizes: Sequence[int], streams: int) -> list[tuple[int, list[int]]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 
 from es_rerank.runtime import RuntimeUnavailableError, load_runtime, score_pairs
 from es_rerank.runtime.auto import MIN_SPEARMAN
-from es_rerank.runtime.hardware import cpu_supports_bf16
+from es_rerank.runtime.hardware import cpu_supports_bf16, default_threads
 from es_rerank.runtime.support import runtimes_for
 from tests.helpers.tiny_families import (
     ENCODER_FAMILIES,
@@ -56,7 +58,9 @@ def test_auto_on_an_llm_reranker_picks_a_runtime_that_runs_it(
     assert chosen.accepted and chosen.error is None
     assert sel.runtime in runtimes_for(model_type)
     failed = {(c.runtime, c.dtype): c.error for c in sel.candidates if c.error is not None}
-    refused = {("openvino", "bf16")} if cpu_supports_bf16() else set()  # see below
+    # (OpenVINO bf16 on one thread: see test_openvino_bf16_refuses_llm_rerankers_on_one_thread)
+    one_thread = cpu_supports_bf16() and default_threads() < 2
+    refused = {("openvino", "bf16")} if one_thread else set()
     if model_type == "gemma3_text":
         refused |= {("onnx", "fp32"), ("onnx", "int8")}
         assert all("use runtime openvino or torch" in failed[r] for r in refused if r[0] == "onnx")
@@ -89,18 +93,70 @@ def test_a_family_onnx_cannot_export_fails_naming_openvino_and_torch(tmp_path: P
 
 @pytest.mark.skipif(not cpu_supports_bf16(), reason="this CPU has no bf16: refused for that")
 @pytest.mark.parametrize("family", LLM_FAMILIES)
-def test_openvino_bf16_refuses_llm_rerankers_naming_what_runs_them(
-    family: str, tmp_path: Path
-) -> None:
-    # (compiling one crashed the process with SIGFPE: auto, measuring it, died)
+def test_openvino_bf16_refuses_llm_rerankers_on_one_thread(family: str, tmp_path: Path) -> None:
+    # (compiling one on one thread crashed the process with SIGFPE: auto, measuring it, died)
     path = build_family(tmp_path / family, family)
     with pytest.raises(RuntimeUnavailableError) as info:
-        load_runtime(path, runtime="openvino", dtype="bf16", cache_dir=tmp_path / "cache")
+        load_runtime(
+            path, runtime="openvino", dtype="bf16", threads=1, cache_dir=tmp_path / "cache"
+        )
     message = str(info.value)
     assert "\n" not in message and message.startswith("runtime openvino (bf16) cannot run ")
+    assert "on 1 thread" in message and "give it 2 or more threads" in message
     assert message.endswith(
         "use runtime openvino with dtype int8 or fp32, or runtime torch with dtype bf16"
     )
+    # int8 on one thread runs its activations in f32 instead
+    rt = load_runtime(path, runtime="openvino", dtype="int8", threads=1, cache_dir=tmp_path / "c")
+    assert rt.precision == "f32"  # type: ignore[attr-defined]
+
+
+# Run in a process of its own on every CPU (a test worker may be pinned to one): a wrong
+# setting here kills the process with SIGFPE or scores garbage (2,271 off at full size).
+_ON_TWO_CPUS = """
+import json, os, sys
+from pathlib import Path
+os.sched_setaffinity(0, range(os.cpu_count() or 1))
+if len(os.sched_getaffinity(0)) < 2:
+    print(json.dumps(None)); sys.exit()
+from es_rerank.runtime import load_runtime, score_pairs
+out = {}
+for name in ("torch fp32", "torch bf16", "openvino int8", "openvino bf16"):
+    runtime, dtype = name.split()
+    rt = load_runtime(Path(sys.argv[1]), runtime=runtime, dtype=dtype, threads=2,
+                      cache_dir=sys.argv[2])
+    rt.setup_thread()
+    scores = score_pairs(rt, rt.tokenize(sys.argv[3], json.loads(sys.argv[4])))
+    compiled = getattr(rt, "_compiled", None)  # what the CPU plugin compiled, not what we asked
+    hint = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() if compiled else ""
+    out[name] = {"scores": [float(x) for x in scores], "precision": hint}
+print(json.dumps(out))
+"""
+
+
+@EXPORTERS
+@pytest.mark.skipif(not cpu_supports_bf16(), reason="this CPU has no bf16: f32 is used there")
+@pytest.mark.parametrize("family", LLM_FAMILIES)
+def test_openvino_runs_llm_rerankers_in_bf16_on_two_threads(family: str, tmp_path: Path) -> None:
+    path = build_family(tmp_path / family, family)
+    args = [str(path), str(tmp_path / "cache"), QUERY, json.dumps(TEXTS)]
+    done = subprocess.run(
+        [sys.executable, "-c", _ON_TWO_CPUS, *args], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if out is None:
+        pytest.skip("this machine lets a process use one CPU: bf16 needs two threads")
+    want = np.array(out["torch fp32"]["scores"])
+    spread = float(want.max() - want.min())
+    for name in ("torch bf16", "openvino int8", "openvino bf16"):
+        # bf16 on a tiny random model (hidden 32): 0.01-0.08 off, scores spread over 0.4-0.6
+        # (the OpenVINO plugin runs more ops in bf16 than torch does); broken settings were
+        # thousands of spreads off
+        off = np.abs(np.array(out[name]["scores"]) - want).max()
+        assert off <= 0.25 * spread, (name, off, spread)
+    assert out["openvino int8"]["precision"] == "bf16"  # int8 weights, bf16 activations
+    assert out["openvino bf16"]["precision"] == "bf16"
 
 
 def test_a_family_no_exporter_takes_fails_naming_torch_which_runs_it(
