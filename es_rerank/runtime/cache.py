@@ -37,6 +37,10 @@ __all__ = [
 # Bumped when the layout of an entry changes.
 _FORMAT = 1
 _SKIP_SUFFIXES = (".md", ".lock")
+# sentence-transformers' own backend exports (``backend="onnx"/"openvino"``) sit in these
+# folders of the model directory; no export here reads them, and writing one there must
+# not make every cached export of the model stale.
+_SKIP_FOLDERS = ("onnx/", "openvino/")
 
 
 def cache_root() -> Path:
@@ -45,11 +49,12 @@ def cache_root() -> Path:
 
 
 def model_digest(path: Path) -> str:
-    """SHA-256 over the names and bytes of the model directory's files (not its README)."""
+    """SHA-256 over the names and bytes of the model directory's files (not its README, nor
+    sentence-transformers' ``onnx/`` and ``openvino/`` exports)."""
     h = hashlib.sha256()
     for f in sorted(p for p in path.rglob("*") if p.is_file()):
         rel = f.relative_to(path).as_posix()
-        if rel.startswith(".") or rel.endswith(_SKIP_SUFFIXES):
+        if rel.startswith((".", *_SKIP_FOLDERS)) or rel.endswith(_SKIP_SUFFIXES):
             continue
         h.update(rel.encode() + b"\0")
         with f.open("rb") as fh:
