@@ -1,7 +1,7 @@
 """OpenVINO runtime: fp32, bf16 (the CPU plugin's bf16 inference precision, on CPUs with
 bf16 instructions) and int8 (post-training static quantization with NNCF, calibrated on the
-calibration set shipped with this package; for LLM rerankers, int8 weights with bf16
-activations where the CPU has bf16).
+calibration set shipped with this package; for LLM rerankers, int8 weights), with what
+int8 leaves unquantized in bf16 on CPUs with AMX.
 
 The model is exported to OpenVINO IR with optimum-intel's exporter and quantized with
 ``nncf.quantize``; both are cached (:mod:`es_rerank.runtime.cache`).
@@ -250,8 +250,8 @@ def _precision(dtype: str, *, llm: bool, threads: int) -> str:
     MiniLM-L6 cross-encoder NDCG@10 +0.93% / +0.33% of fp32 torch on msmarco / dbpedia,
     against +0.03% / -0.67% with f32, Spearman 0.9942 / 0.9897 against 0.9938 / 0.9895),
     else f32 (as measured on a 2-core AVX-512 CPU without AMX); an LLM reranker's int8
-    weights on CPUs with bf16 (Qwen3-Reranker-0.6B's config, 2 cores with AMX: 2.75 pairs/s
-    against 1.49 with f32).
+    weights on CPUs with AMX (Qwen3-Reranker-0.6B's config, 2 cores: 2.75 pairs/s against
+    1.49 with f32; not measured without AMX, so f32 there).
 
     OpenVINO 2026.4's CPU plugin fails on LLM rerankers in bf16 when a stream has one
     thread: SIGFPE compiling fp32 weights, garbage scores from int8 weights (off by 2,271
@@ -264,9 +264,7 @@ def _precision(dtype: str, *, llm: bool, threads: int) -> str:
     """
     if dtype == "bf16":
         return "f32" if llm and threads < 2 else "bf16"
-    if dtype == "int8" and llm and threads >= 2 and cpu_supports_bf16():
-        return "bf16"
-    if dtype == "int8" and not llm and "amx_bf16" in cpu_flags():
+    if dtype == "int8" and "amx_bf16" in cpu_flags() and (threads >= 2 or not llm):
         return "bf16"
     return "f32"
 
