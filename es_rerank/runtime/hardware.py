@@ -12,6 +12,7 @@ from pathlib import Path
 
 __all__ = [
     "cpu_flags",
+    "cpu_has_amx",
     "cpu_name",
     "cpu_supports_bf16",
     "cpu_supports_vnni",
@@ -49,6 +50,12 @@ def cpu_name() -> str:
 def cpu_supports_bf16() -> bool:
     """bf16 matrix instructions (AVX-512 BF16 or AMX)."""
     return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def cpu_has_amx() -> bool:
+    """AMX bf16 tiles (Intel Xeon since Sapphire Rapids): OpenVINO's defaults differ there
+    (:mod:`es_rerank.runtime.openvino_runtime`)."""
+    return "amx_bf16" in cpu_flags()
 
 
 def cpu_supports_vnni() -> bool:

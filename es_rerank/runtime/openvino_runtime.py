@@ -19,7 +19,7 @@ from es_rerank.extras import require_extra
 from es_rerank.runtime.base import Pair, RuntimeUnavailableError, Scores
 from es_rerank.runtime.cache import library_versions, model_entry
 from es_rerank.runtime.deberta_attention import export_recipe, exporting
-from es_rerank.runtime.hardware import cpu_flags, cpu_supports_bf16, default_threads
+from es_rerank.runtime.hardware import cpu_has_amx, cpu_supports_bf16, default_threads
 from es_rerank.runtime.tokenizing import PairTokenizer, TokenizedRuntime, exportable, model_feed
 
 __all__ = ["OPENVINO_LIBRARIES", "OpenVINORuntime", "export_openvino", "spread"]
@@ -264,7 +264,7 @@ def _precision(dtype: str, *, llm: bool, threads: int) -> str:
     """
     if dtype == "bf16":
         return "f32" if llm and threads < 2 else "bf16"
-    if dtype == "int8" and "amx_bf16" in cpu_flags() and (threads >= 2 or not llm):
+    if dtype == "int8" and cpu_has_amx() and (threads >= 2 or not llm):
         return "bf16"
     return "f32"
 
@@ -280,7 +280,7 @@ def _hint(*, llm: bool, precision: str) -> str:
     (the shim's engine: MiniLM-L6 int8 377 against 354, ELECTRA base bf16 69 against 63,
     ELECTRA int8 even). Two streams of one thread ran 14-16% more int8 pairs/s than one
     stream on a 2-core AVX-512 CPU without AMX, so they stay the rule there."""
-    if (llm and precision == "bf16") or "amx_bf16" in cpu_flags():
+    if (llm and precision == "bf16") or cpu_has_amx():
         return "LATENCY"
     return "THROUGHPUT"
 

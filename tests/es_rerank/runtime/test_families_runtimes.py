@@ -15,7 +15,7 @@ import pytest
 
 from es_rerank.runtime import RuntimeUnavailableError, load_runtime, score_pairs
 from es_rerank.runtime.auto import MIN_SPEARMAN
-from es_rerank.runtime.hardware import cpu_flags, cpu_supports_bf16, default_threads
+from es_rerank.runtime.hardware import cpu_has_amx, cpu_supports_bf16, default_threads
 from es_rerank.runtime.support import runtimes_for
 from tests.helpers.tiny_families import (
     ENCODER_FAMILIES,
@@ -156,7 +156,7 @@ def test_openvino_runs_llm_rerankers_in_bf16_on_two_threads(family: str, tmp_pat
         off = np.abs(np.array(out[name]["scores"]) - want).max()
         assert off <= 0.25 * spread, (name, off, spread)
     # int8 weights with bf16 activations where that was measured (AMX), else f32
-    assert out["openvino int8"]["precision"] == ("bf16" if "amx_bf16" in cpu_flags() else "f32")
+    assert out["openvino int8"]["precision"] == ("bf16" if cpu_has_amx() else "f32")
     assert out["openvino bf16"]["precision"] == "bf16"
 
 
